@@ -1,0 +1,1 @@
+//! placeholder: the suite runner lands here.
