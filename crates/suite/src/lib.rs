@@ -1,1 +1,5 @@
-//! placeholder: the suite runner lands here.
+//! placeholder
+pub mod catalog;
+pub mod pyenv;
+pub mod source;
+pub mod supervise;

@@ -1,0 +1,603 @@
+//! The managed Python environment: one virtualenv per (interpreter, requirements) pair,
+//! made once in a cache folder and reused.
+//!
+//! The folder is named after a SHA-256 of the requirement files and the interpreter's
+//! identity, so bumping a pin or passing `--python` gets a fresh venv and never a
+//! half-upgraded one. A `complete` marker is written only after every package
+//! installed; a venv without it (a run killed mid-install, a package that failed) is
+//! topped up on the next run, and pip skips what is already there.
+//!
+//! A package that does not build does not fail the whole environment: the install is
+//! retried package by package so each failure is attributed, and only the cases needing
+//! that package are "not installed" (see [`PythonEnv::installed`]).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::os::unix::io::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use sha2::{Digest, Sha256};
+
+use crate::catalog::Case;
+
+/// Installed normally, with their dependencies (all pinned in the file).
+pub const REQUIREMENTS: &str = "requirements.txt";
+/// Installed with `--no-deps` after [`REQUIREMENTS`] (meinheld pins a greenlet that no
+/// longer builds). Optional.
+pub const REQUIREMENTS_NODEPS: &str = "requirements-nodeps.txt";
+const MARKER: &str = "wsgibench-complete";
+/// How many of pip's last output lines a failure keeps: enough for a compiler error.
+const PIP_TAIL_LINES: usize = 15;
+
+/// A ready (possibly partly failed) virtualenv.
+#[derive(Debug, Clone)]
+pub struct PythonEnv {
+    root: PathBuf,
+    python_dir: PathBuf,
+    /// Normalized distribution name → version, for everything the requirement files
+    /// name that is importable-installed.
+    versions: BTreeMap<String, String>,
+    /// Normalized distribution name → why it did not install.
+    failures: BTreeMap<String, PackageFailure>,
+}
+
+/// Why one requirement did not install.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageFailure {
+    /// The requirement line, e.g. `bjoern==3.2.2`.
+    pub requirement: String,
+    /// pip's last lines.
+    pub pip_tail: String,
+    /// A Debian package whose absence explains the failure, when one is recognised.
+    pub debian_hint: Option<&'static str>,
+}
+
+/// The environment could not be made at all.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvError {
+    /// The interpreter given (`--python`) does not run; pass a working Python 3.
+    #[error("cannot run the Python interpreter {}: {reason}", python.display())]
+    Python { python: PathBuf, reason: String },
+    /// `python -m venv` failed; on Debian/Ubuntu the venv module is a separate package.
+    #[error("cannot create a virtualenv in {} with {}:\n{output}{}", venv.display(), python.display(), hint_line(*debian_hint))]
+    Venv {
+        python: PathBuf,
+        venv: PathBuf,
+        output: String,
+        debian_hint: Option<&'static str>,
+    },
+    /// A requirement file is missing or unreadable.
+    #[error("cannot read {}: {source}", path.display())]
+    Requirements { path: PathBuf, source: io::Error },
+    /// The cache folder cannot be made or locked; pick another with `cache_dir`.
+    #[error("cache folder {}: {source}", path.display())]
+    Cache { path: PathBuf, source: io::Error },
+    /// pip itself does not run in the new venv.
+    #[error("pip does not run in {}: {reason}", venv.display())]
+    Pip { venv: PathBuf, reason: String },
+}
+
+fn hint_line(hint: Option<&'static str>) -> String {
+    match hint {
+        Some(pkg) => format!("\nhint: install the Debian package: sudo apt-get install -y {pkg}"),
+        None => String::new(),
+    }
+}
+
+/// A case that cannot run because a package it needs is missing.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("case `{case}` is not installed: {}", reasons.join("; "))]
+pub struct NotInstalled {
+    pub case: String,
+    /// One line per missing package, with pip's last lines and any system hint.
+    pub reasons: Vec<String>,
+}
+
+/// `$XDG_CACHE_HOME/wsgibench`, else `~/.cache/wsgibench`.
+pub fn default_cache_dir() -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+    Some(base.join("wsgibench"))
+}
+
+/// PEP 503 normalization, so `uWSGI`, `uwsgi` and `zope_interface` match pip's names.
+pub fn normalize(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut sep = false;
+    for c in name.trim().chars() {
+        if matches!(c, '-' | '_' | '.') {
+            sep = true;
+        } else {
+            if sep && !out.is_empty() {
+                out.push('-');
+            }
+            sep = false;
+            out.push(c.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
+/// The requirement lines of a file (comments and blanks dropped) with their names.
+fn requirement_lines(text: &str) -> Vec<(String, String)> {
+    text.lines()
+        .map(|l| l.split('#').next().unwrap_or("").trim())
+        .filter(|l| !l.is_empty() && !l.starts_with('-'))
+        .map(|l| {
+            let end = l
+                .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+                .unwrap_or(l.len());
+            (normalize(&l[..end]), l.to_string())
+        })
+        .collect()
+}
+
+/// Recognises a missing system package in a build log, so the user is told what to
+/// install rather than handed a compiler error.
+pub fn debian_hint(log: &str) -> Option<&'static str> {
+    const PATTERNS: &[(&str, &str)] = &[
+        ("ev.h", "libev-dev"),
+        ("ensurepip is not available", "python3-venv"),
+        ("No module named venv", "python3-venv"),
+        ("No module named ensurepip", "python3-venv"),
+        ("Python.h: No such file", "python3-dev"),
+        ("command 'gcc' failed", "build-essential"),
+        ("command 'cc' failed", "build-essential"),
+        ("gcc: not found", "build-essential"),
+        ("x86_64-linux-gnu-gcc: No such file", "build-essential"),
+        (
+            "error: command 'x86_64-linux-gnu-gcc' failed",
+            "build-essential",
+        ),
+    ];
+    PATTERNS
+        .iter()
+        .find(|(needle, _)| log.contains(needle))
+        .map(|(_, pkg)| *pkg)
+}
+
+fn tail(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+fn combined(out: &Output) -> String {
+    let mut s = String::from_utf8_lossy(&out.stdout).into_owned();
+    s.push_str(&String::from_utf8_lossy(&out.stderr));
+    s
+}
+
+/// Holds an exclusive `flock` on the venv's lock file: two suites (or two tests) making
+/// the same venv at once would otherwise run two pips into one folder.
+struct DirLock {
+    _file: fs::File,
+}
+
+impl DirLock {
+    fn acquire(path: &Path) -> io::Result<DirLock> {
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)?;
+        // SAFETY: flock on an fd we own; the lock is released when the file closes.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(DirLock { _file: file })
+    }
+}
+
+impl PythonEnv {
+    /// Makes (or reuses) the venv for `requirements_dir`'s requirement files under
+    /// `cache_dir`, with `python` as the base interpreter.
+    ///
+    /// Blocks while another process makes the same venv. Errors only when no venv can
+    /// be made; package failures are kept in the result (see [`PythonEnv::failures`]).
+    pub fn ensure(
+        python: &Path,
+        requirements_dir: &Path,
+        cache_dir: &Path,
+    ) -> Result<PythonEnv, EnvError> {
+        let read = |name: &str| {
+            let path = requirements_dir.join(name);
+            fs::read_to_string(&path).map_err(|source| EnvError::Requirements { path, source })
+        };
+        let reqs = read(REQUIREMENTS)?;
+        let nodeps = match read(REQUIREMENTS_NODEPS) {
+            Ok(text) => text,
+            Err(EnvError::Requirements { source, .. })
+                if source.kind() == io::ErrorKind::NotFound =>
+            {
+                String::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let identity = python_identity(python)?;
+
+        let mut hash = Sha256::new();
+        for part in [identity.as_str(), &reqs, &nodeps] {
+            hash.update(part.as_bytes());
+            hash.update([0u8]);
+        }
+        let digest: String = hash.finalize()[..6]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+
+        let cache_err = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source| EnvError::Cache { path, source }
+        };
+        fs::create_dir_all(cache_dir).map_err(cache_err(cache_dir))?;
+        let root = cache_dir.join(format!("venv-{digest}"));
+        let lock_path = cache_dir.join(format!("venv-{digest}.lock"));
+        let _lock = DirLock::acquire(&lock_path).map_err(cache_err(&lock_path))?;
+
+        let requirements_dir = requirements_dir
+            .canonicalize()
+            .unwrap_or_else(|_| requirements_dir.to_path_buf());
+        let mut env = PythonEnv {
+            root: root.clone(),
+            python_dir: requirements_dir,
+            versions: BTreeMap::new(),
+            failures: BTreeMap::new(),
+        };
+        let marker = root.join(MARKER);
+        if !marker.exists() {
+            if !env.python().exists() {
+                // A folder without an interpreter is a venv that died being made.
+                let _ = fs::remove_dir_all(&root);
+                create_venv(python, &root)?;
+            }
+            env.install(&reqs, false)?;
+            env.install(&nodeps, true)?;
+            if env.failures.is_empty() {
+                fs::write(&marker, format!("{identity}\n")).map_err(cache_err(&marker))?;
+            }
+        }
+        let names: Vec<String> = requirement_lines(&reqs)
+            .into_iter()
+            .chain(requirement_lines(&nodeps))
+            .map(|(name, _)| name)
+            .collect();
+        env.versions = env.query_versions(&names)?;
+        Ok(env)
+    }
+
+    /// The venv folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The venv's interpreter.
+    pub fn python(&self) -> PathBuf {
+        self.root.join("bin").join("python")
+    }
+
+    /// The venv's `bin/` (console scripts: gunicorn, uwsgi, granian, …).
+    pub fn bin_dir(&self) -> PathBuf {
+        self.root.join("bin")
+    }
+
+    /// The folder of the requirement files, `app.py` and `launchers/`.
+    pub fn python_dir(&self) -> &Path {
+        &self.python_dir
+    }
+
+    /// The installed version of a distribution the requirement files name.
+    pub fn version(&self, distribution: &str) -> Option<&str> {
+        self.versions
+            .get(&normalize(distribution))
+            .map(String::as_str)
+    }
+
+    /// What did not install, by normalized distribution name.
+    pub fn failures(&self) -> &BTreeMap<String, PackageFailure> {
+        &self.failures
+    }
+
+    /// Whether every package `case` needs is installed; if not, why, with the system
+    /// packages the case declares.
+    pub fn installed(&self, case: &Case) -> Result<(), NotInstalled> {
+        let mut reasons = Vec::new();
+        for package in &case.packages {
+            let key = normalize(package);
+            if let Some(f) = self.failures.get(&key) {
+                let mut r = format!("`{}` did not install", f.requirement);
+                let hint = f.debian_hint.map(str::to_string).or_else(|| {
+                    (!case.system.is_empty()).then(|| {
+                        case.system
+                            .iter()
+                            .map(|s| s.debian.as_str())
+                            .collect::<Vec<_>>()
+                            .join(" ")
+                    })
+                });
+                if let Some(h) = hint {
+                    r.push_str(&format!(
+                        " (install the Debian package: sudo apt-get install -y {h}"
+                    ));
+                    for need in &case.system {
+                        r.push_str(&format!("; {}", need.why));
+                    }
+                    r.push(')');
+                }
+                r.push_str(&format!("; pip said:\n{}", f.pip_tail));
+                reasons.push(r);
+            } else if !self.versions.contains_key(&key) {
+                reasons.push(format!(
+                    "`{package}` is not in the venv {} (is it in {REQUIREMENTS}?)",
+                    self.root.display()
+                ));
+            }
+        }
+        if reasons.is_empty() {
+            Ok(())
+        } else {
+            Err(NotInstalled {
+                case: case.name.clone(),
+                reasons,
+            })
+        }
+    }
+
+    /// The case's version string, e.g. `gunicorn 27.0.1, meinheld 1.0.2`.
+    pub fn case_version(&self, case: &Case) -> Option<String> {
+        let parts: Vec<String> = case
+            .version
+            .iter()
+            .filter_map(|d| self.version(d).map(|v| format!("{d} {v}")))
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(", "))
+    }
+
+    fn pip(&self, args: &[&str]) -> io::Result<Output> {
+        Command::new(self.python())
+            .args(["-m", "pip", "install", "--no-input"])
+            .args(args)
+            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+            .stdin(Stdio::null())
+            .output()
+    }
+
+    /// Installs one requirement file; on failure retries line by line to attribute it.
+    fn install(&mut self, text: &str, no_deps: bool) -> Result<(), EnvError> {
+        let lines = requirement_lines(text);
+        if lines.is_empty() {
+            return Ok(());
+        }
+        let pip_err = |e: io::Error| EnvError::Pip {
+            venv: self.root.clone(),
+            reason: e.to_string(),
+        };
+        let mut all: Vec<&str> = Vec::new();
+        if no_deps {
+            all.push("--no-deps");
+        }
+        all.extend(lines.iter().map(|(_, l)| l.as_str()));
+        let out = self.pip(&all).map_err(pip_err)?;
+        let log = combined(&out);
+        self.append_log(&log);
+        if out.status.success() {
+            return Ok(());
+        }
+        if log.contains("No module named pip") {
+            return Err(EnvError::Pip {
+                venv: self.root.clone(),
+                reason: tail(&log, PIP_TAIL_LINES),
+            });
+        }
+        // Every transitive dependency is pinned in the file, so `--no-deps` per line
+        // installs the same set while telling which line broke.
+        for (name, line) in &lines {
+            let out = self.pip(&["--no-deps", line]).map_err(|e| EnvError::Pip {
+                venv: self.root.clone(),
+                reason: e.to_string(),
+            })?;
+            let log = combined(&out);
+            self.append_log(&log);
+            if !out.status.success() {
+                self.failures.insert(
+                    name.clone(),
+                    PackageFailure {
+                        requirement: line.clone(),
+                        pip_tail: tail(&log, PIP_TAIL_LINES),
+                        debian_hint: debian_hint(&log),
+                    },
+                );
+            }
+        }
+        Ok(())
+    }
+
+    fn append_log(&self, text: &str) {
+        use std::io::Write;
+        if let Ok(mut f) = fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.root.join("wsgibench-pip.log"))
+        {
+            let _ = f.write_all(text.as_bytes());
+        }
+    }
+
+    fn query_versions(&self, names: &[String]) -> Result<BTreeMap<String, String>, EnvError> {
+        // One interpreter start for all names; a missing one prints nothing.
+        const PROBE: &str = r#"
+import sys, importlib.metadata as m
+for n in sys.argv[1:]:
+    try:
+        print(n, m.version(n))
+    except m.PackageNotFoundError:
+        pass
+"#;
+        let out = Command::new(self.python())
+            .args(["-c", PROBE])
+            .args(names)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| EnvError::Python {
+                python: self.python(),
+                reason: e.to_string(),
+            })?;
+        if !out.status.success() {
+            return Err(EnvError::Python {
+                python: self.python(),
+                reason: tail(&combined(&out), PIP_TAIL_LINES),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .map(|(n, v)| (normalize(n), v.trim().to_string()))
+            .collect())
+    }
+}
+
+/// The interpreter's version and real path: a venv is bound to the interpreter that
+/// made it, so both go into the venv's hash.
+fn python_identity(python: &Path) -> Result<String, EnvError> {
+    let out = Command::new(python)
+        .args([
+            "-c",
+            "import sys; print(sys.version); print(sys.base_prefix)",
+        ])
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| EnvError::Python {
+            python: python.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    if !out.status.success() {
+        return Err(EnvError::Python {
+            python: python.to_path_buf(),
+            reason: tail(&combined(&out), PIP_TAIL_LINES),
+        });
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn create_venv(python: &Path, root: &Path) -> Result<(), EnvError> {
+    let out = Command::new(python)
+        .args(["-m", "venv"])
+        .arg(root)
+        .stdin(Stdio::null())
+        .output()
+        .map_err(|e| EnvError::Python {
+            python: python.to_path_buf(),
+            reason: e.to_string(),
+        })?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let _ = fs::remove_dir_all(root);
+    let output = tail(&combined(&out), PIP_TAIL_LINES);
+    Err(EnvError::Venv {
+        python: python.to_path_buf(),
+        venv: root.to_path_buf(),
+        debian_hint: debian_hint(&output),
+        output,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_normalized_as_pip_does() {
+        assert_eq!(normalize("uWSGI"), "uwsgi");
+        assert_eq!(normalize("zope.interface"), "zope-interface");
+        assert_eq!(normalize("Zope__Interface"), "zope-interface");
+    }
+
+    #[test]
+    fn requirement_lines_skip_comments_and_options() {
+        let lines =
+            requirement_lines("# pins\nbjoern==3.2.2  # libev\n\n--no-binary x\nuWSGI==2.0.31\n");
+        assert_eq!(
+            lines,
+            [
+                ("bjoern".to_string(), "bjoern==3.2.2".to_string()),
+                ("uwsgi".to_string(), "uWSGI==2.0.31".to_string())
+            ]
+        );
+    }
+
+    #[test]
+    fn build_logs_point_at_debian_packages() {
+        assert_eq!(
+            debian_hint("bjoern/request.h:4:10: fatal error: ev.h: No such file or directory"),
+            Some("libev-dev")
+        );
+        assert_eq!(
+            debian_hint("The virtual environment was not created successfully because ensurepip is not available."),
+            Some("python3-venv")
+        );
+        assert_eq!(debian_hint("all good"), None);
+    }
+
+    #[test]
+    fn a_missing_interpreter_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = PythonEnv::ensure(
+            Path::new("/nonexistent/python3"),
+            Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../python")),
+            dir.path(),
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("/nonexistent/python3"), "{e}");
+    }
+
+    #[test]
+    fn missing_requirements_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let e = PythonEnv::ensure(Path::new("python3"), dir.path(), dir.path()).unwrap_err();
+        assert!(e.to_string().contains(REQUIREMENTS), "{e}");
+    }
+
+    /// pip itself (already in every new venv) stands in for a good package, so the
+    /// venv, marker and failure paths are covered in seconds without the network.
+    #[test]
+    fn failures_are_attributed_and_the_venv_is_topped_up() {
+        let work = tempfile::tempdir().unwrap();
+        let reqs = work.path().join("reqs");
+        fs::create_dir_all(&reqs).unwrap();
+        fs::write(
+            reqs.join(REQUIREMENTS),
+            format!("pip\nbadpkg @ file://{}/missing\n", work.path().display()),
+        )
+        .unwrap();
+        let cache = work.path().join("cache");
+        let python = Path::new("python3");
+        let env = PythonEnv::ensure(python, &reqs, &cache).unwrap();
+        assert_eq!(env.failures().keys().collect::<Vec<_>>(), ["badpkg"]);
+        assert!(env.version("pip").is_some());
+        assert!(
+            !env.root().join(MARKER).exists(),
+            "a failed install must not be marked"
+        );
+        // Fixing the file reuses nothing stale: new contents, new venv, now complete.
+        fs::write(reqs.join(REQUIREMENTS), "pip\n").unwrap();
+        let fixed = PythonEnv::ensure(python, &reqs, &cache).unwrap();
+        assert_ne!(fixed.root(), env.root());
+        assert!(fixed.failures().is_empty());
+        assert!(fixed.root().join(MARKER).exists());
+        let case = Case {
+            name: "c".into(),
+            description: String::new(),
+            command: vec!["x".into()],
+            packages: vec!["badpkg".into()],
+            version: vec![],
+            app: None,
+            system: vec![],
+        };
+        let e = env.installed(&case).unwrap_err().to_string();
+        assert!(e.contains("badpkg @ file://"), "{e}");
+    }
+}

@@ -1,0 +1,743 @@
+//! Running one server case: launch, readiness, resource sampling, stop.
+//!
+//! The server is started in its own process group (so one signal reaches the master
+//! and every worker it forks) and pinned to one CPU (so it never competes with the load
+//! generator, which takes the others). Its stdout and stderr go to a log file whose last
+//! lines explain a failed start.
+//!
+//! Only processes this module started are signalled, always by their PID or PGID, never
+//! by name. Readiness is a raw `GET /` over a `TcpStream` with a status-line check:
+//! the suite does not parse HTTP beyond `HTTP/1.x 200`.
+
+use std::collections::{HashMap, HashSet};
+use std::fs;
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use crate::catalog::{Case, PlaceholderError, Vars};
+use crate::pyenv::PythonEnv;
+
+/// Lines of the server's log quoted when it fails.
+pub const LOG_TAIL_LINES: usize = 20;
+/// Between SIGTERM and SIGKILL: long enough for gunicorn and uWSGI to stop their
+/// workers cleanly.
+pub const STOP_GRACE: Duration = Duration::from_secs(5);
+/// After SIGKILL, how long to wait for the processes to disappear.
+const KILL_SETTLE: Duration = Duration::from_secs(2);
+/// After the kill, how long the port may still accept connections before the stop is
+/// reported as incomplete.
+pub const PORT_RELEASE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often the sampler reads `/proc`.
+pub const SAMPLE_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Why a server is not running and answering.
+#[derive(Debug, thiserror::Error)]
+pub enum LaunchError {
+    #[error(transparent)]
+    Placeholder(#[from] PlaceholderError),
+    /// The log file cannot be created; check the output folder.
+    #[error("case `{case}`: cannot create the log file {}: {source}", path.display())]
+    Log {
+        case: String,
+        path: PathBuf,
+        source: io::Error,
+    },
+    /// The program could not be executed (missing binary, not executable).
+    #[error("case `{case}` failed to start: cannot execute `{program}`: {source}")]
+    Spawn {
+        case: String,
+        program: String,
+        source: io::Error,
+    },
+    /// The server exited before answering; its log says why.
+    #[error("case `{case}` failed to start: the server exited ({status}) before answering; last lines of {}:\n{log_tail}", log.display())]
+    FailedToStart {
+        case: String,
+        status: String,
+        log: PathBuf,
+        log_tail: String,
+    },
+    /// The server kept running but never answered `GET /` with a 200 in time.
+    #[error("case `{case}` failed to start: no `200` answer to `GET /` on port {port} within {timeout:?}{}; last lines of {}:\n{log_tail}", last_answer.as_ref().map(|a| format!(" (last answer: `{a}`)")).unwrap_or_default(), log.display())]
+    NotReady {
+        case: String,
+        port: u16,
+        timeout: Duration,
+        last_answer: Option<String>,
+        log: PathBuf,
+        log_tail: String,
+    },
+}
+
+impl LaunchError {
+    /// The server's log lines, when the error carries them.
+    pub fn log_tail(&self) -> Option<&str> {
+        match self {
+            LaunchError::FailedToStart { log_tail, .. }
+            | LaunchError::NotReady { log_tail, .. } => Some(log_tail),
+            _ => None,
+        }
+    }
+}
+
+/// What [`Server::stop`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StopReport {
+    /// The leader's exit status, as text.
+    pub status: String,
+    /// Whether SIGKILL was needed after the grace period.
+    pub killed: bool,
+    /// Whether the port refused connections at the end.
+    pub port_free: bool,
+}
+
+/// One reading of the server's whole process tree.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ResourceSample {
+    /// Seconds since the sampler started.
+    pub t_s: f64,
+    /// CPU time used by the tree over the last interval, in percent of one CPU.
+    pub cpu_percent: f64,
+    /// Resident memory of the tree, MiB (shared pages counted once per process, as
+    /// `ps` does).
+    pub rss_mib: f64,
+    pub processes: u32,
+}
+
+/// A summary of samples, as the results table shows it.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct ResourceSummary {
+    pub cpu_percent_mean: f64,
+    pub rss_mib_max: f64,
+}
+
+impl ResourceSummary {
+    pub fn of(samples: &[ResourceSample]) -> Option<ResourceSummary> {
+        if samples.is_empty() {
+            return None;
+        }
+        Some(ResourceSummary {
+            cpu_percent_mean: samples.iter().map(|s| s.cpu_percent).sum::<f64>()
+                / samples.len() as f64,
+            rss_mib_max: samples.iter().map(|s| s.rss_mib).fold(0.0, f64::max),
+        })
+    }
+}
+
+/// A port that was free a moment ago: bind port 0, read it, close. Another process can
+/// take it before the server binds it; the caller sees that as a failed start.
+pub fn free_port() -> io::Result<u16> {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
+    Ok(listener.local_addr()?.port())
+}
+
+/// A running server case.
+pub struct Server {
+    case: String,
+    child: Child,
+    pid: i32,
+    port: u16,
+    log: PathBuf,
+    version: Option<String>,
+    sampler: Option<Sampler>,
+    exited: Option<ExitStatus>,
+}
+
+struct Sampler {
+    stop: mpsc::Sender<()>,
+    thread: JoinHandle<Vec<ResourceSample>>,
+}
+
+impl Server {
+    /// Starts `case` on `127.0.0.1:port` with the venv `env`, pinned to `cpu` when
+    /// given, logging to `log_path`. Returns once the process exists; call
+    /// [`Server::wait_ready`] before sending load.
+    pub fn launch(
+        case: &Case,
+        env: &PythonEnv,
+        port: u16,
+        cpu: Option<usize>,
+        log_path: &Path,
+    ) -> Result<Server, LaunchError> {
+        let python = env.python();
+        let venv_bin = env.bin_dir();
+        let argv = case.argv(&Vars {
+            python: &python,
+            venv_bin: &venv_bin,
+            host: "127.0.0.1",
+            port,
+            app: case.app(),
+            python_dir: env.python_dir(),
+        })?;
+        let mut server = Server::spawn(&case.name, &argv, env.python_dir(), cpu, log_path)?;
+        server.port = port;
+        server.version = env.case_version(case);
+        Ok(server)
+    }
+
+    /// Starts any command as a supervised server; [`Server::launch`] is this plus the
+    /// catalog's expansion. `dir` is the working directory (the app's folder, so
+    /// `app:pong` imports).
+    pub fn spawn(
+        case: &str,
+        argv: &[String],
+        dir: &Path,
+        cpu: Option<usize>,
+        log_path: &Path,
+    ) -> Result<Server, LaunchError> {
+        let log_err = |source| LaunchError::Log {
+            case: case.to_string(),
+            path: log_path.to_path_buf(),
+            source,
+        };
+        if let Some(parent) = log_path.parent() {
+            fs::create_dir_all(parent).map_err(log_err)?;
+        }
+        let out = fs::File::create(log_path).map_err(log_err)?;
+        let err = out.try_clone().map_err(log_err)?;
+        let (program, args) = argv.split_first().ok_or_else(|| LaunchError::Spawn {
+            case: case.to_string(),
+            program: String::new(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, "empty command"),
+        })?;
+        let mut cmd = Command::new(program);
+        cmd.args(args)
+            .current_dir(dir)
+            .env("PYTHONPATH", dir)
+            // Unbuffered, so a crash's last words reach the log.
+            .env("PYTHONUNBUFFERED", "1")
+            .stdin(Stdio::null())
+            .stdout(out)
+            .stderr(err)
+            // Its own group: one signal to -pgid reaches the master and its workers.
+            .process_group(0);
+        if let Some(cpu) = cpu {
+            // SAFETY: sched_setaffinity is a plain syscall, async-signal-safe; the set is
+            // built on the stack of the forked child before exec.
+            unsafe {
+                cmd.pre_exec(move || pin_to_cpu(cpu));
+            }
+        }
+        let child = cmd.spawn().map_err(|source| LaunchError::Spawn {
+            case: case.to_string(),
+            program: program.clone(),
+            source,
+        })?;
+        Ok(Server {
+            case: case.to_string(),
+            pid: child.id() as i32,
+            child,
+            port: 0,
+            log: log_path.to_path_buf(),
+            version: None,
+            sampler: None,
+            exited: None,
+        })
+    }
+
+    /// Sets the port readiness and stop check (for servers made with [`Server::spawn`]).
+    pub fn with_port(mut self, port: u16) -> Server {
+        self.port = port;
+        self
+    }
+
+    pub fn case(&self) -> &str {
+        &self.case
+    }
+    pub fn pid(&self) -> u32 {
+        self.pid as u32
+    }
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+    /// E.g. `gunicorn 27.0.1, meinheld 1.0.2`; `None` when no version was found.
+    pub fn version(&self) -> Option<&str> {
+        self.version.as_deref()
+    }
+
+    /// The last `n` lines of the server's log.
+    pub fn log_tail(&self, n: usize) -> String {
+        log_tail(&self.log, n)
+    }
+
+    /// `Some(status)` once the leader has exited (a crash, when load is running).
+    pub fn exited(&mut self) -> Option<ExitStatus> {
+        if self.exited.is_none() {
+            self.exited = self.child.try_wait().ok().flatten();
+        }
+        self.exited
+    }
+
+    /// Polls `GET /` until a `200` status line arrives, the server exits, or `timeout`
+    /// passes.
+    pub fn wait_ready(&mut self, timeout: Duration) -> Result<(), LaunchError> {
+        let deadline = Instant::now() + timeout;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
+        let mut last_answer = None;
+        loop {
+            if let Some(status) = self.exited() {
+                return Err(LaunchError::FailedToStart {
+                    case: self.case.clone(),
+                    status: status.to_string(),
+                    log: self.log.clone(),
+                    log_tail: self.log_tail(LOG_TAIL_LINES),
+                });
+            }
+            match probe(addr) {
+                Ok(line) if is_ok_status(&line) => return Ok(()),
+                Ok(line) => last_answer = Some(line),
+                Err(_) => {}
+            }
+            if Instant::now() >= deadline {
+                return Err(LaunchError::NotReady {
+                    case: self.case.clone(),
+                    port: self.port,
+                    timeout,
+                    last_answer,
+                    log: self.log.clone(),
+                    log_tail: self.log_tail(LOG_TAIL_LINES),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Starts sampling the process tree every [`SAMPLE_INTERVAL`]; a running sampler is
+    /// replaced (its samples dropped).
+    pub fn start_sampler(&mut self) {
+        self.start_sampler_every(SAMPLE_INTERVAL);
+    }
+
+    pub fn start_sampler_every(&mut self, every: Duration) {
+        let _ = self.stop_sampler();
+        let (stop, stopped) = mpsc::channel();
+        let leader = self.pid;
+        let thread = std::thread::Builder::new()
+            .name(format!("sampler-{}", self.case))
+            .spawn(move || sample_loop(leader, every, stopped))
+            .expect("spawning a thread");
+        self.sampler = Some(Sampler { stop, thread });
+    }
+
+    /// Stops the sampler and returns its samples (empty if none was running).
+    pub fn stop_sampler(&mut self) -> Vec<ResourceSample> {
+        match self.sampler.take() {
+            Some(s) => {
+                let _ = s.stop.send(());
+                s.thread.join().unwrap_or_default()
+            }
+            None => Vec::new(),
+        }
+    }
+
+    /// SIGTERM to the process group, SIGKILL after [`STOP_GRACE`], then waits (bounded)
+    /// until the port refuses connections.
+    pub fn stop(mut self) -> StopReport {
+        self.stop_inner()
+    }
+
+    fn stop_inner(&mut self) -> StopReport {
+        let _ = self.stop_sampler();
+        // Remember the tree now: a worker that left the group (setsid) would escape the
+        // group signal, and once the leader is gone its children are re-parented.
+        let tree = process_tree(self.pid);
+        signal_group(self.pid, libc::SIGTERM);
+        let mut killed = false;
+        let deadline = Instant::now() + STOP_GRACE;
+        while !self.all_gone(&tree) {
+            if Instant::now() >= deadline {
+                signal_group(self.pid, libc::SIGKILL);
+                for p in &tree {
+                    if p.pid != self.pid && p.is_same_process() {
+                        // SAFETY: a PID we saw as our descendant with the same start
+                        // time, so it was not reused by another process.
+                        unsafe { libc::kill(p.pid, libc::SIGKILL) };
+                    }
+                }
+                killed = true;
+                // SIGKILL is delivered asynchronously; give the kernel a moment so the
+                // port check below does not race the dying workers.
+                let deadline = Instant::now() + KILL_SETTLE;
+                while !self.all_gone(&tree) && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let status = match self.child.wait() {
+            Ok(s) => {
+                self.exited = Some(s);
+                s.to_string()
+            }
+            Err(e) => format!("unknown ({e})"),
+        };
+        let port_free = self.port == 0 || wait_port_free(self.port, PORT_RELEASE_TIMEOUT);
+        StopReport {
+            status,
+            killed,
+            port_free,
+        }
+    }
+
+    fn all_gone(&mut self, tree: &[ProcInfo]) -> bool {
+        self.exited().is_some()
+            && tree
+                .iter()
+                .all(|p| p.pid == self.pid || !p.is_same_process())
+            && !group_alive(self.pid)
+    }
+}
+
+impl Drop for Server {
+    /// A server must not outlive its supervisor (a panicking test, an early return).
+    fn drop(&mut self) {
+        if self.exited.is_none() {
+            let _ = self.stop_inner();
+        }
+    }
+}
+
+fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+    // SAFETY: cpu_set_t is plain data; CPU_SET bounds-checks against its size.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
+}
+
+fn signal_group(pgid: i32, sig: i32) {
+    if pgid > 1 {
+        // SAFETY: the group we created at spawn (process_group(0) makes pgid == pid).
+        unsafe { libc::kill(-pgid, sig) };
+    }
+}
+
+/// Whether any non-zombie process is still in group `pgid`. Zombies are ignored:
+/// orphaned workers may wait for a reaper that this container does not have.
+fn group_alive(pgid: i32) -> bool {
+    all_procs().iter().any(|p| p.pgrp == pgid && p.state != 'Z')
+}
+
+/// Reads the `HTTP/1.x NNN` status line of `GET /`.
+fn probe(addr: SocketAddr) -> io::Result<String> {
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
+    s.set_read_timeout(Some(Duration::from_secs(2)))?;
+    s.set_write_timeout(Some(Duration::from_secs(2)))?;
+    write!(
+        s,
+        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+        addr.port()
+    )?;
+    let mut buf = Vec::with_capacity(128);
+    let mut chunk = [0u8; 128];
+    while !buf.contains(&b'\n') && buf.len() < 1024 {
+        let n = s.read(&mut chunk)?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    let line = buf.split(|&b| b == b'\n').next().unwrap_or_default();
+    Ok(String::from_utf8_lossy(line).trim_end().to_string())
+}
+
+fn is_ok_status(line: &str) -> bool {
+    let mut parts = line.split(' ');
+    matches!(parts.next(), Some("HTTP/1.1" | "HTTP/1.0")) && parts.next() == Some("200")
+}
+
+/// Waits until nothing accepts on the port.
+fn wait_port_free(port: u16, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+    loop {
+        if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Whether the port accepts a connection right now.
+pub fn port_in_use(port: u16) -> bool {
+    TcpStream::connect_timeout(
+        &SocketAddr::from((Ipv4Addr::LOCALHOST, port)),
+        Duration::from_millis(200),
+    )
+    .is_ok()
+}
+
+fn log_tail(path: &Path, n: usize) -> String {
+    let text = fs::read(path).unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// The fields of `/proc/PID/stat` the supervisor uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ProcInfo {
+    pid: i32,
+    state: char,
+    ppid: i32,
+    pgrp: i32,
+    /// utime + stime, in clock ticks.
+    cpu_ticks: u64,
+    /// Start time since boot, in clock ticks; with the PID it names one process.
+    start: u64,
+}
+
+impl ProcInfo {
+    fn read(pid: i32) -> Option<ProcInfo> {
+        parse_stat(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+    }
+
+    /// Whether this PID still names the same, living process.
+    fn is_same_process(&self) -> bool {
+        matches!(ProcInfo::read(self.pid), Some(p) if p.start == self.start && p.state != 'Z')
+    }
+}
+
+fn parse_stat(stat: &str) -> Option<ProcInfo> {
+    // The command name is in parentheses and may hold spaces and ')': split at the last.
+    let (head, rest) = stat.rsplit_once(')')?;
+    let pid = head.split_once('(')?.0.trim().parse().ok()?;
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    // After the name: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) ... starttime(22).
+    let num = |i: usize| f.get(i).and_then(|v| v.parse::<u64>().ok());
+    Some(ProcInfo {
+        pid,
+        state: f.first()?.chars().next()?,
+        ppid: f.get(1)?.parse().ok()?,
+        pgrp: f.get(2)?.parse().ok()?,
+        cpu_ticks: num(11)? + num(12)?,
+        start: num(19)?,
+    })
+}
+
+fn all_procs() -> Vec<ProcInfo> {
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter_map(ProcInfo::read)
+        .collect()
+}
+
+/// The leader and all its descendants (by parent PID), zombies excluded.
+fn process_tree(leader: i32) -> Vec<ProcInfo> {
+    let procs = all_procs();
+    let mut children: HashMap<i32, Vec<&ProcInfo>> = HashMap::new();
+    for p in &procs {
+        children.entry(p.ppid).or_default().push(p);
+    }
+    let mut out = Vec::new();
+    let mut seen = HashSet::new();
+    let mut stack: Vec<&ProcInfo> = procs.iter().filter(|p| p.pid == leader).collect();
+    while let Some(p) = stack.pop() {
+        if !seen.insert(p.pid) {
+            continue;
+        }
+        if p.state != 'Z' {
+            out.push(*p);
+        }
+        if let Some(c) = children.get(&p.pid) {
+            stack.extend(c.iter().copied());
+        }
+    }
+    out
+}
+
+fn rss_bytes(pid: i32, page: u64) -> u64 {
+    // statm: size resident shared ...; resident is in pages.
+    fs::read_to_string(format!("/proc/{pid}/statm"))
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
+        .map_or(0, |pages| pages * page)
+}
+
+fn sample_loop(leader: i32, every: Duration, stopped: mpsc::Receiver<()>) -> Vec<ResourceSample> {
+    // SAFETY: sysconf only reads configuration.
+    let (tck, page) = unsafe {
+        (
+            libc::sysconf(libc::_SC_CLK_TCK).max(1) as f64,
+            libc::sysconf(libc::_SC_PAGESIZE).max(1) as u64,
+        )
+    };
+    let started = Instant::now();
+    // Ticks per (pid, start time), so a PID reused by a new process starts from zero.
+    let snapshot = |tree: &[ProcInfo]| -> HashMap<(i32, u64), u64> {
+        tree.iter()
+            .map(|p| ((p.pid, p.start), p.cpu_ticks))
+            .collect()
+    };
+    let mut prev = snapshot(&process_tree(leader));
+    let mut prev_at = Instant::now();
+    let mut samples = Vec::new();
+    loop {
+        match stopped.recv_timeout(every) {
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            _ => return samples,
+        }
+        let tree = process_tree(leader);
+        let now = Instant::now();
+        let ticks: u64 = tree
+            .iter()
+            .map(|p| {
+                // A process born during the interval used all its ticks in it.
+                let before = prev.get(&(p.pid, p.start)).copied().unwrap_or(0);
+                p.cpu_ticks.saturating_sub(before)
+            })
+            .sum();
+        let secs = now.duration_since(prev_at).as_secs_f64().max(1e-3);
+        samples.push(ResourceSample {
+            t_s: now.duration_since(started).as_secs_f64(),
+            cpu_percent: ticks as f64 / tck / secs * 100.0,
+            rss_mib: tree.iter().map(|p| rss_bytes(p.pid, page)).sum::<u64>() as f64
+                / (1024.0 * 1024.0),
+            processes: tree.len() as u32,
+        });
+        prev = snapshot(&tree);
+        prev_at = now;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_names_parse() {
+        let line = "4242 (we ird) name)) S 1 4242 4242 0 -1 4194560 100 0 0 0 7 3 0 0 20 0 1 0 98765 1000 50 18446744073709551615";
+        let p = parse_stat(line).unwrap();
+        assert_eq!(
+            p,
+            ProcInfo {
+                pid: 4242,
+                state: 'S',
+                ppid: 1,
+                pgrp: 4242,
+                cpu_ticks: 10,
+                start: 98765
+            }
+        );
+    }
+
+    #[test]
+    fn only_a_200_is_ready() {
+        assert!(is_ok_status("HTTP/1.1 200 OK"));
+        assert!(is_ok_status("HTTP/1.0 200"));
+        assert!(!is_ok_status("HTTP/1.1 500 Internal Server Error"));
+        assert!(!is_ok_status("HTTP/1.1 2000"));
+        assert!(!is_ok_status(""));
+    }
+
+    #[test]
+    fn free_ports_are_free() {
+        let p = free_port().unwrap();
+        assert!(p > 0);
+        assert!(!port_in_use(p));
+    }
+
+    #[test]
+    fn summary_is_mean_cpu_and_peak_rss() {
+        let s = |cpu, rss| ResourceSample {
+            t_s: 0.0,
+            cpu_percent: cpu,
+            rss_mib: rss,
+            processes: 1,
+        };
+        let sum = ResourceSummary::of(&[s(10.0, 5.0), s(30.0, 7.0)]).unwrap();
+        assert_eq!(sum.cpu_percent_mean, 20.0);
+        assert_eq!(sum.rss_mib_max, 7.0);
+        assert!(ResourceSummary::of(&[]).is_none());
+    }
+
+    fn sh(script: &str, dir: &Path) -> Server {
+        Server::spawn(
+            "sh",
+            &["sh".into(), "-c".into(), script.into()],
+            dir,
+            Some(0),
+            &dir.join("server.log"),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn early_exit_is_a_failed_start_with_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = sh("echo booting; echo 'no such app' >&2; exit 3", dir.path())
+            .with_port(free_port().unwrap());
+        let e = s.wait_ready(Duration::from_secs(10)).unwrap_err();
+        let text = e.to_string();
+        assert!(matches!(e, LaunchError::FailedToStart { .. }), "{text}");
+        assert!(text.contains("failed to start"), "{text}");
+        assert!(
+            e.log_tail().unwrap().contains("booting\nno such app"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_silent_server_is_not_ready_in_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = sh("sleep 30", dir.path()).with_port(free_port().unwrap());
+        let started = Instant::now();
+        let e = s.wait_ready(Duration::from_millis(500)).unwrap_err();
+        assert!(matches!(e, LaunchError::NotReady { .. }), "{e}");
+        let report = s.stop();
+        assert!(!report.killed, "sh dies of SIGTERM");
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    #[test]
+    fn stop_reaches_the_whole_group_and_kills_after_grace() {
+        let dir = tempfile::tempdir().unwrap();
+        // The parent ignores SIGTERM and its child too, so only SIGKILL ends them.
+        let mut s = sh("trap '' TERM; sleep 60 & sleep 60; wait", dir.path());
+        std::thread::sleep(Duration::from_millis(200));
+        let tree = process_tree(s.pid as i32);
+        assert!(tree.len() >= 2, "{tree:?}");
+        s.start_sampler_every(Duration::from_millis(100));
+        std::thread::sleep(Duration::from_millis(350));
+        let samples = s.stop_sampler();
+        assert!(samples.len() >= 2, "{samples:?}");
+        assert!(samples.iter().all(|x| x.rss_mib > 0.0 && x.processes >= 2));
+        let started = Instant::now();
+        let report = s.stop();
+        assert!(report.killed);
+        assert!(started.elapsed() < STOP_GRACE + Duration::from_secs(3));
+        assert!(tree.iter().all(|p| !p.is_same_process()), "{tree:?}");
+    }
+
+    #[test]
+    fn sampler_sees_cpu_of_a_busy_child() {
+        let dir = tempfile::tempdir().unwrap();
+        // A grandchild burns CPU; the leader only waits.
+        let mut s = sh("(while :; do :; done) & wait", dir.path());
+        s.start_sampler_every(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1000));
+        let samples = s.stop_sampler();
+        let busiest = samples.iter().map(|x| x.cpu_percent).fold(0.0, f64::max);
+        assert!(busiest > 20.0, "{samples:?}");
+        let _ = s.stop();
+    }
+}
