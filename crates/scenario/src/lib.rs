@@ -11,11 +11,14 @@
 //! - [`Request`]: one HTTP request template, turned into bytes once by the engine.
 //! - [`Session`] and [`Step`]: Tsung's virtual-user script (requests, loops, think times).
 //! - [`Target`]: where the load goes, with the loopback-only guard [`Target::check_local`].
+//! - [`tsung`]: the reader of Tsung 1.7 XML files (HTTP subset) into a [`Scenario`].
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use serde::Serialize;
+
+pub mod tsung;
 
 /// One load test, as data.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,6 +119,12 @@ pub enum Step {
     Think {
         mean: Duration,
         random: bool,
+    },
+    /// Pause the user for a time drawn uniformly in `[min, max]` (Tsung's
+    /// `<thinktime min max>`).
+    ThinkBetween {
+        min: Duration,
+        max: Duration,
     },
     /// A named group of steps whose total time is reported (Tsung's `<transaction>`).
     Transaction {
@@ -311,7 +320,7 @@ impl Session {
                     Step::Request(_) => 1,
                     Step::Loop { count: n, steps } => n.saturating_mul(count(steps)),
                     Step::Transaction { steps, .. } => count(steps),
-                    Step::Think { .. } => 0,
+                    Step::Think { .. } | Step::ThinkBetween { .. } => 0,
                 })
                 .fold(0u64, u64::saturating_add)
         }
@@ -325,7 +334,7 @@ impl Session {
                 match s {
                     Step::Request(r) => out.push(r),
                     Step::Loop { steps, .. } | Step::Transaction { steps, .. } => walk(steps, out),
-                    Step::Think { .. } => {}
+                    Step::Think { .. } | Step::ThinkBetween { .. } => {}
                 }
             }
         }

@@ -1,0 +1,1466 @@
+//! The element rules: which Tsung elements and attributes map to what, which are
+//! accepted with a note, and which are refused.
+//!
+//! One function per element, in the order of Tsung's DTD. Each checks its attribute
+//! names first (an unknown attribute is an error: it is usually a typo, or a feature
+//! the user expects to work), then converts. Semantics follow Tsung's own reader
+//! (`ts_config.erl`, `ts_config_http.erl`); a comment marks each place where wsgibench
+//! differs and why.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::tree::{Node, Position, Source};
+use super::{Backend, DumpTraffic, LogOptions, TsungError, TsungImport};
+use crate::{Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
+
+const TOP_LEVEL: &str =
+    "inside <tsung>: information, clients, servers, monitoring, load, options, sessions";
+const SESSION_STEPS: &str =
+    "HTTP sessions only: request/http, for, transaction, thinktime; see README for the subset";
+const HTTP_CHILDREN: &str =
+    "inside <http>: http_header, add_cookie, www_authenticate (basic), soap";
+const DYNAMIC: &str = "dynamic variables are not supported: wsgibench builds every request \
+     once, before the run, so requests cannot depend on earlier responses";
+
+/// Tsung's default think time when a `<thinktime/>` gives no value and no global
+/// `<option name="thinktime">` does either (`thinktime_value` in Tsung's app env).
+const TSUNG_DEFAULT_THINK_S: f64 = 5.0;
+
+/// When `<load>` has no `duration`, Tsung runs until the last user finishes, however
+/// long that takes. wsgibench needs a deadline, so it allows this much time for the
+/// requests themselves on top of the arrivals and the think times (see
+/// [`deadline_without_duration`]).
+const REQUEST_ALLOWANCE: Duration = Duration::from_secs(60);
+
+/// Tsung's default `Content-Type` for a request with a body (`ts_config_http.erl`).
+const TSUNG_CONTENT_TYPE: &str = "application/x-www-form-urlencoded";
+
+/// How a think time is drawn, as Tsung stores it after reading the file.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Draw {
+    Fixed,
+    Exponential,
+    Uniform(f64, f64),
+}
+
+/// The global `<option name="thinktime">`, with Tsung's defaults.
+#[derive(Debug, Clone, Copy)]
+struct GlobalThink {
+    value: f64,
+    draw: Draw,
+    override_all: bool,
+}
+
+struct Server {
+    host: String,
+    port: u16,
+}
+
+struct Ctx<'a> {
+    src: &'a Source<'a>,
+    notes: Vec<String>,
+    think: GlobalThink,
+    user_agent: Option<String>,
+    server: Option<Server>,
+    timeouts: Timeouts,
+}
+
+pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, TsungError> {
+    let mut cx = Ctx {
+        src,
+        notes: Vec::new(),
+        think: GlobalThink {
+            value: TSUNG_DEFAULT_THINK_S,
+            draw: Draw::Fixed,
+            override_all: false,
+        },
+        user_agent: None,
+        server: None,
+        timeouts: Timeouts::default(),
+    };
+    if root.name != "tsung" {
+        return Err(cx.unsupported(root, "the root element must be <tsung>"));
+    }
+    let log = cx.log_options(root)?;
+
+    // Tsung reads the sections in document order and its DTD fixes that order; we
+    // pick them by name so options are known before sessions whatever the order.
+    let mut sections: [Option<&Node>; 7] = Default::default();
+    const NAMES: [&str; 7] = [
+        "information",
+        "clients",
+        "servers",
+        "monitoring",
+        "load",
+        "options",
+        "sessions",
+    ];
+    cx.no_text(root)?;
+    for child in &root.children {
+        let Some(i) = NAMES.iter().position(|n| *n == child.name) else {
+            return Err(cx.unsupported(child, TOP_LEVEL));
+        };
+        if sections[i].is_some() {
+            return Err(cx.invalid(child, format!("only one <{}> is allowed", child.name)));
+        }
+        sections[i] = Some(child);
+    }
+    let [_information, clients, servers, monitoring, load, options, sessions] = sections;
+    let missing =
+        |cx: &Ctx, name: &str| cx.invalid(root, format!("a <{name}> element is required"));
+    // Sections are checked in the DTD's order, so the first error reported is the
+    // first one in the file.
+    let max_users = match clients {
+        Some(c) => cx.clients(c)?,
+        None => None,
+    };
+    let target = cx.servers(servers.ok_or_else(|| missing(&cx, "servers"))?)?;
+    if let Some(m) = monitoring {
+        cx.monitoring(m);
+    }
+    let load = load.ok_or_else(|| missing(&cx, "load"))?;
+    let sessions_node = sessions.ok_or_else(|| missing(&cx, "sessions"))?;
+    if let Some(o) = options {
+        cx.options(o)?;
+    }
+    let (phases, deadline) = cx.load(load)?;
+    let sessions = cx.sessions(sessions_node)?;
+
+    let duration = match deadline {
+        Some(d) => d,
+        None => {
+            let d = deadline_without_duration(&phases, &sessions);
+            cx.note(
+                load,
+                format!(
+                    "no duration: Tsung would wait for the last user to finish; wsgibench cuts \
+                     the run at {} (end of arrivals + longest session's think time + {} s for \
+                     requests); add duration=\"...\" to <load> to choose",
+                    secs(d),
+                    REQUEST_ALLOWANCE.as_secs()
+                ),
+            );
+            d
+        }
+    };
+
+    let scenario = Scenario {
+        target,
+        load: Load::Sessions {
+            phases,
+            sessions,
+            max_users,
+        },
+        duration: Some(duration),
+        timeouts: cx.timeouts,
+    };
+    scenario
+        .validate()
+        .map_err(|e| cx.invalid(sessions_node, e.to_string()))?;
+    Ok(TsungImport {
+        scenario,
+        notes: cx.notes,
+        log,
+    })
+}
+
+/// Tsung has no deadline without `<load duration>`; ours is the end of the arrival
+/// phases, plus the longest expected think time of one session, plus
+/// [`REQUEST_ALLOWANCE`]. A user who arrives last and thinks as long as the average
+/// user then still has a minute for its requests.
+fn deadline_without_duration(phases: &[Phase], sessions: &[Session]) -> Duration {
+    let arrivals: Duration = phases.iter().map(|p| p.duration).sum();
+    let think = sessions
+        .iter()
+        .map(|s| expected_think(&s.steps))
+        .max()
+        .unwrap_or_default();
+    arrivals + think + REQUEST_ALLOWANCE
+}
+
+/// The expected total think time of one run of `steps`, loops multiplied out.
+pub(crate) fn expected_think(steps: &[Step]) -> Duration {
+    steps
+        .iter()
+        .map(|s| match s {
+            Step::Request(_) => Duration::ZERO,
+            Step::Think { mean, .. } => *mean,
+            Step::ThinkBetween { min, max } => (*min + *max) / 2,
+            Step::Loop { count, steps } => {
+                expected_think(steps).saturating_mul(u32::try_from(*count).unwrap_or(u32::MAX))
+            }
+            Step::Transaction { steps, .. } => expected_think(steps),
+        })
+        .fold(Duration::ZERO, Duration::saturating_add)
+}
+
+fn secs(d: Duration) -> String {
+    let s = d.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.3} s")
+    }
+}
+
+fn unit_seconds(unit: &str) -> f64 {
+    match unit {
+        "hour" => 3600.0,
+        "minute" => 60.0,
+        "millisecond" => 0.001,
+        _ => 1.0,
+    }
+}
+
+fn is_loopback_name(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+}
+
+impl Ctx<'_> {
+    // ---- helpers: positions, notes, errors, attribute readers ----
+
+    fn at(&self, node: &Node) -> Position {
+        self.src.position(node.offset)
+    }
+
+    fn note(&mut self, node: &Node, message: String) {
+        let at = self.at(node);
+        self.notes.push(format!("{at}: <{}>: {message}", node.name));
+    }
+
+    fn unsupported(&self, node: &Node, supported: &str) -> TsungError {
+        TsungError::Unsupported {
+            at: self.at(node),
+            element: node.name.clone(),
+            supported: supported.to_string(),
+        }
+    }
+
+    fn unsupported_attr(&self, node: &Node, attribute: &str, reason: &str) -> TsungError {
+        TsungError::UnsupportedAttribute {
+            at: self.at(node),
+            element: node.name.clone(),
+            attribute: attribute.to_string(),
+            value: node.attr(attribute).unwrap_or_default().to_string(),
+            reason: reason.to_string(),
+        }
+    }
+
+    fn bad(&self, node: &Node, attribute: &str, expected: &str) -> TsungError {
+        TsungError::BadValue {
+            at: self.at(node),
+            element: node.name.clone(),
+            attribute: attribute.to_string(),
+            value: node.attr(attribute).unwrap_or_default().to_string(),
+            expected: expected.to_string(),
+        }
+    }
+
+    fn invalid(&self, node: &Node, message: String) -> TsungError {
+        TsungError::Invalid {
+            at: self.at(node),
+            element: node.name.clone(),
+            message,
+        }
+    }
+
+    /// Refuses attributes outside `known`: a typo or an unknown feature must not be
+    /// silently dropped.
+    fn attrs(&self, node: &Node, known: &[&str]) -> Result<(), TsungError> {
+        for (k, _) in &node.attrs {
+            if !known.contains(&k.as_str()) {
+                let reason = if known.is_empty() {
+                    format!("unknown attribute; <{}> takes none", node.name)
+                } else {
+                    format!(
+                        "unknown attribute; <{}> takes {}",
+                        node.name,
+                        known.join(", ")
+                    )
+                };
+                return Err(self.unsupported_attr(node, k, &reason));
+            }
+        }
+        Ok(())
+    }
+
+    fn required<'n>(&self, node: &'n Node, attribute: &str) -> Result<&'n str, TsungError> {
+        node.attr(attribute)
+            .ok_or_else(|| self.invalid(node, format!("the {attribute} attribute is required")))
+    }
+
+    fn number(&self, node: &Node, attribute: &str) -> Result<Option<f64>, TsungError> {
+        match node.attr(attribute) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(Some(x)),
+                _ => Err(self.bad(node, attribute, "a number")),
+            },
+        }
+    }
+
+    fn positive(&self, node: &Node, attribute: &str) -> Result<Option<f64>, TsungError> {
+        match node.attr(attribute) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<f64>() {
+                Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
+                _ => Err(self.bad(node, attribute, "a positive number")),
+            },
+        }
+    }
+
+    fn integer(&self, node: &Node, attribute: &str) -> Result<Option<i64>, TsungError> {
+        match node.attr(attribute) {
+            None => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| self.bad(node, attribute, "an integer")),
+        }
+    }
+
+    fn positive_integer(&self, node: &Node, attribute: &str) -> Result<Option<u64>, TsungError> {
+        match node.attr(attribute) {
+            None => Ok(None),
+            Some(v) => match v.trim().parse::<u64>() {
+                Ok(x) if x > 0 => Ok(Some(x)),
+                _ => Err(self.bad(node, attribute, "a positive integer")),
+            },
+        }
+    }
+
+    fn choice<'n>(
+        &self,
+        node: &'n Node,
+        attribute: &str,
+        allowed: &[&str],
+    ) -> Result<Option<&'n str>, TsungError> {
+        match node.attr(attribute) {
+            None => Ok(None),
+            Some(v) if allowed.contains(&v) => Ok(Some(v)),
+            Some(_) => Err(self.bad(node, attribute, &format!("one of {}", allowed.join(", ")))),
+        }
+    }
+
+    fn boolean(&self, node: &Node, attribute: &str) -> Result<Option<bool>, TsungError> {
+        Ok(self
+            .choice(node, attribute, &["true", "false"])?
+            .map(|v| v == "true"))
+    }
+
+    /// Text inside structural elements is a mistake (often a stray character left by
+    /// an edit); Tsung's validator refuses it too.
+    fn no_text(&self, node: &Node) -> Result<(), TsungError> {
+        if node.text.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(self.invalid(node, format!("unexpected text {:?}", node.text.trim())))
+        }
+    }
+
+    fn leaf(&self, node: &Node) -> Result<(), TsungError> {
+        self.no_text(node)?;
+        match node.children.first() {
+            Some(c) => {
+                Err(self.unsupported(c, &format!("<{}> takes no child elements", node.name)))
+            }
+            None => Ok(()),
+        }
+    }
+
+    // ---- <tsung> ----
+
+    fn log_options(&mut self, root: &Node) -> Result<LogOptions, TsungError> {
+        self.attrs(root, &["loglevel", "dumptraffic", "backend", "version"])?;
+        let mut log = LogOptions::default();
+        if let Some(l) = self.choice(
+            root,
+            "loglevel",
+            &[
+                "emergency",
+                "critical",
+                "error",
+                "warning",
+                "notice",
+                "info",
+                "debug",
+            ],
+        )? {
+            log.loglevel = l.to_string();
+        }
+        let backend = self.choice(root, "backend", &["text", "json", "rrdtool", "fullstats"])?;
+        log.backend = match backend {
+            Some("json") => Backend::Json,
+            Some("rrdtool") => Backend::Rrdtool,
+            Some("fullstats") => Backend::Fullstats,
+            _ => Backend::Text,
+        };
+        if log.backend != Backend::Json {
+            self.note(
+                root,
+                format!(
+                    "backend=\"{}\": wsgibench does not write Tsung's {} log; it writes its own \
+                     results, and Tsung's JSON log on request",
+                    backend.unwrap_or("text"),
+                    backend.unwrap_or("text")
+                ),
+            );
+        }
+        let dump = self.choice(
+            root,
+            "dumptraffic",
+            &["true", "false", "light", "protocol", "protocol_local"],
+        )?;
+        log.dumptraffic = match dump {
+            Some("true") => DumpTraffic::True,
+            Some("light") => DumpTraffic::Light,
+            Some("protocol") => DumpTraffic::Protocol,
+            Some("protocol_local") => DumpTraffic::ProtocolLocal,
+            _ => DumpTraffic::False,
+        };
+        if let Some(d) = dump.filter(|d| *d != "false") {
+            // Dumping traffic slows Tsung down considerably (its manual warns so);
+            // wsgibench's hot path stays free of it and keeps per-status counts instead.
+            self.note(
+                root,
+                format!("dumptraffic=\"{d}\": traffic is not dumped; wsgibench counts statuses and errors instead"),
+            );
+        }
+        Ok(log)
+    }
+
+    // ---- <clients> ----
+
+    fn clients(&mut self, clients: &Node) -> Result<Option<u64>, TsungError> {
+        self.attrs(clients, &[])?;
+        self.no_text(clients)?;
+        let mut cap: Option<u64> = None;
+        let mut hosts = Vec::new();
+        for client in &clients.children {
+            if client.name != "client" {
+                return Err(self.unsupported(client, "inside <clients>: client"));
+            }
+            self.attrs(
+                client,
+                &[
+                    "host",
+                    "maxusers",
+                    "use_controller_vm",
+                    "cpu",
+                    "weight",
+                    "type",
+                    "batch",
+                    "scan_intf",
+                ],
+            )?;
+            self.choice(client, "type", &["machine", "batch"])?;
+            self.boolean(client, "use_controller_vm")?;
+            self.positive_integer(client, "cpu")?;
+            self.number(client, "weight")?;
+            if let Some(m) = self.positive_integer(client, "maxusers")? {
+                cap = Some(cap.unwrap_or(0).saturating_add(m));
+            }
+            hosts.push(client.attr("host").unwrap_or("batch nodes").to_string());
+            for ip in &client.children {
+                if ip.name != "ip" && ip.name != "iprange" {
+                    return Err(self.unsupported(ip, "inside <client>: ip, iprange"));
+                }
+                self.note(
+                    ip,
+                    "ignored: wsgibench connects from the loopback interface".into(),
+                );
+            }
+        }
+        // Tsung's maxusers bounds the users one client VM runs at once; with all of
+        // wsgibench on this machine the sum over clients is the same bound.
+        let cap_text = match cap {
+            Some(c) => format!("; maxusers caps simultaneous users at {c}"),
+            None => String::new(),
+        };
+        self.note(
+            clients,
+            format!(
+                "wsgibench runs its own worker threads on this machine instead of Tsung \
+                 client nodes ({}){cap_text}",
+                hosts.join(", ")
+            ),
+        );
+        Ok(cap)
+    }
+
+    // ---- <servers> ----
+
+    fn servers(&mut self, servers: &Node) -> Result<Target, TsungError> {
+        self.attrs(servers, &[])?;
+        self.no_text(servers)?;
+        let mut target = None;
+        for server in &servers.children {
+            if server.name != "server" {
+                return Err(self.unsupported(server, "inside <servers>: server"));
+            }
+            if target.is_some() {
+                return Err(self.invalid(
+                    server,
+                    "only one <server> is supported: wsgibench loads one server per run, \
+                     where Tsung would spread users over all of them"
+                        .into(),
+                ));
+            }
+            self.attrs(server, &["host", "port", "type", "weight"])?;
+            self.leaf(server)?;
+            let host = self.required(server, "host")?.to_string();
+            self.required(server, "port")?;
+            let port = server
+                .attr("port")
+                .and_then(|p| p.trim().parse::<u16>().ok())
+                .filter(|p| *p > 0)
+                .ok_or_else(|| self.bad(server, "port", "a TCP port, 1 to 65535"))?;
+            let ty = self.required(server, "type")?;
+            match ty {
+                "tcp" | "tcp6" => {}
+                "ssl" | "ssl6" | "bosh_ssl" | "websocket_ssl" => {
+                    return Err(self.unsupported_attr(
+                        server,
+                        "type",
+                        "wsgibench speaks plain HTTP/1.1 over tcp; TLS is not supported",
+                    ))
+                }
+                "udp" | "udp6" | "erlang" | "bosh" | "websocket" => {
+                    return Err(self.unsupported_attr(
+                        server,
+                        "type",
+                        "HTTP over tcp only (type=\"tcp\")",
+                    ))
+                }
+                _ => return Err(self.bad(server, "type", "tcp (or tcp6)")),
+            }
+            self.number(server, "weight")?;
+            self.server = Some(Server {
+                host: host.clone(),
+                port,
+            });
+            target = Some(Target { host, port });
+        }
+        target.ok_or_else(|| self.invalid(servers, "one <server> is required".into()))
+    }
+
+    // ---- <monitoring> ----
+
+    fn monitoring(&mut self, monitoring: &Node) {
+        let hosts: Vec<&str> = monitoring
+            .children
+            .iter()
+            .filter_map(|m| m.attr("host"))
+            .collect();
+        self.note(
+            monitoring,
+            format!(
+                "ignored ({}): wsgibench samples the CPU and memory of the servers it \
+                 launches itself",
+                hosts.join(", ")
+            ),
+        );
+    }
+
+    // ---- <load> ----
+
+    fn load(&mut self, load: &Node) -> Result<(Vec<Phase>, Option<Duration>), TsungError> {
+        self.attrs(load, &["duration", "unit", "loop"])?;
+        self.no_text(load)?;
+        let unit = self
+            .choice(load, "unit", &["hour", "minute", "second"])?
+            .unwrap_or("second");
+        let deadline = self
+            .positive(load, "duration")?
+            .map(|d| Duration::from_secs_f64(d * unit_seconds(unit)));
+        let repeat = match self.integer(load, "loop")? {
+            None => 0,
+            Some(n) if n >= 0 => n as usize,
+            Some(_) => return Err(self.bad(load, "loop", "a non-negative integer")),
+        };
+
+        let mut phases = Vec::new();
+        let mut numbers = Vec::new();
+        for child in &load.children {
+            match child.name.as_str() {
+                "arrivalphase" => {
+                    let (number, phase) = self.arrivalphase(child)?;
+                    if numbers.contains(&number) {
+                        // Tsung aborts on this too ("phase already defined").
+                        return Err(self.bad(child, "phase", "a phase number not used before"));
+                    }
+                    numbers.push(number);
+                    phases.push(phase);
+                }
+                "user" => {
+                    return Err(self.unsupported(
+                        child,
+                        "users started at a fixed time are not supported; use an <arrivalphase>",
+                    ))
+                }
+                _ => return Err(self.unsupported(child, "inside <load>: arrivalphase")),
+            }
+        }
+        if phases.is_empty() {
+            return Err(self.invalid(load, "at least one <arrivalphase> is required".into()));
+        }
+        // loop="N" runs the whole sequence of phases N more times.
+        let once = phases.clone();
+        for _ in 0..repeat {
+            phases.extend(once.iter().cloned());
+        }
+        Ok((phases, deadline))
+    }
+
+    fn arrivalphase(&mut self, ap: &Node) -> Result<(i64, Phase), TsungError> {
+        self.attrs(ap, &["phase", "duration", "unit", "wait_all_sessions_end"])?;
+        self.no_text(ap)?;
+        self.required(ap, "phase")?;
+        let number = self.integer(ap, "phase")?.unwrap_or_default();
+        self.required(ap, "duration")?;
+        let duration = self.positive(ap, "duration")?.unwrap_or_default();
+        // The DTD requires unit; Tsung's reader falls back to seconds, and so do we.
+        let unit = self
+            .choice(ap, "unit", &["hour", "minute", "second", "millisecond"])?
+            .unwrap_or("second");
+        if self.boolean(ap, "wait_all_sessions_end")? == Some(true) {
+            return Err(self.unsupported_attr(
+                ap,
+                "wait_all_sessions_end",
+                "phases follow each other on the clock in wsgibench; a phase cannot wait \
+                 for the previous phase's users to finish",
+            ));
+        }
+        let mut users = None;
+        for child in &ap.children {
+            match child.name.as_str() {
+                "users" if users.is_none() => users = Some(self.users(child)?),
+                "users" => {
+                    return Err(self.invalid(child, "only one <users> per phase is allowed".into()))
+                }
+                "session_setup" => {
+                    return Err(self.unsupported(
+                        child,
+                        "per-phase session probabilities are not supported; set them on <session>",
+                    ))
+                }
+                _ => return Err(self.unsupported(child, "inside <arrivalphase>: users")),
+            }
+        }
+        let (rate, max) =
+            users.ok_or_else(|| self.invalid(ap, "a <users> element is required".into()))?;
+        Ok((
+            number,
+            Phase {
+                duration: Duration::from_secs_f64(duration * unit_seconds(unit)),
+                users_per_second: rate,
+                max_users: max,
+            },
+        ))
+    }
+
+    fn users(&mut self, users: &Node) -> Result<(f64, Option<u64>), TsungError> {
+        self.attrs(users, &["arrivalrate", "interarrival", "unit", "maxnumber"])?;
+        self.leaf(users)?;
+        let unit = unit_seconds(
+            self.choice(users, "unit", &["hour", "minute", "second"])?
+                .unwrap_or("second"),
+        );
+        let rate = match (
+            self.positive(users, "arrivalrate")?,
+            self.positive(users, "interarrival")?,
+        ) {
+            (Some(r), None) => r / unit,
+            (None, Some(i)) => 1.0 / (i * unit),
+            (None, None) => {
+                return Err(self.invalid(users, "arrivalrate or interarrival is required".into()))
+            }
+            (Some(_), Some(_)) => {
+                return Err(self.invalid(
+                    users,
+                    "arrivalrate and interarrival cannot both be set".into(),
+                ))
+            }
+        };
+        let max = self.positive_integer(users, "maxnumber")?;
+        Ok((rate, max))
+    }
+
+    // ---- <options> ----
+
+    fn options(&mut self, options: &Node) -> Result<(), TsungError> {
+        self.attrs(options, &[])?;
+        self.no_text(options)?;
+        for option in &options.children {
+            if option.name != "option" {
+                return Err(self.unsupported(option, "inside <options>: option"));
+            }
+            self.option(option)?;
+        }
+        Ok(())
+    }
+
+    fn option(&mut self, option: &Node) -> Result<(), TsungError> {
+        self.attrs(
+            option,
+            &[
+                "name", "type", "value", "random", "override", "min", "max", "id",
+            ],
+        )?;
+        let name = self.required(option, "name")?;
+        match option.attr("type") {
+            None => {}
+            Some("ts_http") => return self.http_option(option, name),
+            Some(other) => {
+                // Options for other protocols may hold children we do not model; they
+                // cannot affect HTTP sessions, so the whole option is noted and skipped.
+                self.note(
+                    option,
+                    format!("name=\"{name}\" for {other} ignored: this file's sessions are HTTP"),
+                );
+                return Ok(());
+            }
+        }
+        self.leaf(option)?;
+        let ignored = |reason: &str| format!("name=\"{name}\" ignored: {reason}");
+        match name {
+            "thinktime" => {
+                let value = match option.attr("value") {
+                    None => self.think.value,
+                    Some(_) => self
+                        .number(option, "value")?
+                        .filter(|v| *v >= 0.0)
+                        .ok_or_else(|| {
+                            self.bad(option, "value", "a number of seconds, 0 or more")
+                        })?,
+                };
+                let min = self.number(option, "min")?;
+                let max = self.number(option, "max")?;
+                let draw = match (min, max) {
+                    (Some(lo), Some(hi)) if hi > 0.0 && hi >= lo && lo >= 0.0 => {
+                        Draw::Uniform(lo, hi)
+                    }
+                    (None, None) => match self.boolean(option, "random")? {
+                        Some(true) => Draw::Exponential,
+                        Some(false) | None => Draw::Fixed,
+                    },
+                    _ => {
+                        return Err(self.invalid(
+                            option,
+                            "min and max go together, with 0 <= min <= max and max > 0".into(),
+                        ))
+                    }
+                };
+                let override_all = self.boolean(option, "override")?.unwrap_or(false);
+                self.think = GlobalThink {
+                    value,
+                    draw,
+                    override_all,
+                };
+            }
+            "connect_timeout" | "idle_timeout" => {
+                // Tsung gives both in milliseconds; idle_timeout is how long it waits
+                // for data of a parsed (HTTP) response, our response timeout.
+                let ms = match option.attr("value") {
+                    Some("infinity") => {
+                        self.note(
+                            option,
+                            format!(
+                                "value=\"infinity\": wsgibench keeps its default {} timeout",
+                                if name == "connect_timeout" {
+                                    "connect"
+                                } else {
+                                    "response"
+                                }
+                            ),
+                        );
+                        return Ok(());
+                    }
+                    _ => self
+                        .positive(option, "value")?
+                        .ok_or_else(|| self.bad(option, "value", "milliseconds, or infinity"))?,
+                };
+                let d = Duration::from_secs_f64(ms / 1000.0);
+                if name == "connect_timeout" {
+                    self.timeouts.connect = d;
+                } else {
+                    self.timeouts.response = d;
+                }
+            }
+            "tcp_rcv_buffer" | "tcp_snd_buffer" | "udp_rcv_buffer" | "udp_snd_buffer" => {
+                let n = ignored("wsgibench leaves socket buffer sizes to the kernel");
+                self.note(option, n);
+            }
+            "ssl_ciphers" | "ssl_versions" | "ssl_reuse_sessions" => {
+                let n = ignored("no TLS in wsgibench");
+                self.note(option, n);
+            }
+            "hibernate" => {
+                let n = ignored("an Erlang memory setting of Tsung's users");
+                self.note(option, n);
+            }
+            "ports_range" | "ip_transparent" | "tcp_reuseaddr" => {
+                let n = ignored("client socket setting not needed on loopback");
+                self.note(option, n);
+            }
+            "seed" => {
+                let n = ignored("wsgibench seeds its own random generators");
+                self.note(option, n);
+            }
+            "max_retries" | "retry_timeout" => {
+                let n = ignored("wsgibench does not retry a failed connection; it counts an error");
+                self.note(option, n);
+            }
+            "tcp_timeout" | "global_ack_timeout" | "max_ssh_startup_per_core" => {
+                let n = ignored("a Tsung cluster or non-HTTP setting");
+                self.note(option, n);
+            }
+            "file_server" => {
+                let n =
+                    ignored("only dynamic substitution reads it, and that is outside the subset");
+                self.note(option, n);
+            }
+            "rate_limit" => {
+                return Err(self.unsupported_attr(
+                    option,
+                    "name",
+                    "wsgibench does not limit its users' bandwidth; remove the option",
+                ))
+            }
+            _ => return Err(self.unsupported_attr(option, "name", "unknown option")),
+        }
+        Ok(())
+    }
+
+    fn http_option(&mut self, option: &Node, name: &str) -> Result<(), TsungError> {
+        match name {
+            "user_agent" => {}
+            "http_use_server_as_proxy" => {
+                return Err(self.unsupported_attr(
+                    option,
+                    "name",
+                    "benchmarking a proxy is not supported",
+                ))
+            }
+            _ => return Err(self.unsupported_attr(option, "name", "ts_http options: user_agent")),
+        }
+        self.no_text(option)?;
+        let mut agents: Vec<(f64, String)> = Vec::new();
+        for ua in &option.children {
+            if ua.name != "user_agent" {
+                return Err(self.unsupported(ua, "inside <option name=\"user_agent\">: user_agent"));
+            }
+            self.attrs(ua, &["probability"])?;
+            self.required(ua, "probability")?;
+            let p = self
+                .number(ua, "probability")?
+                .filter(|p| (0.0..=100.0).contains(p))
+                .ok_or_else(|| self.bad(ua, "probability", "a percentage, 0 to 100"))?;
+            if let Some(c) = ua.children.first() {
+                return Err(self.unsupported(c, "<user_agent> holds text only"));
+            }
+            // Tsung strips the line breaks and indentation around the text.
+            let text = ua.text.split_whitespace().collect::<Vec<_>>().join(" ");
+            if text.is_empty() || text.contains("%%") {
+                return Err(
+                    self.invalid(ua, "needs a literal user agent string as its text".into())
+                );
+            }
+            agents.push((p, text));
+        }
+        let sum: f64 = agents.iter().map(|(p, _)| p).sum();
+        if agents.is_empty() || (sum - 100.0).abs() > 0.01 {
+            return Err(self.invalid(
+                option,
+                format!("the user_agent probabilities must sum to 100, got {sum}"),
+            ));
+        }
+        // wsgibench builds request bytes once per template, so a user agent drawn per
+        // user would multiply the templates; the most probable one is sent with every
+        // request, and the note says so. First one wins a tie, as written.
+        let best = agents
+            .iter()
+            .enumerate()
+            .max_by(|(i, a), (j, b)| a.0.total_cmp(&b.0).then(j.cmp(i)))
+            .map(|(_, a)| a.clone())
+            .expect("agents is not empty");
+        if agents.len() > 1 {
+            self.note(
+                option,
+                format!(
+                    "every request is sent with the most probable user agent ({}%: {}); the \
+                     others ({}%) are not used",
+                    best.0,
+                    best.1,
+                    100.0 - best.0
+                ),
+            );
+        }
+        self.user_agent = Some(best.1);
+        Ok(())
+    }
+
+    // ---- <sessions> ----
+
+    fn sessions(&mut self, sessions: &Node) -> Result<Vec<Session>, TsungError> {
+        self.attrs(sessions, &[])?;
+        self.no_text(sessions)?;
+        let mut out = Vec::new();
+        // Tsung wants either probabilities summing to 100 or relative weights, not
+        // both; remember which the first session used.
+        let mut by_probability: Option<bool> = None;
+        for s in &sessions.children {
+            if s.name != "session" {
+                return Err(self.unsupported(s, "inside <sessions>: session"));
+            }
+            self.attrs(
+                s,
+                &[
+                    "name",
+                    "probability",
+                    "weight",
+                    "type",
+                    "persistent",
+                    "bidi",
+                ],
+            )?;
+            self.no_text(s)?;
+            let name = self.required(s, "name")?.to_string();
+            match self.required(s, "type")? {
+                "ts_http" => {}
+                _ => {
+                    return Err(self.unsupported_attr(
+                        s,
+                        "type",
+                        "HTTP sessions only (type=\"ts_http\")",
+                    ))
+                }
+            }
+            let (weight, is_probability) = match (s.attr("probability"), s.attr("weight")) {
+                (Some(_), None) => {
+                    let p = self
+                        .number(s, "probability")?
+                        .filter(|p| (0.0..=100.0).contains(p))
+                        .ok_or_else(|| self.bad(s, "probability", "a percentage, 0 to 100"))?;
+                    (p, true)
+                }
+                (None, Some(_)) => {
+                    let w = self
+                        .number(s, "weight")?
+                        .filter(|w| *w >= 0.0)
+                        .ok_or_else(|| self.bad(s, "weight", "a number, 0 or more"))?;
+                    (w, false)
+                }
+                (Some(_), Some(_)) => {
+                    return Err(self.invalid(s, "set probability or weight, not both".into()))
+                }
+                (None, None) => {
+                    return Err(self.invalid(s, "probability or weight is required".into()))
+                }
+            };
+            if *by_probability.get_or_insert(is_probability) != is_probability {
+                return Err(self.invalid(
+                    s,
+                    "all sessions must use probability, or all weight, not a mix".into(),
+                ));
+            }
+            if s.attr("persistent").is_some() || s.attr("bidi").is_some() {
+                self.boolean(s, "persistent")?;
+                self.boolean(s, "bidi")?;
+                self.note(
+                    s,
+                    "persistent/bidi ignored: wsgibench users keep one HTTP/1.1 connection and \
+                     reconnect when the server closes it"
+                        .into(),
+                );
+            }
+            let steps = self.steps(s, &[])?;
+            out.push(Session {
+                name,
+                weight,
+                steps,
+            });
+        }
+        if out.is_empty() {
+            return Err(self.invalid(sessions, "at least one <session> is required".into()));
+        }
+        if by_probability == Some(true) {
+            let sum: f64 = out.iter().map(|s| s.weight).sum();
+            if (sum - 100.0).abs() > 0.01 {
+                return Err(self.invalid(
+                    sessions,
+                    format!("the session probabilities must sum to 100, got {sum}"),
+                ));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The steps inside a session, `<for>` or `<transaction>`. `loop_vars` are the
+    /// variables of the enclosing `<for>` loops (for messages only).
+    fn steps(&mut self, parent: &Node, loop_vars: &[&str]) -> Result<Vec<Step>, TsungError> {
+        let mut steps = Vec::new();
+        for node in &parent.children {
+            let step = match node.name.as_str() {
+                "request" => Step::Request(self.request(node)?),
+                "thinktime" => self.thinktime(node)?,
+                "transaction" => {
+                    self.attrs(node, &["name"])?;
+                    self.no_text(node)?;
+                    let name = self.required(node, "name")?.to_string();
+                    let inner = self.steps(node, loop_vars)?;
+                    if inner.is_empty() {
+                        return Err(
+                            self.invalid(node, "a transaction needs at least one step".into())
+                        );
+                    }
+                    Step::Transaction { name, steps: inner }
+                }
+                "for" => self.for_loop(node, loop_vars)?,
+                "repeat" => {
+                    // Tsung's <repeat> always tests a dynamic variable after each pass.
+                    // With no dynamic variables in the subset, the variable is either
+                    // unset (Tsung then runs the body once and counts an error) or a
+                    // <for> counter (Tsung compares the integer with the attribute's
+                    // string, which never matches, and does not reset the pass counter
+                    // for the next outer iteration). Neither is a fixed count a user
+                    // meant, so we refuse rather than guess.
+                    return Err(self.unsupported(
+                        node,
+                        "it loops on a dynamic variable, which is outside the subset; for a \
+                         fixed number of passes use <for from=\"1\" to=\"N\" var=\"i\">",
+                    ));
+                }
+                "setdynvars" => return Err(self.unsupported(node, DYNAMIC)),
+                "if" | "foreach" => {
+                    return Err(
+                        self.unsupported(node, &format!("it tests dynamic variables; {DYNAMIC}"))
+                    )
+                }
+                "change_type" => {
+                    return Err(self.unsupported(node, "sessions cannot switch protocol; HTTP only"))
+                }
+                "set_option" => {
+                    return Err(self
+                        .unsupported(node, "per-session options are not supported; use <options>"))
+                }
+                _ => return Err(self.unsupported(node, SESSION_STEPS)),
+            };
+            steps.push(step);
+        }
+        Ok(steps)
+    }
+
+    fn for_loop(&mut self, node: &Node, loop_vars: &[&str]) -> Result<Step, TsungError> {
+        self.attrs(node, &["var", "from", "to", "incr"])?;
+        self.no_text(node)?;
+        let var = self.required(node, "var")?;
+        self.required(node, "from")?;
+        self.required(node, "to")?;
+        let from = self.integer(node, "from")?.unwrap_or_default();
+        let to = self.integer(node, "to")?.unwrap_or_default();
+        let incr = match self.integer(node, "incr")? {
+            None => 1,
+            Some(i) if i >= 1 => i,
+            Some(_) => return Err(self.bad(node, "incr", "a positive integer")),
+        };
+        // Tsung runs the body, then stops once the counter is >= to, else adds incr:
+        // from=1 to=10000 is 10000 passes, and from > to still runs one.
+        let count = if from >= to {
+            1
+        } else {
+            1 + ((to as i128 - from as i128 + incr as i128 - 1) / incr as i128) as u64
+        };
+        if from > to {
+            self.note(
+                node,
+                format!("from={from} > to={to}: the body runs once, as in Tsung"),
+            );
+        }
+        let mut vars = loop_vars.to_vec();
+        vars.push(var);
+        let steps = self.steps(node, &vars)?;
+        if steps.is_empty() {
+            return Err(self.invalid(node, "a loop needs at least one step".into()));
+        }
+        Ok(Step::Loop { count, steps })
+    }
+
+    fn thinktime(&mut self, node: &Node) -> Result<Step, TsungError> {
+        self.attrs(node, &["value", "random", "min", "max"])?;
+        self.leaf(node)?;
+        if let Some(v) = node.attr("value") {
+            if v.contains("%%") || v.starts_with("wait_") {
+                return Err(self.unsupported_attr(
+                    node,
+                    "value",
+                    "only a number of seconds; dynamic and synchronised think times are outside the subset",
+                ));
+            }
+        }
+        // override="true" in the global option replaces every think time of the file.
+        let (value, draw) = if self.think.override_all {
+            (self.think.value, self.think.draw)
+        } else {
+            let random = self.boolean(node, "random")?;
+            let draw_from = |d: Draw| match random {
+                Some(true) => Draw::Exponential,
+                Some(false) => Draw::Fixed,
+                None => d,
+            };
+            match (
+                self.number(node, "min")?,
+                self.number(node, "max")?,
+                node.attr("value"),
+            ) {
+                (Some(lo), Some(hi), None) if lo >= 0.0 && hi > lo => (0.0, Draw::Uniform(lo, hi)),
+                (None, None, None) => (self.think.value, draw_from(self.think.draw)),
+                (None, None, Some(_)) => {
+                    let v = self.positive(node, "value")?.expect("value is present");
+                    (v, draw_from(self.think.draw))
+                }
+                _ => {
+                    return Err(self.invalid(
+                        node,
+                        "use value=\"seconds\" (with random), or min and max with 0 <= min < max"
+                            .into(),
+                    ))
+                }
+            }
+        };
+        let d = |s: f64| Duration::from_secs_f64(s);
+        Ok(match draw {
+            Draw::Fixed => Step::Think {
+                mean: d(value),
+                random: false,
+            },
+            Draw::Exponential => Step::Think {
+                mean: d(value),
+                random: true,
+            },
+            Draw::Uniform(lo, hi) => Step::ThinkBetween {
+                min: d(lo),
+                max: d(hi),
+            },
+        })
+    }
+
+    // ---- <request> and <http> ----
+
+    fn request(&mut self, req: &Node) -> Result<Request, TsungError> {
+        self.attrs(req, &["subst", "tag"])?;
+        self.no_text(req)?;
+        let subst = self.choice(req, "subst", &["true", "false", "all_except_body"])?;
+        let mut http = None;
+        for child in &req.children {
+            match child.name.as_str() {
+                "http" if http.is_none() => http = Some(child),
+                "http" => return Err(self.invalid(child, "one <http> per <request>".into())),
+                "dyn_variable" => return Err(self.unsupported(child, DYNAMIC)),
+                "match" => {
+                    return Err(self.unsupported(
+                        child,
+                        "matching response bodies is not supported; wsgibench counts status \
+                         codes and errors",
+                    ))
+                }
+                _ => return Err(self.unsupported(child, SESSION_STEPS)),
+            }
+        }
+        let http = http.ok_or_else(|| self.invalid(req, "an <http> element is required".into()))?;
+        if matches!(subst, Some("true" | "all_except_body")) {
+            if mentions_substitution(http) {
+                return Err(self.unsupported_attr(
+                    req,
+                    "subst",
+                    "dynamic substitution (%%...%%) is not supported: wsgibench builds every \
+                     request once, before the run",
+                ));
+            }
+            self.note(
+                req,
+                "subst=\"true\" but nothing to substitute: sent as written".into(),
+            );
+        }
+        self.http(http)
+    }
+
+    fn http(&mut self, http: &Node) -> Result<Request, TsungError> {
+        self.attrs(
+            http,
+            &[
+                "url",
+                "method",
+                "version",
+                "contents",
+                "contents_from_file",
+                "content_type",
+                "if_modified_since",
+            ],
+        )?;
+        self.no_text(http)?;
+        if http.attr("contents_from_file").is_some() {
+            return Err(self.unsupported_attr(
+                http,
+                "contents_from_file",
+                "bodies read from files are not supported; put the body in contents",
+            ));
+        }
+        let method = match http.attr("method") {
+            None => Method::Get,
+            Some(m) => Method::parse(m).ok_or_else(|| {
+                self.bad(
+                    http,
+                    "method",
+                    "one of GET, POST, PUT, PATCH, DELETE, HEAD, OPTIONS (WebDAV methods are \
+                     not supported)",
+                )
+            })?,
+        };
+        if self.choice(http, "version", &["1.0", "1.1"])? == Some("1.0") {
+            return Err(self.unsupported_attr(
+                http,
+                "version",
+                "wsgibench sends HTTP/1.1 with keep-alive; HTTP/1.0 (a connection per \
+                 request) is not supported",
+            ));
+        }
+        let url = self.required(http, "url")?;
+        let (path, host_header) = self.url(http, url)?;
+
+        let mut headers: Vec<(String, String)> = Vec::new();
+        if let Some(h) = host_header {
+            headers.push(("Host".into(), h));
+        }
+        if let Some(ua) = &self.user_agent {
+            headers.push(("User-Agent".into(), ua.clone()));
+        }
+        let body = http
+            .attr("contents")
+            .unwrap_or_default()
+            .as_bytes()
+            .to_vec();
+        if let Some(ims) = http.attr("if_modified_since") {
+            headers.push((
+                "If-Modified-Since".into(),
+                self.header_value(http, "if_modified_since", ims)?,
+            ));
+        }
+        match http.attr("content_type") {
+            Some(ct) => headers.push((
+                "Content-Type".into(),
+                self.header_value(http, "content_type", ct)?,
+            )),
+            None if !body.is_empty() => {
+                headers.push(("Content-Type".into(), TSUNG_CONTENT_TYPE.into()))
+            }
+            None => {}
+        }
+        let mut cookies = Vec::new();
+        let mut extra = Vec::new();
+        let mut seen_auth = false;
+        for child in &http.children {
+            match child.name.as_str() {
+                "http_header" => {
+                    self.attrs(child, &["name", "value", "encoding"])?;
+                    self.leaf(child)?;
+                    let name = self.required(child, "name")?;
+                    if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                        return Err(self.bad(child, "name", "a header name (no spaces or colon)"));
+                    }
+                    let raw = child.attr("value").unwrap_or_default();
+                    let value = match child.attr("encoding") {
+                        None => raw.to_string(),
+                        Some("base64") => base64(raw.as_bytes()),
+                        Some(_) => return Err(self.bad(child, "encoding", "base64")),
+                    };
+                    let value = self.header_value(child, "value", &value)?;
+                    extra.push((name.to_string(), value));
+                }
+                "add_cookie" => {
+                    self.attrs(child, &["key", "value", "domain", "path"])?;
+                    self.leaf(child)?;
+                    let key = self.required(child, "key")?;
+                    let value = self.required(child, "value")?;
+                    cookies.push(format!("{key}={value}"));
+                }
+                "www_authenticate" if !seen_auth => {
+                    seen_auth = true;
+                    self.attrs(
+                        child,
+                        &[
+                            "userid", "passwd", "type", "nonce", "opaque", "cnonce", "nc", "realm",
+                            "qop",
+                        ],
+                    )?;
+                    self.leaf(child)?;
+                    if self.choice(child, "type", &["basic", "digest"])? == Some("digest") {
+                        return Err(self.unsupported_attr(
+                            child,
+                            "type",
+                            "digest authentication needs the server's nonce; only basic is supported",
+                        ));
+                    }
+                    let user = self.required(child, "userid")?;
+                    let pass = self.required(child, "passwd")?;
+                    let credentials = format!("{user}:{pass}");
+                    headers.push((
+                        "Authorization".into(),
+                        format!("Basic {}", base64(credentials.as_bytes())),
+                    ));
+                }
+                "soap" => {
+                    self.attrs(child, &["action"])?;
+                    self.leaf(child)?;
+                    let action = self.required(child, "action")?;
+                    headers.push(("SOAPAction".into(), format!("\"{action}\"")));
+                }
+                "oauth" => {
+                    return Err(self.unsupported(
+                        child,
+                        "OAuth signs each request with fresh values; not supported",
+                    ))
+                }
+                _ => return Err(self.unsupported(child, HTTP_CHILDREN)),
+            }
+        }
+        if !cookies.is_empty() {
+            headers.push(("Cookie".into(), cookies.join("; ")));
+        }
+        // A header set by <http_header> replaces one Tsung would add itself.
+        headers.retain(|(n, _)| !extra.iter().any(|(e, _)| e.eq_ignore_ascii_case(n)));
+        headers.extend(extra);
+        Ok(Request {
+            method,
+            path,
+            headers,
+            body,
+        })
+    }
+
+    fn header_value(&self, node: &Node, attribute: &str, v: &str) -> Result<String, TsungError> {
+        if v.bytes()
+            .any(|b| b == b'\r' || b == b'\n' || (b < 0x20 && b != b'\t'))
+        {
+            return Err(self.bad(node, attribute, "a header value without control characters"));
+        }
+        Ok(v.to_string())
+    }
+
+    /// Splits a Tsung URL into the origin-form path and, when the URL names this
+    /// machine by another name than `<server>`, the Host header Tsung would send.
+    fn url(&self, http: &Node, url: &str) -> Result<(String, Option<String>), TsungError> {
+        if url.contains("%%") {
+            return Err(self.unsupported_attr(
+                http,
+                "url",
+                "dynamic substitution (%%...%%) is not supported",
+            ));
+        }
+        if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
+            return Err(self.bad(http, "url", "a URL without spaces or control characters"));
+        }
+        if url.starts_with('/') {
+            return Ok((url.to_string(), None));
+        }
+        if url.starts_with("https://") {
+            return Err(self.unsupported_attr(http, "url", "TLS is not supported; use http://"));
+        }
+        let Some(rest) = url.strip_prefix("http://") else {
+            return Err(self.bad(http, "url", "a path starting with / or an http:// URL"));
+        };
+        let (authority, path) = match rest.find(['/', '?']) {
+            Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
+            Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
+            None => (rest, "/".to_string()),
+        };
+        let (host, port) = split_authority(authority)
+            .ok_or_else(|| self.bad(http, "url", "http://host[:port]/path"))?;
+        let server = self
+            .server
+            .as_ref()
+            .expect("servers are read before sessions");
+        if port == server.port && host.eq_ignore_ascii_case(&server.host) {
+            return Ok((path, None));
+        }
+        if port == server.port && is_loopback_name(host) && is_loopback_name(&server.host) {
+            // Same socket under another name: send what Tsung sends, Host as in the URL.
+            let host_header = if port == 80 {
+                host.to_string()
+            } else {
+                format!("{host}:{port}")
+            };
+            return Ok((path, Some(host_header)));
+        }
+        Err(self.unsupported_attr(
+            http,
+            "url",
+            &format!(
+                "it names {host}:{port}, but wsgibench sends every request to the one <server> \
+                 ({}:{}) and only to this machine",
+                server.host, server.port
+            ),
+        ))
+    }
+}
+
+/// `host[:port]`, with `[v6]` literals; port 80 when absent, as Tsung does.
+fn split_authority(authority: &str) -> Option<(&str, u16)> {
+    let (host, port) = if let Some(rest) = authority.strip_prefix('[') {
+        let end = rest.find(']')?;
+        let host = &authority[..end + 2];
+        match &rest[end + 1..] {
+            "" => (host, None),
+            p => (host, Some(p.strip_prefix(':')?)),
+        }
+    } else {
+        match authority.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host.contains('@') {
+        return None;
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0)?,
+    };
+    Some((host, port))
+}
+
+fn mentions_substitution(node: &Node) -> bool {
+    node.attrs.iter().any(|(_, v)| v.contains("%%"))
+        || node.text.contains("%%")
+        || node.children.iter().any(mentions_substitution)
+}
+
+/// Standard base64 with padding, for Basic credentials and `encoding="base64"`
+/// headers; a dependency for twenty lines would not pay.
+fn base64(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(input.len().div_ceil(3) * 4);
+    for chunk in input.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,827 @@
+//! One test per supported element and per error message. Each error test asserts the
+//! whole line, position included, since the position is the point of the message.
+
+use std::time::Duration;
+
+use super::base64;
+use crate::tsung::{parse_str, Backend, DumpTraffic, TsungImport};
+use crate::{Load, Method, Phase, Request, Session, Step};
+
+/// A minimal valid file around `sessions`, with `extra` inserted before <load>.
+/// Line numbers in error tests below count from this layout:
+/// line 1 `<tsung ...>`, 2 servers, 3 `extra` (one line), 4 load, 5 `<sessions>`,
+/// 6 `<session ...>`, 7.. the body.
+fn file(root_attrs: &str, extra: &str, body: &str) -> String {
+    format!(
+        "<tsung{root_attrs}>\n\
+         <servers><server host=\"127.0.0.1\" port=\"8000\" type=\"tcp\"/></servers>\n\
+         {extra}\n\
+         <load duration=\"30\"><arrivalphase phase=\"1\" duration=\"20\" unit=\"second\"><users arrivalrate=\"5\" unit=\"second\"/></arrivalphase></load>\n\
+         <sessions>\n\
+         <session name=\"s\" probability=\"100\" type=\"ts_http\">\n\
+         {body}\n\
+         </session></sessions></tsung>\n"
+    )
+}
+
+fn ok(xml: &str) -> TsungImport {
+    match parse_str(xml, "t.xml") {
+        Ok(i) => i,
+        Err(e) => panic!("expected success, got: {e}"),
+    }
+}
+
+fn err(xml: &str) -> String {
+    match parse_str(xml, "t.xml") {
+        Ok(i) => panic!("expected an error, got {:?}", i.scenario),
+        Err(e) => e.to_string(),
+    }
+}
+
+fn session_steps(i: &TsungImport) -> &[Step] {
+    match &i.scenario.load {
+        Load::Sessions { sessions, .. } => &sessions[0].steps,
+        other => panic!("not a session load: {other:?}"),
+    }
+}
+
+fn only_request(i: &TsungImport) -> &Request {
+    match session_steps(i) {
+        [Step::Request(r)] => r,
+        other => panic!("expected one request, got {other:?}"),
+    }
+}
+
+fn body(b: &str) -> String {
+    file("", "", b)
+}
+
+const GET: &str = r#"<request><http url="/" method="GET" version="1.1"/></request>"#;
+
+// ---- <tsung> ----
+
+#[test]
+fn root_log_attributes_are_read_with_tsung_defaults() {
+    let i = ok(&file("", "", GET));
+    assert_eq!(i.log.backend, Backend::Text);
+    assert_eq!(i.log.loglevel, "notice");
+    assert_eq!(i.log.dumptraffic, DumpTraffic::False);
+    assert_eq!(i.log.dump_interval, Duration::from_secs(10));
+    assert!(i.notes.iter().any(|n| n.contains("backend=\"text\"")));
+
+    let i = ok(&file(
+        r#" loglevel="warning" backend="json" dumptraffic="protocol" version="1.0""#,
+        "",
+        GET,
+    ));
+    assert_eq!(i.log.backend, Backend::Json);
+    assert_eq!(i.log.loglevel, "warning");
+    assert_eq!(i.log.dumptraffic, DumpTraffic::Protocol);
+    assert!(i
+        .notes
+        .iter()
+        .any(|n| n.contains("dumptraffic=\"protocol\"")));
+}
+
+#[test]
+fn bad_root_attribute_values_name_the_allowed_ones() {
+    assert_eq!(
+        err(&file(r#" backend="xml""#, "", GET)),
+        "t.xml:1:1: <tsung backend=\"xml\">: expected one of text, json, rrdtool, fullstats"
+    );
+    assert_eq!(
+        err(&file(r#" colour="red""#, "", GET)),
+        "t.xml:1:1: <tsung colour=\"red\"> is not supported (unknown attribute; <tsung> takes \
+         loglevel, dumptraffic, backend, version)"
+    );
+}
+
+#[test]
+fn unknown_top_level_element_is_refused() {
+    assert_eq!(
+        err(&file("", "<jabber/>", GET)),
+        "t.xml:3:1: <jabber> is not supported (inside <tsung>: information, clients, servers, \
+         monitoring, load, options, sessions)"
+    );
+}
+
+#[test]
+fn the_root_must_be_tsung_and_sections_are_required() {
+    assert_eq!(
+        err("<config/>"),
+        "t.xml:1:1: <config> is not supported (the root element must be <tsung>)"
+    );
+    assert_eq!(
+        err("<tsung>\n</tsung>"),
+        "t.xml:1:1: <tsung>: a <servers> element is required"
+    );
+}
+
+#[test]
+fn malformed_xml_has_a_position() {
+    let e = err("<tsung>\n  <servers>\n</tsung>\n");
+    assert!(e.starts_with("t.xml:3:"), "{e}");
+    assert!(e.contains("malformed XML"), "{e}");
+}
+
+// ---- <clients> ----
+
+#[test]
+fn clients_are_explained_and_maxusers_caps_users() {
+    let clients = r#"<clients><client host="localhost" use_controller_vm="true" maxusers="600"/><client host="b" maxusers="400" cpu="2" weight="1"><ip value="10.0.0.1"/></client></clients>"#;
+    let i = ok(&file("", clients, GET));
+    let Load::Sessions { max_users, .. } = &i.scenario.load else {
+        unreachable!()
+    };
+    assert_eq!(*max_users, Some(1000));
+    assert!(i.notes.iter().any(|n| n
+        .starts_with("t.xml:3:1: <clients>: wsgibench runs its own worker threads")
+        && n.contains("(localhost, b)")
+        && n.contains("at 1000")));
+    assert!(i.notes.iter().any(|n| n.contains("<ip>: ignored")));
+}
+
+#[test]
+fn clients_without_maxusers_do_not_cap() {
+    let i = ok(&file(
+        "",
+        r#"<clients><client host="localhost"/></clients>"#,
+        GET,
+    ));
+    let Load::Sessions { max_users, .. } = &i.scenario.load else {
+        unreachable!()
+    };
+    assert_eq!(*max_users, None);
+}
+
+#[test]
+fn bad_maxusers_is_refused() {
+    assert_eq!(
+        err(&file(
+            "",
+            r#"<clients><client host="localhost" maxusers="many"/></clients>"#,
+            GET
+        )),
+        "t.xml:3:10: <client maxusers=\"many\">: expected a positive integer"
+    );
+}
+
+// ---- <servers> ----
+
+#[test]
+fn the_server_is_the_target() {
+    let i = ok(&file("", "", GET));
+    assert_eq!(i.scenario.target.host, "127.0.0.1");
+    assert_eq!(i.scenario.target.port, 8000);
+}
+
+#[test]
+fn server_errors() {
+    let two = "<tsung>\n<servers>\n  <server host=\"127.0.0.1\" port=\"1\" type=\"tcp\"/>\n  <server host=\"127.0.0.1\" port=\"2\" type=\"tcp\"/>\n</servers></tsung>";
+    assert_eq!(
+        err(two),
+        "t.xml:4:3: <server>: only one <server> is supported: wsgibench loads one server per \
+         run, where Tsung would spread users over all of them"
+    );
+    let ssl = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"443\" type=\"ssl\"/></servers></tsung>";
+    assert_eq!(
+        err(ssl),
+        "t.xml:2:10: <server type=\"ssl\"> is not supported (wsgibench speaks plain HTTP/1.1 \
+         over tcp; TLS is not supported)"
+    );
+    let port = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"http\" type=\"tcp\"/></servers></tsung>";
+    assert_eq!(
+        err(port),
+        "t.xml:2:10: <server port=\"http\">: expected a TCP port, 1 to 65535"
+    );
+}
+
+// ---- <monitoring> ----
+
+#[test]
+fn monitoring_is_noted_and_ignored() {
+    let m = r#"<monitoring><monitor host="myserver" type="snmp"><snmp version="v2"/></monitor></monitoring>"#;
+    let i = ok(&file("", m, GET));
+    assert!(i.notes.iter().any(|n| {
+        n == "t.xml:3:1: <monitoring>: ignored (myserver): wsgibench samples the CPU and memory of \
+            the servers it launches itself"
+    }));
+}
+
+// ---- <load>, <arrivalphase>, <users> ----
+
+fn load_file(load: &str) -> String {
+    format!(
+        "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"8000\" type=\"tcp\"/></servers>\n{load}\n<sessions><session name=\"s\" weight=\"1\" type=\"ts_http\">{GET}</session></sessions></tsung>"
+    )
+}
+
+fn phases(i: &TsungImport) -> &[Phase] {
+    match &i.scenario.load {
+        Load::Sessions { phases, .. } => phases,
+        _ => unreachable!(),
+    }
+}
+
+#[test]
+fn arrival_rates_and_interarrivals_become_users_per_second() {
+    let i = ok(&load_file(
+        r#"<load duration="2" unit="hour">
+  <arrivalphase phase="1" duration="10" unit="minute"><users interarrival="2" unit="second"/></arrivalphase>
+  <arrivalphase phase="2" duration="500" unit="millisecond"><users arrivalrate="120" unit="minute" maxnumber="7"/></arrivalphase>
+  <arrivalphase phase="3" duration="1" unit="hour"><users interarrival="0.5" unit="minute"/></arrivalphase>
+</load>"#,
+    ));
+    let p = phases(&i);
+    assert_eq!(p.len(), 3);
+    assert_eq!(p[0].duration, Duration::from_secs(600));
+    assert!((p[0].users_per_second - 0.5).abs() < 1e-12);
+    assert_eq!(p[0].max_users, None);
+    assert_eq!(p[1].duration, Duration::from_millis(500));
+    assert!((p[1].users_per_second - 2.0).abs() < 1e-12);
+    assert_eq!(p[1].max_users, Some(7));
+    assert!((p[2].users_per_second - 1.0 / 30.0).abs() < 1e-12);
+    assert_eq!(i.scenario.duration, Some(Duration::from_secs(7200)));
+}
+
+#[test]
+fn load_loop_repeats_the_phases() {
+    let i = ok(&load_file(
+        r#"<load loop="2"><arrivalphase phase="1" duration="10" unit="second"><users arrivalrate="1" unit="second"/></arrivalphase></load>"#,
+    ));
+    assert_eq!(phases(&i).len(), 3);
+}
+
+#[test]
+fn without_a_duration_the_deadline_is_arrivals_plus_think_plus_a_minute() {
+    let xml = format!(
+        "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"8000\" type=\"tcp\"/></servers>\n<load><arrivalphase phase=\"1\" duration=\"20\" unit=\"second\"><users arrivalrate=\"1\" unit=\"second\"/></arrivalphase></load>\n<sessions><session name=\"s\" weight=\"1\" type=\"ts_http\"><for from=\"1\" to=\"3\" var=\"i\">{GET}<thinktime value=\"2\"/></for></session></sessions></tsung>"
+    );
+    let i = ok(&xml);
+    assert_eq!(i.scenario.duration, Some(Duration::from_secs(20 + 6 + 60)));
+    assert!(i
+        .notes
+        .iter()
+        .any(|n| n.starts_with("t.xml:3:1: <load>: no duration: Tsung would wait")));
+}
+
+#[test]
+fn users_errors() {
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="x" unit="second"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:59: <users arrivalrate=\"x\">: expected a positive number"
+    );
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="20" unit="second"><users unit="second"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:59: <users>: arrivalrate or interarrival is required"
+    );
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="1" interarrival="1" unit="second"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:59: <users>: arrivalrate and interarrival cannot both be set"
+    );
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="1" unit="day"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:59: <users unit=\"day\">: expected one of hour, minute, second"
+    );
+}
+
+#[test]
+fn phase_and_load_errors() {
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="0" unit="second"><users arrivalrate="1" unit="second"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:7: <arrivalphase duration=\"0\">: expected a positive number"
+    );
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="5" unit="second" wait_all_sessions_end="true"><users arrivalrate="1" unit="second"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:7: <arrivalphase wait_all_sessions_end=\"true\"> is not supported (phases \
+         follow each other on the clock in wsgibench; a phase cannot wait for the previous \
+         phase's users to finish)"
+    );
+    assert_eq!(
+        err(&load_file(
+            r#"<load><user session="s" start_time="10" unit="second"/></load>"#
+        )),
+        "t.xml:3:7: <user> is not supported (users started at a fixed time are not supported; \
+         use an <arrivalphase>)"
+    );
+    assert_eq!(
+        err(&load_file("<load></load>")),
+        "t.xml:3:1: <load>: at least one <arrivalphase> is required"
+    );
+    assert_eq!(
+        err(&load_file(
+            r#"<load><arrivalphase phase="1" duration="5" unit="second"><session_setup name="s" probability="100"/><users arrivalrate="1" unit="second"/></arrivalphase></load>"#
+        )),
+        "t.xml:3:58: <session_setup> is not supported (per-phase session probabilities are not \
+         supported; set them on <session>)"
+    );
+}
+
+// ---- <options> ----
+
+#[test]
+fn user_agent_option_sends_the_most_probable_agent() {
+    let opts = r#"<options><option type="ts_http" name="user_agent"><user_agent probability="20">Firefox</user_agent><user_agent probability="80">
+        Mozilla/5.0 (X11)
+    </user_agent></option></options>"#;
+    let i = ok(&file("", &opts.replace('\n', " "), GET));
+    let r = only_request(&i);
+    assert_eq!(
+        r.headers,
+        vec![("User-Agent".to_string(), "Mozilla/5.0 (X11)".to_string())]
+    );
+    assert!(i
+        .notes
+        .iter()
+        .any(|n| n.contains("most probable user agent (80%")));
+}
+
+#[test]
+fn user_agent_probabilities_must_sum_to_100() {
+    let opts = r#"<options><option type="ts_http" name="user_agent"><user_agent probability="20">A</user_agent></option></options>"#;
+    assert_eq!(
+        err(&file("", opts, GET)),
+        "t.xml:3:10: <option>: the user_agent probabilities must sum to 100, got 20"
+    );
+}
+
+#[test]
+fn harmless_options_are_noted_and_others_refused() {
+    let opts = r#"<options><option name="tcp_snd_buffer" value="4096"/><option name="seed" value="42"/><option type="ts_jabber" name="domain" value="x"/></options>"#;
+    let i = ok(&file("", opts, GET));
+    assert!(i.notes.iter().any(|n| {
+        n
+        == "t.xml:3:10: <option>: name=\"tcp_snd_buffer\" ignored: wsgibench leaves socket buffer \
+            sizes to the kernel"
+    }));
+    assert!(i.notes.iter().any(|n| n.contains("name=\"seed\" ignored")));
+    assert!(i.notes.iter().any(|n| n.contains("for ts_jabber ignored")));
+
+    assert_eq!(
+        err(&file(
+            "",
+            r#"<options><option name="rate_limit" value="1024"/></options>"#,
+            GET
+        )),
+        "t.xml:3:10: <option name=\"rate_limit\"> is not supported (wsgibench does not limit its \
+         users' bandwidth; remove the option)"
+    );
+    assert_eq!(
+        err(&file(
+            "",
+            r#"<options><option name="frobnicate" value="1"/></options>"#,
+            GET
+        )),
+        "t.xml:3:10: <option name=\"frobnicate\"> is not supported (unknown option)"
+    );
+}
+
+#[test]
+fn timeout_options_set_the_timeouts() {
+    let opts = r#"<options><option name="connect_timeout" value="1500"/><option name="idle_timeout" value="300000"/></options>"#;
+    let i = ok(&file("", opts, GET));
+    assert_eq!(i.scenario.timeouts.connect, Duration::from_millis(1500));
+    assert_eq!(i.scenario.timeouts.response, Duration::from_secs(300));
+}
+
+// ---- <thinktime> and the global thinktime option ----
+
+fn think_of(extra: &str, think: &str) -> Step {
+    let i = ok(&file("", extra, &format!("{GET}{think}")));
+    session_steps(&i)[1].clone()
+}
+
+#[test]
+fn thinktimes_follow_tsung() {
+    let s = |secs: u64, random: bool| Step::Think {
+        mean: Duration::from_secs(secs),
+        random,
+    };
+    assert_eq!(
+        think_of("", r#"<thinktime value="20" random="true"/>"#),
+        s(20, true)
+    );
+    assert_eq!(think_of("", r#"<thinktime value="3"/>"#), s(3, false));
+    assert_eq!(
+        think_of("", r#"<thinktime min="2" max="10" random="true"/>"#),
+        Step::ThinkBetween {
+            min: Duration::from_secs(2),
+            max: Duration::from_secs(10)
+        }
+    );
+    // Without a value, Tsung uses its default of 5 s.
+    assert_eq!(think_of("", "<thinktime/>"), s(5, false));
+    // The global option gives the default value and randomness...
+    let global =
+        r#"<options><option name="thinktime" value="3" random="true" override="false"/></options>"#;
+    assert_eq!(think_of(global, "<thinktime/>"), s(3, true));
+    assert_eq!(think_of(global, r#"<thinktime value="7"/>"#), s(7, true));
+    assert_eq!(
+        think_of(global, r#"<thinktime value="7" random="false"/>"#),
+        s(7, false)
+    );
+    // ...and with override="true" replaces every think time.
+    let forced =
+        r#"<options><option name="thinktime" value="2" random="false" override="true"/></options>"#;
+    assert_eq!(
+        think_of(forced, r#"<thinktime value="60" random="true"/>"#),
+        s(2, false)
+    );
+}
+
+#[test]
+fn thinktime_errors() {
+    assert_eq!(
+        err(&body(r#"<thinktime value="soon"/>"#)),
+        "t.xml:7:1: <thinktime value=\"soon\">: expected a positive number"
+    );
+    assert_eq!(
+        err(&body(r#"<thinktime value="0"/>"#)),
+        "t.xml:7:1: <thinktime value=\"0\">: expected a positive number"
+    );
+    assert_eq!(
+        err(&body(r#"<thinktime value="wait_global"/>"#)),
+        "t.xml:7:1: <thinktime value=\"wait_global\"> is not supported (only a number of \
+         seconds; dynamic and synchronised think times are outside the subset)"
+    );
+    assert_eq!(
+        err(&body(r#"<thinktime min="5"/>"#)),
+        "t.xml:7:1: <thinktime>: use value=\"seconds\" (with random), or min and max with 0 <= \
+         min < max"
+    );
+}
+
+// ---- <request>, <http> and its children ----
+
+#[test]
+fn http_requests_map_method_path_body_and_headers() {
+    let i = ok(&body(
+        r#"<request><http url="/form?a=1" method="POST" version="1.1" contents="bla=blu&amp;name=glop" if_modified_since="Fri, 14 Nov 2003 02:43:31 GMT"><http_header name="Cache-Control" value="no-cache"/><add_cookie key="id" value="123"/><add_cookie key="k" value="v"/></http></request>"#,
+    ));
+    let r = only_request(&i);
+    assert_eq!(r.method, Method::Post);
+    assert_eq!(r.path, "/form?a=1");
+    assert_eq!(r.body, b"bla=blu&name=glop");
+    let h = |n: &str| {
+        r.headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(
+        h("If-Modified-Since"),
+        Some("Fri, 14 Nov 2003 02:43:31 GMT")
+    );
+    assert_eq!(h("Content-Type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(h("Cache-Control"), Some("no-cache"));
+    assert_eq!(h("Cookie"), Some("id=123; k=v"));
+}
+
+#[test]
+fn content_type_basic_auth_soap_and_base64_headers() {
+    let i = ok(&body(
+        r#"<request><http url="/x" method="PUT" contents="{}" content_type="application/json"><www_authenticate userid="Aladdin" passwd="open sesame"/><soap action="Echo"/><http_header name="X-B" value="hi" encoding="base64"/></http></request>"#,
+    ));
+    let r = only_request(&i);
+    assert_eq!(r.method, Method::Put);
+    assert_eq!(
+        r.headers,
+        vec![
+            ("Content-Type".to_string(), "application/json".to_string()),
+            (
+                "Authorization".to_string(),
+                "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==".to_string()
+            ),
+            ("SOAPAction".to_string(), "\"Echo\"".to_string()),
+            ("X-B".to_string(), "aGk=".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn an_http_header_replaces_the_one_tsung_would_add() {
+    let opts = r#"<options><option type="ts_http" name="user_agent"><user_agent probability="100">A</user_agent></option></options>"#;
+    let i = ok(&file(
+        "",
+        opts,
+        r#"<request><http url="/"><http_header name="user-agent" value="B"/></http></request>"#,
+    ));
+    assert_eq!(
+        only_request(&i).headers,
+        vec![("user-agent".to_string(), "B".to_string())]
+    );
+}
+
+#[test]
+fn multi_line_contents_are_normalized_like_xml_says() {
+    let i = ok(&body(
+        "<request><http url=\"/\" method=\"POST\" contents=\"a\n  b&#10;c\"/></request>",
+    ));
+    assert_eq!(only_request(&i).body, b"a   b\nc");
+}
+
+#[test]
+fn absolute_urls_must_name_the_server_or_this_machine() {
+    let i = ok(&body(
+        r#"<request><http url="http://127.0.0.1:8000/a?b=1"/></request>"#,
+    ));
+    assert_eq!(only_request(&i).path, "/a?b=1");
+    assert!(only_request(&i).headers.is_empty());
+
+    let i = ok(&body(
+        r#"<request><http url="http://localhost:8000"/></request>"#,
+    ));
+    let r = only_request(&i);
+    assert_eq!(r.path, "/");
+    assert_eq!(
+        r.headers,
+        vec![("Host".to_string(), "localhost:8000".to_string())]
+    );
+
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="http://linuxit02/"/></request>"#
+        )),
+        "t.xml:7:10: <http url=\"http://linuxit02/\"> is not supported (it names linuxit02:80, \
+         but wsgibench sends every request to the one <server> (127.0.0.1:8000) and only to \
+         this machine)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="http://127.0.0.1:9000/"/></request>"#
+        )),
+        "t.xml:7:10: <http url=\"http://127.0.0.1:9000/\"> is not supported (it names \
+         127.0.0.1:9000, but wsgibench sends every request to the one <server> (127.0.0.1:8000) \
+         and only to this machine)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="https://127.0.0.1:8000/"/></request>"#
+        )),
+        "t.xml:7:10: <http url=\"https://127.0.0.1:8000/\"> is not supported (TLS is not \
+         supported; use http://)"
+    );
+    assert_eq!(
+        err(&body(r#"<request><http url="index.html"/></request>"#)),
+        "t.xml:7:10: <http url=\"index.html\">: expected a path starting with / or an http:// URL"
+    );
+}
+
+#[test]
+fn http_errors() {
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="/" method="PROPFIND"/></request>"#
+        )),
+        "t.xml:7:10: <http method=\"PROPFIND\">: expected one of GET, POST, PUT, PATCH, DELETE, \
+         HEAD, OPTIONS (WebDAV methods are not supported)"
+    );
+    assert_eq!(
+        err(&body(r#"<request><http url="/" version="1.0"/></request>"#)),
+        "t.xml:7:10: <http version=\"1.0\"> is not supported (wsgibench sends HTTP/1.1 with \
+         keep-alive; HTTP/1.0 (a connection per request) is not supported)"
+    );
+    assert_eq!(
+        err(&body(r#"<request><http method="GET"/></request>"#)),
+        "t.xml:7:10: <http>: the url attribute is required"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="/" contents_from_file="/tmp/x"/></request>"#
+        )),
+        "t.xml:7:10: <http contents_from_file=\"/tmp/x\"> is not supported (bodies read from \
+         files are not supported; put the body in contents)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="/"><oauth consumer_key="k" consumer_secret="s"/></http></request>"#
+        )),
+        "t.xml:7:24: <oauth> is not supported (OAuth signs each request with fresh values; not \
+         supported)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="/"><www_authenticate userid="u" passwd="p" type="digest"/></http></request>"#
+        )),
+        "t.xml:7:24: <www_authenticate type=\"digest\"> is not supported (digest authentication \
+         needs the server's nonce; only basic is supported)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><http url="/"><http_header name="Bad Name" value="x"/></http></request>"#
+        )),
+        "t.xml:7:24: <http_header name=\"Bad Name\">: expected a header name (no spaces or colon)"
+    );
+    assert_eq!(
+        err(&body("<request><http url=\"/\"><http_header name=\"X\" value=\"a&#13;&#10;Evil: 1\"/></http></request>")),
+        "t.xml:7:24: <http_header value=\"a\r\nEvil: 1\">: expected a header value without control characters"
+    );
+    assert_eq!(
+        err(&body(r#"<request></request>"#)),
+        "t.xml:7:1: <request>: an <http> element is required"
+    );
+}
+
+#[test]
+fn other_protocols_and_dynamic_features_are_refused() {
+    assert_eq!(
+        err(&body(
+            r#"<request><jabber type="chat" ack="no_ack"/></request>"#
+        )),
+        "t.xml:7:10: <jabber> is not supported (HTTP sessions only: request/http, for, \
+         transaction, thinktime; see README for the subset)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><dyn_variable name="x"/><http url="/"/></request>"#
+        )),
+        "t.xml:7:10: <dyn_variable> is not supported (dynamic variables are not supported: \
+         wsgibench builds every request once, before the run, so requests cannot depend on \
+         earlier responses)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request><match do="abort">x</match><http url="/"/></request>"#
+        )),
+        "t.xml:7:10: <match> is not supported (matching response bodies is not supported; \
+         wsgibench counts status codes and errors)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<request subst="true"><http url="/%%_id%%"/></request>"#
+        )),
+        "t.xml:7:1: <request subst=\"true\"> is not supported (dynamic substitution (%%...%%) is \
+         not supported: wsgibench builds every request once, before the run)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<setdynvars sourcetype="random_number" start="1" end="9"><var name="n"/></setdynvars>"#
+        )),
+        "t.xml:7:1: <setdynvars> is not supported (dynamic variables are not supported: \
+         wsgibench builds every request once, before the run, so requests cannot depend on \
+         earlier responses)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<repeat name="r" max_repeat="5"><request><http url="/"/></request><while var="x" eq="1"/></repeat>"#
+        )),
+        "t.xml:7:1: <repeat> is not supported (it loops on a dynamic variable, which is outside \
+         the subset; for a fixed number of passes use <for from=\"1\" to=\"N\" var=\"i\">)"
+    );
+    assert_eq!(
+        err(&body(
+            r#"<if var="x" eq="1"><request><http url="/"/></request></if>"#
+        )),
+        "t.xml:7:1: <if> is not supported (it tests dynamic variables; dynamic variables are \
+         not supported: wsgibench builds every request once, before the run, so requests \
+         cannot depend on earlier responses)"
+    );
+}
+
+#[test]
+fn subst_with_nothing_to_substitute_is_accepted_with_a_note() {
+    let i = ok(&body(r#"<request subst="true"><http url="/"/></request>"#));
+    assert_eq!(only_request(&i).path, "/");
+    assert!(i
+        .notes
+        .iter()
+        .any(|n| n.starts_with("t.xml:7:1: <request>: subst=\"true\" but nothing")));
+}
+
+// ---- <for> and <transaction> ----
+
+#[test]
+fn for_loops_count_their_passes_like_tsung() {
+    let count = |attrs: &str| {
+        let i = ok(&body(&format!("<for {attrs} var=\"i\">{GET}</for>")));
+        match session_steps(&i) {
+            [Step::Loop { count, .. }] => *count,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(count(r#"from="1" to="10000""#), 10000);
+    assert_eq!(count(r#"from="0" to="10" incr="5""#), 3);
+    assert_eq!(count(r#"from="1" to="10" incr="4""#), 4);
+    assert_eq!(count(r#"from="5" to="5""#), 1);
+    assert_eq!(count(r#"from="9" to="1""#), 1);
+}
+
+#[test]
+fn for_errors() {
+    assert_eq!(
+        err(&body(&format!(
+            r#"<for from="1" to="x" var="i">{GET}</for>"#
+        ))),
+        "t.xml:7:1: <for to=\"x\">: expected an integer"
+    );
+    assert_eq!(
+        err(&body(&format!(
+            r#"<for from="1" to="5" incr="0" var="i">{GET}</for>"#
+        ))),
+        "t.xml:7:1: <for incr=\"0\">: expected a positive integer"
+    );
+    assert_eq!(
+        err(&body(&format!(r#"<for from="1" to="5">{GET}</for>"#))),
+        "t.xml:7:1: <for>: the var attribute is required"
+    );
+}
+
+#[test]
+fn transactions_wrap_their_steps() {
+    let i = ok(&body(&format!(
+        r#"<transaction name="index">{GET}<thinktime value="1"/></transaction>"#
+    )));
+    match session_steps(&i) {
+        [Step::Transaction { name, steps }] => {
+            assert_eq!(name, "index");
+            assert_eq!(steps.len(), 2);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+// ---- <sessions> ----
+
+fn sessions_of(xml_sessions: &str) -> Result<Vec<Session>, String> {
+    let xml = format!(
+        "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"8000\" type=\"tcp\"/></servers>\n<load duration=\"5\"><arrivalphase phase=\"1\" duration=\"5\" unit=\"second\"><users arrivalrate=\"1\" unit=\"second\"/></arrivalphase></load>\n<sessions>\n{xml_sessions}\n</sessions></tsung>"
+    );
+    parse_str(&xml, "t.xml")
+        .map(|i| match i.scenario.load {
+            Load::Sessions { sessions, .. } => sessions,
+            _ => unreachable!(),
+        })
+        .map_err(|e| e.to_string())
+}
+
+#[test]
+fn session_probabilities_and_weights() {
+    let s = sessions_of(&format!(
+        r#"<session name="a" probability="30" type="ts_http">{GET}</session><session name="b" probability="70" type="ts_http">{GET}</session>"#
+    ))
+    .unwrap();
+    assert_eq!((s[0].weight, s[1].weight), (30.0, 70.0));
+    let s = sessions_of(&format!(
+        r#"<session name="a" weight="1" type="ts_http">{GET}</session><session name="b" weight="3" type="ts_http">{GET}</session>"#
+    ))
+    .unwrap();
+    assert_eq!((s[0].weight, s[1].weight), (1.0, 3.0));
+}
+
+#[test]
+fn session_errors() {
+    assert_eq!(
+        sessions_of(&format!(
+            r#"<session name="a" probability="30" type="ts_http">{GET}</session>"#
+        ))
+        .unwrap_err(),
+        "t.xml:4:1: <sessions>: the session probabilities must sum to 100, got 30"
+    );
+    assert_eq!(
+        sessions_of(&format!(
+            "<session name=\"a\" probability=\"50\" type=\"ts_http\">{GET}</session>\n<session name=\"b\" weight=\"50\" type=\"ts_http\">{GET}</session>"
+        ))
+        .unwrap_err(),
+        "t.xml:6:1: <session>: all sessions must use probability, or all weight, not a mix"
+    );
+    assert_eq!(
+        sessions_of(r#"<session name="j" probability="100" type="ts_jabber"></session>"#)
+            .unwrap_err(),
+        "t.xml:5:1: <session type=\"ts_jabber\"> is not supported (HTTP sessions only \
+         (type=\"ts_http\"))"
+    );
+    assert_eq!(
+        sessions_of(&format!(
+            r#"<session name="a" type="ts_http">{GET}</session>"#
+        ))
+        .unwrap_err(),
+        "t.xml:5:1: <session>: probability or weight is required"
+    );
+}
+
+#[test]
+fn base64_matches_rfc_4648_vectors() {
+    for (i, o) in [
+        ("", ""),
+        ("f", "Zg=="),
+        ("fo", "Zm8="),
+        ("foo", "Zm9v"),
+        ("foob", "Zm9vYg=="),
+        ("fooba", "Zm9vYmE="),
+        ("foobar", "Zm9vYmFy"),
+    ] {
+        assert_eq!(base64(i.as_bytes()), o);
+    }
+}

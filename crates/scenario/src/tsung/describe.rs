@@ -1,0 +1,170 @@
+//! The plan a Tsung file becomes, in words, for `wsgibench tsung FILE --dry-run`.
+//!
+//! A Tsung user checks a new tool by asking "will it do what Tsung did?", so the plan
+//! shows the numbers they reason with: users per phase (with the `maxnumber` cut),
+//! requests per session with loops multiplied out, think times, the deadline, and the
+//! notes about what wsgibench does differently.
+
+use std::fmt::Write;
+use std::time::Duration;
+
+use super::convert::expected_think;
+use super::TsungImport;
+use crate::{Load, Phase, Request, Step};
+
+/// The human plan of an import; nothing is sent to compute it.
+pub fn describe(import: &TsungImport) -> String {
+    let s = &import.scenario;
+    let mut out = String::new();
+    let w = &mut out;
+    let _ = writeln!(
+        w,
+        "target    {}:{} (HTTP/1.1, one keep-alive connection per user)",
+        s.target.host, s.target.port
+    );
+    if let Load::Sessions {
+        phases,
+        sessions,
+        max_users,
+    } = &s.load
+    {
+        let mut users_total = 0u64;
+        let mut start = Duration::ZERO;
+        for (i, p) in phases.iter().enumerate() {
+            let users = phase_users(p);
+            users_total += users;
+            let cap = p
+                .max_users
+                .map(|m| format!(", at most {m}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                w,
+                "{:<10}#{} from {}: {} users/s for {}{cap} -> {users} users",
+                if i == 0 { "phases" } else { "" },
+                i + 1,
+                secs(start),
+                num(p.users_per_second),
+                secs(p.duration),
+            );
+            start += p.duration;
+        }
+        let _ = writeln!(w, "{:<10}{users_total} users arrive in {}", "", secs(start));
+        if let Some(m) = max_users {
+            let _ = writeln!(w, "user cap  {m} at once (<client maxusers>)");
+        }
+        let total_weight: f64 = sessions.iter().map(|x| x.weight).sum();
+        let mut requests = 0.0;
+        for (i, session) in sessions.iter().enumerate() {
+            let share = if total_weight > 0.0 {
+                session.weight / total_weight
+            } else {
+                0.0
+            };
+            let count = session.request_count();
+            requests += share * users_total as f64 * count as f64;
+            let think = expected_think(&session.steps);
+            let think = if think.is_zero() {
+                String::new()
+            } else {
+                format!(", {} think time expected", secs(think))
+            };
+            let _ = writeln!(
+                w,
+                "{:<10}{}: weight {} ({}%), {count} requests per user{think}",
+                if i == 0 { "sessions" } else { "" },
+                session.name,
+                num(session.weight),
+                num(share * 100.0),
+            );
+            steps(w, &session.steps, 12);
+        }
+        let _ = writeln!(
+            w,
+            "requests  about {requests:.0} in all if every user finishes"
+        );
+    }
+    if let Some(d) = s.duration {
+        let _ = writeln!(w, "deadline  {} (the run is cut there)", secs(d));
+    }
+    let _ = writeln!(
+        w,
+        "timeouts  connect {}, response {}",
+        secs(s.timeouts.connect),
+        secs(s.timeouts.response)
+    );
+    let l = &import.log;
+    let _ = writeln!(
+        w,
+        "log       backend {:?}, loglevel {}, dumptraffic {:?}, statistics every {}",
+        l.backend,
+        l.loglevel,
+        l.dumptraffic,
+        secs(l.dump_interval)
+    );
+    if !import.notes.is_empty() {
+        let _ = writeln!(w, "notes");
+        for n in &import.notes {
+            let _ = writeln!(w, "  - {n}");
+        }
+    }
+    out
+}
+
+/// Users a phase starts: its rate times its length, cut at `maxnumber`. Tsung may
+/// start one fewer at the phase's end; the plan shows the nominal count.
+fn phase_users(p: &Phase) -> u64 {
+    let n = (p.users_per_second * p.duration.as_secs_f64() + 1e-9).floor() as u64;
+    p.max_users.map_or(n, |m| n.min(m))
+}
+
+fn steps(w: &mut String, list: &[Step], indent: usize) {
+    for s in list {
+        let pad = " ".repeat(indent);
+        match s {
+            Step::Request(r) => {
+                let _ = writeln!(w, "{pad}{}", request(r));
+            }
+            Step::Loop {
+                count,
+                steps: inner,
+            } => {
+                let _ = writeln!(w, "{pad}loop {count}x:");
+                steps(w, inner, indent + 2);
+            }
+            Step::Think { mean, random } => {
+                let how = if *random { " (exponential, mean)" } else { "" };
+                let _ = writeln!(w, "{pad}think {}{how}", secs(*mean));
+            }
+            Step::ThinkBetween { min, max } => {
+                let _ = writeln!(w, "{pad}think {} to {} (uniform)", secs(*min), secs(*max));
+            }
+            Step::Transaction { name, steps: inner } => {
+                let _ = writeln!(w, "{pad}transaction {name}:");
+                steps(w, inner, indent + 2);
+            }
+        }
+    }
+}
+
+fn request(r: &Request) -> String {
+    let mut line = format!("{} {}", r.method.as_str(), r.path);
+    if !r.headers.is_empty() {
+        let names: Vec<&str> = r.headers.iter().map(|(n, _)| n.as_str()).collect();
+        let _ = write!(line, " [{}]", names.join(", "));
+    }
+    if !r.body.is_empty() {
+        let _ = write!(line, " + {} bytes of body", r.body.len());
+    }
+    line
+}
+
+fn secs(d: Duration) -> String {
+    format!("{} s", num(d.as_secs_f64()))
+}
+
+/// A number with at most three decimals and no trailing zeros (5, 0.5, 0.333).
+fn num(x: f64) -> String {
+    let s = format!("{x:.3}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
