@@ -1,1 +1,407 @@
-//! placeholder
+//! The wsgibench load engine: runs a [`scenario::Scenario`] against an HTTP/1.1 server
+//! and reports what happened, interval by interval.
+//!
+//! Layout, in the order data flows:
+//! - `request`: request bytes, built once per template.
+//! - `response`: an incremental response parser that skips bodies in place.
+//! - `connection`: one keep-alive connection with its fixed read buffer.
+//! - `pacing`: when the next request goes (closed budget, open schedule, session program).
+//! - `worker`: a thread with its own current-thread tokio runtime and [`Recorder`].
+//! - `collector`: merges the workers' interval [`Stats`] exactly and feeds the [`Sink`]s.
+//!
+//! ```no_run
+//! use engine::{run, RunOptions};
+//! use scenario::{Load, Request, Scenario, Target, Timeouts};
+//! let scenario = Scenario {
+//!     target: Target { host: "127.0.0.1".into(), port: 8000 },
+//!     load: Load::Closed { connections: 10, requests: Some(1000), script: vec![Request::get("/")] },
+//!     duration: None,
+//!     timeouts: Timeouts::default(),
+//! };
+//! let summary = run(&scenario, &RunOptions::default(), &mut []).unwrap();
+//! assert_eq!(summary.digest.requests + summary.total.errors_total(), 1000);
+//! ```
+//!
+//! Caveats:
+//! - Load goes only to loopback addresses ([`scenario::Target::check_local`]).
+//! - Requests still in flight when the deadline passes are neither answers nor errors:
+//!   they are cut, as Tsung cuts them.
+//! - Latencies above 60 s are recorded as 60 s.
+
+mod collector;
+mod connection;
+mod pacing;
+mod recorder;
+mod request;
+mod response;
+mod sys;
+mod worker;
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::Duration;
+
+use scenario::{Load, Scenario, ScenarioError};
+use serde::Serialize;
+
+pub use connection::READ_BUFFER;
+pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
+pub use sys::allowed_cpus;
+
+use worker::{Arrivals, Mode, Share, Shared};
+
+/// Set to `true` to end a run early (Ctrl-C); the run still reports what it measured.
+pub type StopFlag = Arc<AtomicBool>;
+
+/// How to run a scenario, as opposed to what to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Worker threads; each owns a share of the connections, rate and users.
+    pub threads: usize,
+    /// Length of a reporting interval.
+    pub interval: Duration,
+    /// Pin worker `i` to `cpus[i % len]`; `None` leaves placement to the OS.
+    pub cpus: Option<Vec<usize>>,
+    pub stop: StopFlag,
+    /// Counters for a live progress display, refreshed every 100 ms.
+    pub live: Option<Arc<Live>>,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            threads: allowed_cpus().len().max(1),
+            interval: Duration::from_secs(10),
+            cpus: None,
+            stop: Arc::new(AtomicBool::new(false)),
+            live: None,
+        }
+    }
+}
+
+/// Receives each interval as soon as it is whole, then the summary.
+pub trait Sink {
+    fn on_interval(&mut self, interval: &Interval, stats: &Stats);
+    fn on_finish(&mut self, _summary: &Summary) {}
+}
+
+/// Numbers read off a [`Stats`]: what summaries, JSON and tables show.
+#[derive(Debug, Clone, Serialize)]
+pub struct Digest {
+    /// Answers received (any status).
+    pub requests: u64,
+    pub duration_s: f64,
+    pub rps: f64,
+    pub latency_us: LatencyDigest,
+    pub status: BTreeMap<String, u64>,
+    pub errors: BTreeMap<String, u64>,
+    pub errors_total: u64,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub connections_opened: u64,
+    pub reconnects: u64,
+    pub users_started: u64,
+    pub users_finished: u64,
+}
+
+/// Latency in microseconds. The mean and stdev are exact; quantiles come from the
+/// HdrHistogram (3 significant digits).
+#[derive(Debug, Clone, Copy, Serialize, Default)]
+pub struct LatencyDigest {
+    pub mean: f64,
+    pub stdev: f64,
+    pub min: u64,
+    pub p50: u64,
+    pub p90: u64,
+    pub p99: u64,
+    pub p999: u64,
+    pub max: u64,
+}
+
+impl Digest {
+    pub fn of(stats: &Stats, duration: Duration) -> Digest {
+        let h = &stats.latency;
+        let q = |q: f64| {
+            if h.is_empty() {
+                0
+            } else {
+                h.value_at_quantile(q)
+            }
+        };
+        let secs = duration.as_secs_f64();
+        let requests = stats.requests();
+        Digest {
+            requests,
+            duration_s: secs,
+            rps: if secs > 0.0 {
+                requests as f64 / secs
+            } else {
+                0.0
+            },
+            latency_us: LatencyDigest {
+                mean: stats.latency_mean_us(),
+                stdev: stats.latency_stddev_us(),
+                min: if h.is_empty() { 0 } else { h.min() },
+                p50: q(0.5),
+                p90: q(0.9),
+                p99: q(0.99),
+                p999: q(0.999),
+                max: if h.is_empty() { 0 } else { h.max() },
+            },
+            status: stats.statuses().map(|(c, n)| (c.to_string(), n)).collect(),
+            errors: stats
+                .errors()
+                .map(|(k, n)| (k.name().to_string(), n))
+                .collect(),
+            errors_total: stats.errors_total(),
+            bytes_sent: stats.bytes_sent,
+            bytes_received: stats.bytes_received,
+            connections_opened: stats.connections_opened,
+            reconnects: stats.reconnects,
+            users_started: stats.users_started,
+            users_finished: stats.users_finished,
+        }
+    }
+}
+
+/// One reporting interval, merged over all workers.
+#[derive(Debug, Clone, Serialize)]
+pub struct Interval {
+    pub index: u32,
+    /// End of the interval, in seconds from the run's start.
+    pub t_s: f64,
+    pub start_s: f64,
+    #[serde(flatten)]
+    pub digest: Digest,
+    /// Users in a session at the interval's end (session runs).
+    pub users_active: u64,
+    pub connections_open: u64,
+    /// CPU used by the generator's workers, in percent of one core (200 = two cores).
+    pub generator_cpu_percent: f64,
+}
+
+/// The whole run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    #[serde(flatten)]
+    pub digest: Digest,
+    pub generator_cpu_percent: f64,
+    pub generator_threads: usize,
+    /// The run was ended early (Ctrl-C); what it measured until then is all here.
+    pub interrupted: bool,
+    pub intervals: Vec<Interval>,
+    #[serde(skip)]
+    pub total: Stats,
+}
+
+impl Summary {
+    /// Whether the generator, not the server, may have been the limit: its workers used
+    /// more than 90 % of the cores they had.
+    pub fn generator_bound(&self) -> bool {
+        self.generator_cpu_percent > 90.0 * self.generator_threads as f64
+    }
+}
+
+/// Live counters for a progress display: one cache line per worker, written by its
+/// owner every 100 ms and read by anyone, so the hot path never touches them.
+#[derive(Debug)]
+pub struct Live {
+    slots: Box<[LiveSlot]>,
+}
+
+#[repr(align(128))]
+#[derive(Debug, Default)]
+struct LiveSlot {
+    completed: AtomicU64,
+    errors: AtomicU64,
+    finished: AtomicBool,
+}
+
+impl Live {
+    pub fn new(workers: usize) -> Live {
+        Live {
+            slots: (0..workers).map(|_| LiveSlot::default()).collect(),
+        }
+    }
+
+    fn publish(&self, worker: usize, completed: u64, errors: u64, finished: bool) {
+        let slot = &self.slots[worker];
+        if finished {
+            slot.finished.store(true, Ordering::Relaxed);
+        } else {
+            slot.completed.store(completed, Ordering::Relaxed);
+            slot.errors.store(errors, Ordering::Relaxed);
+        }
+    }
+
+    /// Answers and errors so far, over all workers.
+    pub fn totals(&self) -> (u64, u64) {
+        self.slots.iter().fold((0, 0), |(c, e), s| {
+            (
+                c + s.completed.load(Ordering::Relaxed),
+                e + s.errors.load(Ordering::Relaxed),
+            )
+        })
+    }
+}
+
+/// Why a run could not start. Once started, a run always ends with a [`Summary`].
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("threads must be at least 1")]
+    NoThreads,
+    #[error("could not start worker thread: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// Runs `scenario` to its end (deadline, request count, or last user), feeding each
+/// interval to `sinks` as it completes, and returns the summary.
+pub fn run(
+    scenario: &Scenario,
+    options: &RunOptions,
+    sinks: &mut [&mut dyn Sink],
+) -> Result<Summary, EngineError> {
+    scenario.validate()?;
+    let addrs = scenario.target.check_local()?;
+    if options.threads == 0 {
+        return Err(EngineError::NoThreads);
+    }
+    let mut templates = Vec::new();
+    let (mode, threads) = match &scenario.load {
+        Load::Closed {
+            connections,
+            script,
+            ..
+        }
+        | Load::Open {
+            connections,
+            script,
+            ..
+        } => {
+            templates.extend(script.iter().cloned());
+            let mode = match &scenario.load {
+                Load::Open { arrival, .. } => Mode::Open {
+                    poisson: *arrival == scenario::Arrival::Poisson,
+                },
+                _ => Mode::Closed,
+            };
+            // A worker without a connection would only idle.
+            (mode, options.threads.min(*connections as usize))
+        }
+        Load::Sessions { sessions, .. } => {
+            let programs = sessions
+                .iter()
+                .map(|s| (pacing::Program::compile(&s.steps, &mut templates), s.weight))
+                .collect();
+            (Mode::Sessions { programs }, options.threads)
+        }
+    };
+    let shares = plan_shares(scenario, threads, options.cpus.as_deref());
+    let start = tokio::time::Instant::now();
+    let shared = Arc::new(Shared {
+        addrs,
+        templates: templates
+            .iter()
+            .map(|r| request::RequestBytes::build(r, &scenario.target))
+            .collect(),
+        connect_timeout: scenario.timeouts.connect,
+        response_timeout: scenario.timeouts.response,
+        interval: options.interval,
+        start,
+        deadline: scenario.duration.map(|d| start + d),
+        live: options.live.clone(),
+        stop: options.stop.clone(),
+        mode,
+    });
+    let (tx, rx) = mpsc::channel();
+    let mut handles = Vec::with_capacity(threads);
+    for share in shares {
+        let (shared, tx) = (shared.clone(), tx.clone());
+        let handle = std::thread::Builder::new()
+            .name(format!("wsgibench-worker-{}", share.index))
+            .spawn(move || worker::run(share, shared, tx))
+            .map_err(EngineError::Spawn)?;
+        handles.push(handle);
+    }
+    drop(tx);
+    let mut summary = collector::collect(rx, threads, sinks);
+    for h in handles {
+        let _ = h.join();
+    }
+    summary.interrupted = options.stop.load(Ordering::Relaxed);
+    for sink in sinks.iter_mut() {
+        sink.on_finish(&summary);
+    }
+    Ok(summary)
+}
+
+/// Splits connections, request budget, rate and arrivals over `threads` workers so
+/// that together they make exactly the scenario's load.
+fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> Vec<Share> {
+    let split = |total: u64, i: usize| {
+        total / threads as u64 + u64::from((i as u64) < total % threads as u64)
+    };
+    (0..threads)
+        .map(|i| {
+            let mut share = Share {
+                index: i,
+                cpu: cpus.filter(|c| !c.is_empty()).map(|c| c[i % c.len()]),
+                connections: 0,
+                budget: None,
+                rate: 0.0,
+                offset: Duration::ZERO,
+                arrivals: Vec::new(),
+            };
+            match &scenario.load {
+                Load::Closed {
+                    connections,
+                    requests,
+                    ..
+                } => {
+                    share.connections = split(u64::from(*connections), i) as u32;
+                    share.budget = requests.map(|n| split(n, i));
+                }
+                Load::Open {
+                    connections, rate, ..
+                } => {
+                    share.connections = split(u64::from(*connections), i) as u32;
+                    share.rate = rate / threads as f64;
+                    // Worker i takes every threads-th planned instant, starting at its i-th.
+                    share.offset = Duration::from_secs_f64(i as f64 / rate);
+                }
+                Load::Sessions {
+                    phases, max_users, ..
+                } => {
+                    let mut begin = Duration::ZERO;
+                    let mut users_before = 0u64;
+                    for phase in phases {
+                        let gap = Duration::from_secs_f64(threads as f64 / phase.users_per_second);
+                        // This phase's cap, also bounded by what the global cap leaves.
+                        let expected =
+                            (phase.duration.as_secs_f64() * phase.users_per_second).ceil() as u64;
+                        let mut cap = phase.max_users.unwrap_or(expected).min(expected);
+                        if let Some(m) = max_users {
+                            cap = cap.min(m.saturating_sub(users_before));
+                        }
+                        users_before += cap;
+                        // User k of the phase goes to worker k % threads.
+                        let mine =
+                            cap / threads as u64 + u64::from((i as u64) < cap % threads as u64);
+                        share.arrivals.push(Arrivals {
+                            first: begin
+                                + Duration::from_secs_f64(i as f64 / phase.users_per_second),
+                            gap,
+                            end: begin + phase.duration,
+                            max: Some(mine),
+                        });
+                        begin += phase.duration;
+                    }
+                }
+            }
+            share
+        })
+        .collect()
+}

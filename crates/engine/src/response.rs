@@ -1,0 +1,358 @@
+//! An incremental HTTP/1.1 response parser that reads bodies without keeping them.
+//!
+//! The connection feeds it whatever bytes it has; the parser consumes what it can and
+//! says whether the response is complete. Heads are parsed by `httparse` into a header
+//! array on the stack; bodies (Content-Length, chunked, or until close) are only
+//! counted and skipped, so a response of any size costs one fixed read buffer.
+
+use crate::recorder::ErrorKind;
+
+/// How many headers a response may carry; more is treated as malformed.
+const MAX_HEADERS: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    Head,
+    Fixed(u64),
+    ChunkSize,
+    ChunkData(u64),
+    ChunkDataEnd,
+    Trailers,
+    UntilClose,
+    Done,
+}
+
+/// A complete response: its status, and whether the server will close the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Complete {
+    pub status: u16,
+    pub close: bool,
+}
+
+#[derive(Debug)]
+pub struct ResponseParser {
+    state: State,
+    status: u16,
+    close: bool,
+    expects_no_body: bool,
+    seen_bytes: bool,
+}
+
+impl Default for ResponseParser {
+    fn default() -> Self {
+        ResponseParser {
+            state: State::Done,
+            status: 0,
+            close: false,
+            expects_no_body: false,
+            seen_bytes: false,
+        }
+    }
+}
+
+impl ResponseParser {
+    /// Prepares for the answer to a new request.
+    pub fn start(&mut self, expects_no_body: bool) {
+        *self = ResponseParser {
+            state: State::Head,
+            expects_no_body,
+            ..Default::default()
+        };
+    }
+
+    /// Consumes from `buf` as far as it can. Returns the bytes consumed and, once the
+    /// response is whole, its outcome. Bytes after a complete response stay unconsumed.
+    pub fn feed(&mut self, buf: &[u8]) -> Result<(usize, Option<Complete>), ErrorKind> {
+        let mut at = 0;
+        if !buf.is_empty() {
+            self.seen_bytes = true;
+        }
+        loop {
+            let rest = &buf[at..];
+            match self.state {
+                State::Done => return Ok((at, Some(self.complete()))),
+                State::Head => {
+                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    let mut response = httparse::Response::new(&mut headers);
+                    match response.parse(rest) {
+                        Ok(httparse::Status::Partial) => return Ok((at, None)),
+                        Ok(httparse::Status::Complete(n)) => {
+                            at += n;
+                            self.on_head(&response)?;
+                        }
+                        Err(_) => return Err(ErrorKind::Malformed),
+                    }
+                }
+                State::Fixed(remaining) => {
+                    let take = remaining.min(rest.len() as u64);
+                    at += take as usize;
+                    if take == remaining {
+                        self.state = State::Done;
+                    } else {
+                        self.state = State::Fixed(remaining - take);
+                        return Ok((at, None));
+                    }
+                }
+                State::UntilClose => return Ok((buf.len(), None)),
+                State::ChunkSize => match httparse::parse_chunk_size(rest) {
+                    Ok(httparse::Status::Partial) => return Ok((at, None)),
+                    Ok(httparse::Status::Complete((n, 0))) => {
+                        at += n;
+                        self.state = State::Trailers;
+                    }
+                    Ok(httparse::Status::Complete((n, size))) => {
+                        at += n;
+                        self.state = State::ChunkData(size);
+                    }
+                    Err(_) => return Err(ErrorKind::Malformed),
+                },
+                State::ChunkData(remaining) => {
+                    let take = remaining.min(rest.len() as u64);
+                    at += take as usize;
+                    if take == remaining {
+                        self.state = State::ChunkDataEnd;
+                    } else {
+                        self.state = State::ChunkData(remaining - take);
+                        return Ok((at, None));
+                    }
+                }
+                State::ChunkDataEnd => {
+                    if rest.len() < 2 {
+                        return Ok((at, None));
+                    }
+                    if &rest[..2] != b"\r\n" {
+                        return Err(ErrorKind::Malformed);
+                    }
+                    at += 2;
+                    self.state = State::ChunkSize;
+                }
+                State::Trailers => match rest.iter().position(|b| *b == b'\n') {
+                    None => return Ok((at, None)),
+                    // An empty line (CRLF or a bare LF) ends the trailers and the body.
+                    Some(end) => {
+                        let blank = end == 0 || (end == 1 && rest[0] == b'\r');
+                        at += end + 1;
+                        if blank {
+                            self.state = State::Done;
+                        }
+                    }
+                },
+            }
+        }
+    }
+
+    /// What the connection closing means in the current state.
+    pub fn eof(&mut self) -> Result<Complete, ErrorKind> {
+        match self.state {
+            State::Done => Ok(self.complete()),
+            State::UntilClose => {
+                self.state = State::Done;
+                Ok(self.complete())
+            }
+            State::Head if !self.seen_bytes => Err(ErrorKind::ClosedBeforeResponse),
+            State::Fixed(_) => Err(ErrorKind::BodyLengthMismatch),
+            _ => Err(ErrorKind::ClosedMidResponse),
+        }
+    }
+
+    fn complete(&self) -> Complete {
+        Complete {
+            status: self.status,
+            close: self.close,
+        }
+    }
+
+    fn on_head(&mut self, response: &httparse::Response) -> Result<(), ErrorKind> {
+        let status = response.code.ok_or(ErrorKind::Malformed)?;
+        if !(100..600).contains(&status) {
+            return Err(ErrorKind::Malformed);
+        }
+        // Interim answers (100 Continue, 103 Early Hints) precede the real one.
+        if (100..200).contains(&status) && status != 101 {
+            self.state = State::Head;
+            return Ok(());
+        }
+        self.status = status;
+        let http10 = response.version == Some(0);
+        let mut keep_alive = !http10;
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        for h in response.headers.iter() {
+            if h.name.eq_ignore_ascii_case("content-length") {
+                let parsed = std::str::from_utf8(h.value)
+                    .ok()
+                    .and_then(|v| v.trim().parse::<u64>().ok())
+                    .ok_or(ErrorKind::Malformed)?;
+                if length.is_some_and(|l| l != parsed) {
+                    return Err(ErrorKind::Malformed);
+                }
+                length = Some(parsed);
+            } else if h.name.eq_ignore_ascii_case("transfer-encoding") {
+                chunked = has_token(h.value, b"chunked");
+            } else if h.name.eq_ignore_ascii_case("connection") {
+                if has_token(h.value, b"close") {
+                    keep_alive = false;
+                } else if has_token(h.value, b"keep-alive") {
+                    keep_alive = true;
+                }
+            }
+        }
+        self.close = !keep_alive;
+        let no_body = self.expects_no_body || status == 204 || status == 304 || status == 101;
+        self.state = if no_body {
+            State::Done
+        } else if chunked {
+            State::ChunkSize
+        } else if let Some(len) = length {
+            if len == 0 {
+                State::Done
+            } else {
+                State::Fixed(len)
+            }
+        } else {
+            // No length and not chunked: the body runs until the server closes.
+            self.close = true;
+            State::UntilClose
+        };
+        if status == 101 {
+            self.close = true;
+        }
+        Ok(())
+    }
+}
+
+fn has_token(value: &[u8], token: &[u8]) -> bool {
+    value
+        .split(|b| *b == b',')
+        .any(|part| part.trim_ascii().eq_ignore_ascii_case(token))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `bytes` in pieces of `step` bytes, as reads would deliver them.
+    fn parse_in_steps(
+        bytes: &[u8],
+        step: usize,
+        head: bool,
+    ) -> Result<(Complete, usize), ErrorKind> {
+        let mut p = ResponseParser::default();
+        p.start(head);
+        let mut buf = Vec::new();
+        let mut fed = 0;
+        loop {
+            let (n, done) = p.feed(&buf)?;
+            buf.drain(..n);
+            if let Some(c) = done {
+                return Ok((c, buf.len() + bytes.len() - fed));
+            }
+            if fed == bytes.len() {
+                return p.eof().map(|c| (c, 0));
+            }
+            let end = (fed + step).min(bytes.len());
+            buf.extend_from_slice(&bytes[fed..end]);
+            fed = end;
+        }
+    }
+
+    #[test]
+    fn content_length_body_in_any_split() {
+        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nPong!HTTP/1.1";
+        for step in 1..r.len() {
+            let (c, left) = parse_in_steps(r, step, false).unwrap();
+            assert_eq!(
+                c,
+                Complete {
+                    status: 200,
+                    close: false
+                }
+            );
+            assert_eq!(left, 8, "step {step}");
+        }
+    }
+
+    #[test]
+    fn chunked_body_with_trailers() {
+        let r = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nPong!\r\n3;x=y\r\nabc\r\n0\r\nX-T: 1\r\n\r\n";
+        for step in 1..r.len() {
+            let (c, left) = parse_in_steps(r, step, false).unwrap();
+            assert_eq!((c.status, left), (200, 0), "step {step}");
+        }
+    }
+
+    #[test]
+    fn head_and_204_have_no_body() {
+        let r = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n";
+        assert_eq!(parse_in_steps(r, 100, true).unwrap().0.status, 200);
+        let r = b"HTTP/1.1 204 No Content\r\n\r\n";
+        assert_eq!(parse_in_steps(r, 100, false).unwrap().0.status, 204);
+    }
+
+    #[test]
+    fn interim_100_is_skipped() {
+        let r = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\nContent-Length: 0\r\n\r\n";
+        assert_eq!(parse_in_steps(r, 7, false).unwrap().0.status, 201);
+    }
+
+    #[test]
+    fn connection_close_and_http10_close() {
+        let r = b"HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 0\r\n\r\n";
+        assert!(parse_in_steps(r, 100, false).unwrap().0.close);
+        let r = b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+        assert!(parse_in_steps(r, 100, false).unwrap().0.close);
+        let r = b"HTTP/1.0 200 OK\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n";
+        assert!(!parse_in_steps(r, 100, false).unwrap().0.close);
+    }
+
+    #[test]
+    fn body_until_close() {
+        let r = b"HTTP/1.1 200 OK\r\n\r\nall of it";
+        let (c, _) = parse_in_steps(r, 3, false).unwrap();
+        assert!(c.close);
+    }
+
+    #[test]
+    fn each_misbehaviour_has_its_kind() {
+        assert_eq!(
+            parse_in_steps(b"", 1, false),
+            Err(ErrorKind::ClosedBeforeResponse)
+        );
+        assert_eq!(
+            parse_in_steps(b"HTTP/1.1 200", 4, false),
+            Err(ErrorKind::ClosedMidResponse)
+        );
+        assert_eq!(
+            parse_in_steps(
+                b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc",
+                4,
+                false
+            ),
+            Err(ErrorKind::BodyLengthMismatch)
+        );
+        assert_eq!(
+            parse_in_steps(b"garbage\r\n\r\n", 100, false),
+            Err(ErrorKind::Malformed)
+        );
+        assert_eq!(
+            parse_in_steps(b"HTTP/1.1 200 OK\r\nContent-Length: x\r\n\r\n", 100, false),
+            Err(ErrorKind::Malformed)
+        );
+        assert_eq!(
+            parse_in_steps(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+                100,
+                false
+            ),
+            Err(ErrorKind::Malformed)
+        );
+        assert_eq!(
+            parse_in_steps(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nab",
+                100,
+                false
+            ),
+            Err(ErrorKind::ClosedMidResponse)
+        );
+    }
+}

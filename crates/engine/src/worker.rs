@@ -1,0 +1,394 @@
+//! A worker: one OS thread with its own tokio current-thread runtime, connections,
+//! recorder and random numbers. Nothing on its hot path is shared with other threads;
+//! it talks to the collector once per interval by sending a [`WorkerReport`].
+
+use std::cell::{Cell, RefCell};
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::Sender;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+use crate::connection::Connection;
+use crate::pacing::{Cursor, Pacer, Program, Schedule};
+use crate::recorder::{ErrorKind, Recorder, Stats};
+use crate::request::RequestBytes;
+use crate::response::Complete;
+use crate::sys;
+use crate::{Live, StopFlag};
+
+/// How often a worker refreshes the live counters and looks at the stop flag.
+const LIVE_PERIOD: Duration = Duration::from_millis(100);
+
+/// What every worker reads and none writes: built once by `run`.
+pub(crate) struct Shared {
+    pub addrs: Vec<SocketAddr>,
+    pub templates: Vec<RequestBytes>,
+    pub connect_timeout: Duration,
+    pub response_timeout: Duration,
+    pub interval: Duration,
+    pub start: Instant,
+    pub deadline: Option<Instant>,
+    pub live: Option<Arc<Live>>,
+    pub stop: StopFlag,
+    pub mode: Mode,
+}
+
+pub(crate) enum Mode {
+    Closed,
+    Open { poisson: bool },
+    Sessions { programs: Vec<(Program, f64)> },
+}
+
+/// One worker's share of the load.
+pub(crate) struct Share {
+    pub index: usize,
+    pub cpu: Option<usize>,
+    pub connections: u32,
+    pub budget: Option<u64>,
+    pub rate: f64,
+    pub offset: Duration,
+    pub arrivals: Vec<Arrivals>,
+}
+
+/// A phase's arrivals as one worker sees them: its users arrive `gap` apart from
+/// `first`, until `end`, at most `max` of them.
+pub(crate) struct Arrivals {
+    pub first: Duration,
+    pub gap: Duration,
+    pub end: Duration,
+    pub max: Option<u64>,
+}
+
+/// A worker's interval, sent to the collector.
+pub(crate) struct WorkerReport {
+    pub worker: usize,
+    pub index: u32,
+    /// End of the covered span, from the run's start.
+    pub end: Duration,
+    pub stats: Stats,
+    pub users_active: u64,
+    pub connections_open: u64,
+    /// CPU time of the worker thread since it started.
+    pub cpu: Duration,
+    /// This is the worker's final report; it sends nothing more.
+    pub last: bool,
+}
+
+/// The worker's state, shared by its tasks on one thread.
+struct Local {
+    index: usize,
+    shared: Arc<Shared>,
+    intervals_sent: Cell<u32>,
+    recorder: RefCell<Recorder>,
+    users_active: Cell<u64>,
+    connections_open: Cell<u64>,
+}
+
+pub(crate) fn run(share: Share, shared: Arc<Shared>, reports: Sender<WorkerReport>) {
+    let index = share.index;
+    if let Some(cpu) = share.cpu {
+        // Unpinned is still a valid run; the report shows the CPUs that were asked for.
+        sys::pin_current_thread(cpu);
+    }
+    let local = Rc::new(Local {
+        index,
+        shared: shared.clone(),
+        intervals_sent: Cell::new(0),
+        recorder: RefCell::new(Recorder::default()),
+        users_active: Cell::new(0),
+        connections_open: Cell::new(0),
+    });
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a current-thread runtime builds");
+    let tasks = tokio::task::LocalSet::new();
+    let last_end = tasks.block_on(&runtime, async {
+        let ticker = tokio::task::spawn_local(tick(local.clone(), reports.clone()));
+        let deadline = async {
+            match shared.deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = drive(local.clone(), share) => {}
+            _ = deadline => {}
+            _ = stopped(&shared.stop) => {}
+        }
+        ticker.abort();
+        match ticker.await {
+            Err(e) if e.is_cancelled() => {}
+            _ => {}
+        }
+        shared.start.elapsed()
+    });
+    let end = if let Some(d) = shared.deadline {
+        last_end.min(d - shared.start)
+    } else {
+        last_end
+    };
+    let stats = local.recorder.borrow_mut().take();
+    let _ = reports.send(WorkerReport {
+        worker: index,
+        index: local.intervals_sent.get(),
+        end,
+        stats,
+        users_active: local.users_active.get(),
+        connections_open: local.connections_open.get(),
+        cpu: sys::thread_cpu_time(),
+        last: true,
+    });
+    if let Some(live) = &shared.live {
+        live.publish(index, 0, 0, true);
+    }
+}
+
+async fn stopped(stop: &StopFlag) {
+    while !stop.load(Ordering::Relaxed) {
+        tokio::time::sleep(LIVE_PERIOD).await;
+    }
+}
+
+/// Hands a snapshot to the collector at each interval boundary and refreshes the live
+/// counters in between.
+async fn tick(local: Rc<Local>, reports: Sender<WorkerReport>) {
+    let shared = &local.shared;
+    let mut boundary = shared.start + shared.interval;
+    let mut done_before = (0u64, 0u64);
+    loop {
+        let next_live = Instant::now() + LIVE_PERIOD;
+        tokio::time::sleep_until(next_live.min(boundary)).await;
+        if Instant::now() >= boundary {
+            let stats = local.recorder.borrow_mut().take();
+            done_before.0 += stats.requests();
+            done_before.1 += stats.errors_total();
+            let report = WorkerReport {
+                worker: local.index,
+                index: local.intervals_sent.get(),
+                end: boundary - shared.start,
+                stats,
+                users_active: local.users_active.get(),
+                connections_open: local.connections_open.get(),
+                cpu: sys::thread_cpu_time(),
+                last: false,
+            };
+            if reports.send(report).is_err() {
+                return;
+            }
+            local.intervals_sent.set(local.intervals_sent.get() + 1);
+            boundary += shared.interval;
+        }
+        if let Some(live) = &shared.live {
+            let (done, errors) = local.recorder.borrow().completed_and_errors();
+            live.publish(
+                local.index,
+                done_before.0 + done,
+                done_before.1 + errors,
+                false,
+            );
+        }
+    }
+}
+
+/// Runs the worker's share of the load until it is used up.
+async fn drive(local: Rc<Local>, share: Share) {
+    let shared = local.shared.clone();
+    let script_len = shared.templates.len();
+    match &shared.mode {
+        Mode::Closed | Mode::Open { .. } => {
+            let budget = share.budget.map(|b| Rc::new(Cell::new(b)));
+            let schedule = match &shared.mode {
+                Mode::Open { poisson } => Some(Rc::new(Schedule::new(
+                    shared.start,
+                    shared
+                        .deadline
+                        .expect("validated: open runs have a deadline"),
+                    share.rate,
+                    share.offset,
+                    poisson.then_some(0x5eed ^ share.index as u64),
+                ))),
+                _ => None,
+            };
+            let mut set = JoinSet::new();
+            for c in 0..share.connections {
+                let position = c as usize % script_len;
+                let pacer = match &schedule {
+                    Some(s) => Pacer::Open {
+                        schedule: s.clone(),
+                        position,
+                        script_len,
+                    },
+                    None => Pacer::Closed {
+                        budget: budget.clone(),
+                        position,
+                        script_len,
+                    },
+                };
+                set.spawn_local(connection_loop(local.clone(), pacer));
+            }
+            while set.join_next().await.is_some() {}
+        }
+        Mode::Sessions { programs } => {
+            let total_weight: f64 = programs.iter().map(|(_, w)| w.max(0.0)).sum();
+            let mut rng = SmallRng::seed_from_u64(0xa11ce ^ share.index as u64);
+            let mut users = JoinSet::new();
+            let mut user_seq = 0u64;
+            for phase in &share.arrivals {
+                let mut arrived = 0u64;
+                loop {
+                    let at = phase.first + phase.gap.mul_f64(arrived as f64);
+                    if at >= phase.end || phase.max.is_some_and(|m| arrived >= m) {
+                        break;
+                    }
+                    let when = shared.start + at;
+                    // Reap finished users while waiting, so the set stays small.
+                    loop {
+                        tokio::select! {
+                            _ = tokio::time::sleep_until(when) => break,
+                            Some(_) = users.join_next() => {}
+                        }
+                    }
+                    let mut pick: f64 = rng.gen::<f64>() * total_weight;
+                    let chosen = programs
+                        .iter()
+                        .position(|(_, w)| {
+                            pick -= w.max(0.0);
+                            pick < 0.0
+                        })
+                        .unwrap_or(programs.len() - 1);
+                    user_seq += 1;
+                    users.spawn_local(user(
+                        local.clone(),
+                        chosen,
+                        user_seq ^ ((share.index as u64) << 48),
+                    ));
+                    arrived += 1;
+                }
+            }
+            while users.join_next().await.is_some() {}
+        }
+    }
+}
+
+/// A closed- or open-model connection: ask the pacer, send, record, repeat.
+async fn connection_loop(local: Rc<Local>, mut pacer: Pacer) {
+    let mut slot = Slot::default();
+    while let Some(next) = pacer.next().await {
+        exchange(&local, &mut slot, next.request, next.planned).await;
+    }
+    close(&local, &mut slot);
+}
+
+/// A virtual user: one keep-alive connection through one session program.
+async fn user(local: Rc<Local>, program: usize, seed: u64) {
+    let began = Instant::now();
+    local.recorder.borrow_mut().record_user_started();
+    local.users_active.set(local.users_active.get() + 1);
+    let Mode::Sessions { programs } = &local.shared.mode else {
+        unreachable!("users run sessions")
+    };
+    let program = &programs[program].0;
+    let mut cursor = Cursor::new(seed);
+    let mut slot = Slot::default();
+    while let Some(request) = cursor.next(program).await {
+        exchange(&local, &mut slot, request, None).await;
+    }
+    close(&local, &mut slot);
+    local.users_active.set(local.users_active.get() - 1);
+    local
+        .recorder
+        .borrow_mut()
+        .record_user_finished(began.elapsed());
+}
+
+/// Where a connection loop or a user keeps its connection between requests.
+#[derive(Default)]
+struct Slot {
+    conn: Option<Connection>,
+    /// Whether this slot had a connection before: opening another is a reconnect.
+    opened_before: bool,
+    /// Whether the last attempt went over a connection that had answered before.
+    reused: bool,
+}
+
+fn close(local: &Local, slot: &mut Slot) {
+    if slot.conn.take().is_some() {
+        local.connections_open.set(local.connections_open.get() - 1);
+    }
+}
+
+/// One request on the slot's connection, opening it first if needed; records the
+/// outcome. A broken or closing connection is dropped, to be reopened by the next request.
+async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Option<Instant>) {
+    let sent_at = Instant::now();
+    let mut outcome = attempt(local, slot, request, sent_at).await;
+    // A server may close an idle keep-alive connection just as we reuse it; like any
+    // HTTP client, try once more on a fresh connection before calling it an error.
+    if let Err(ErrorKind::ClosedBeforeResponse | ErrorKind::Reset) = outcome {
+        if slot.reused {
+            close(local, slot);
+            outcome = attempt(local, slot, request, sent_at).await;
+        }
+    }
+    let mut rec = local.recorder.borrow_mut();
+    match outcome {
+        Ok(done) => {
+            rec.record_response(done.status, planned.unwrap_or(sent_at).elapsed());
+            if done.close {
+                drop(rec);
+                close(local, slot);
+            }
+        }
+        Err(kind) => {
+            rec.record_error(kind);
+            drop(rec);
+            close(local, slot);
+            // A refused connect or an instant garbage answer completes without ever
+            // waiting: yield so the worker's timers (deadline, snapshots) still run.
+            tokio::task::yield_now().await;
+        }
+    }
+}
+
+/// Opens the connection if needed and sends the request once.
+async fn attempt(
+    local: &Local,
+    slot: &mut Slot,
+    request: usize,
+    sent_at: Instant,
+) -> Result<Complete, ErrorKind> {
+    let shared = &local.shared;
+    if slot.conn.is_none() {
+        match Connection::open(&shared.addrs, shared.connect_timeout).await {
+            Ok((c, took)) => {
+                local
+                    .recorder
+                    .borrow_mut()
+                    .record_connect(took, slot.opened_before);
+                local.connections_open.set(local.connections_open.get() + 1);
+                slot.conn = Some(c);
+                slot.opened_before = true;
+            }
+            Err(kind) => return Err(kind),
+        }
+    }
+    let c = slot.conn.as_mut().expect("opened above");
+    slot.reused = c.answered > 0;
+    let outcome = c
+        .exchange(
+            &shared.templates[request],
+            sent_at + shared.response_timeout,
+        )
+        .await;
+    let (sent, received) = c.take_traffic();
+    local.recorder.borrow_mut().record_bytes(sent, received);
+    outcome
+}

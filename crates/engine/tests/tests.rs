@@ -1,0 +1,13 @@
+//! The engine against real sockets on 127.0.0.1. Every run is bounded by a request
+//! count or a duration of a few seconds.
+//!
+//! - load models: exact counts (closed), planned rate and honest latency (open),
+//!   sessions (users × loops)
+//! - misbehaving servers: each lands in its own error kind and the run finishes
+//! - a real Python server (gunicorn)
+
+mod util;
+
+mod load_models;
+mod misbehaviour;
+mod python_server;
