@@ -1,5 +1,64 @@
-//! placeholder
+//! The suite side of wsgibench: which Python servers exist, the environment they run
+//! in, and how each is started, watched and stopped.
+//!
+//! The load itself is the engine's job; this crate hands it a [`scenario::Scenario`]
+//! (from a [`SuiteFile`]) and a server listening on `127.0.0.1:port`, and knows nothing
+//! of HTTP beyond a readiness status line.
+//!
+//! Layout:
+//! - [`catalog`]: `suites/servers.toml` read into [`Case`]s; command placeholders.
+//! - [`pyenv`]: the managed virtualenv ([`PythonEnv`]), keyed by the requirements'
+//!   hash; which cases are installed and at which versions.
+//! - [`supervise`]: [`Server`]: launch in its own process group pinned to one CPU,
+//!   readiness, `/proc` sampling of the process tree ([`ResourceSample`]), clean stop.
+//! - [`suite_file`]: `suites/*.toml` ([`SuiteFile`]): the load protocol per case.
+//! - [`source`]: TOML reading with `file:line:` errors ([`FileError`]).
+//!
+//! One case, end to end (the runner does this per case):
+//!
+//! ```no_run
+//! use std::path::Path;
+//! use std::time::Duration;
+//! use suite::{Catalog, PythonEnv, Server, SuiteFile};
+//!
+//! let catalog = Catalog::load(Path::new("suites/servers.toml"))?;
+//! let protocol = SuiteFile::load(Path::new("suites/quick.toml"))?;
+//! let cache = suite::pyenv::default_cache_dir().expect("HOME is set");
+//! let env = PythonEnv::ensure(Path::new("python3"), Path::new("python"), &cache)?;
+//! let case = catalog.get("bjoern").expect("in the catalog");
+//! env.installed(case)?; // else: "not installed", with pip's error
+//! let port = suite::free_port()?;
+//! let cpu = suite::allowed_cpus().last().copied();
+//! let mut server = Server::launch(case, &env, port, cpu, Path::new("results/bjoern.log"))?;
+//! server.wait_ready(protocol.ready_timeout)?;
+//! server.start_sampler();
+//! let scenario = protocol.scenario("127.0.0.1", port);
+//! // ... the engine runs `scenario` here ...
+//! let samples = server.stop_sampler();
+//! let report = server.stop();
+//! assert!(report.port_free);
+//! # let _ = (scenario, samples);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Caveats:
+//! - Linux only: supervision reads `/proc` and uses process groups and CPU affinity.
+//! - [`PythonEnv::ensure`] runs pip and may take minutes the first time; it holds a
+//!   file lock, so concurrent callers wait rather than corrupt the venv.
+//! - Dropping a [`Server`] stops it (up to the 5 s grace plus the port check), so a
+//!   panic never leaves a server behind.
+
 pub mod catalog;
 pub mod pyenv;
 pub mod source;
+pub mod suite_file;
 pub mod supervise;
+
+pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
+pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
+pub use source::{FileError, Problem};
+pub use suite_file::SuiteFile;
+pub use supervise::{
+    allowed_cpus, free_port, port_in_use, LaunchError, ResourceSample, ResourceSummary, Server,
+    StopReport,
+};

@@ -1,0 +1,248 @@
+//! Real servers from the catalog, in the managed venv, on 127.0.0.1.
+//!
+//! Contents:
+//! - the shipped catalog: loads, expands, and every package is pinned
+//! - gunicorn-sync and bjoern: launch, ready, sampled, stopped, port freed
+//! - every catalog case answers `pong` (one after the other)
+//! - a broken command is "failed to start" with its log lines
+//!
+//! The venv is made once in `$XDG_CACHE_HOME/wsgibench` (or `~/.cache/wsgibench`); set
+//! `WSGIBENCH_PYTHON` to pick the interpreter. If it cannot be made these tests FAIL
+//! with the reason: CI is expected to install python3-venv, python3-dev, libev-dev and a
+//! C compiler. Load is a few hundred requests per server, so each test is bounded.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use suite::{Case, Catalog, LaunchError, PythonEnv, Server};
+
+const READY: Duration = Duration::from_secs(30);
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn catalog() -> Catalog {
+    Catalog::load(&repo().join("suites/servers.toml")).expect("the shipped catalog loads")
+}
+
+/// One venv for the whole binary; `ensure` also locks across processes.
+fn env() -> &'static PythonEnv {
+    static ENV: OnceLock<Result<PythonEnv, String>> = OnceLock::new();
+    let got = ENV.get_or_init(|| {
+        let python = std::env::var_os("WSGIBENCH_PYTHON")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from("python3"));
+        let cache =
+            suite::pyenv::default_cache_dir().ok_or("neither XDG_CACHE_HOME nor HOME is set")?;
+        PythonEnv::ensure(&python, &repo().join("python"), &cache).map_err(|e| e.to_string())
+    });
+    match got {
+        Ok(env) => env,
+        Err(e) => panic!("cannot provision the Python venv (install python3-venv, python3-dev, libev-dev, build-essential): {e}"),
+    }
+}
+
+fn server_cpu() -> Option<usize> {
+    suite::allowed_cpus().last().copied()
+}
+
+/// Sends `n` sequential `GET /` (new connection each: gunicorn-sync closes anyway) and
+/// returns how many got a 200.
+fn hammer(port: u16, n: usize) -> usize {
+    let mut ok = 0;
+    for _ in 0..n {
+        let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
+            continue;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let _ = write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+        );
+        let mut buf = Vec::new();
+        let _ = s.read_to_end(&mut buf);
+        let text = String::from_utf8_lossy(&buf);
+        if text.starts_with("HTTP/1.1 200") && text.ends_with("Pong!") {
+            ok += 1;
+        }
+    }
+    ok
+}
+
+fn log_dir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
+}
+
+fn launch(case: &Case, dir: &Path) -> Server {
+    let port = suite::free_port().unwrap();
+    let log = dir.join(format!("{}.log", case.name));
+    let mut server =
+        Server::launch(case, env(), port, server_cpu(), &log).unwrap_or_else(|e| panic!("{e}"));
+    server.wait_ready(READY).unwrap_or_else(|e| panic!("{e}"));
+    server
+}
+
+#[test]
+fn shipped_catalog_is_complete_and_pinned() {
+    let catalog = catalog();
+    let names: Vec<_> = catalog.cases.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "gevent",
+            "meinheld",
+            "bjoern",
+            "gunicorn-sync",
+            "gunicorn-gevent",
+            "gunicorn-meinheld",
+            "uwsgi",
+            "uwsgi-gevent",
+            "granian",
+            "waitress"
+        ]
+    );
+    let pins = std::fs::read_to_string(repo().join("python/requirements.txt")).unwrap()
+        + &std::fs::read_to_string(repo().join("python/requirements-nodeps.txt")).unwrap();
+    let pinned: Vec<String> = pins
+        .lines()
+        .filter_map(|l| l.split_once("=="))
+        .map(|(n, _)| suite::pyenv::normalize(n))
+        .collect();
+    for case in &catalog.cases {
+        for p in case.packages.iter().chain(&case.version) {
+            assert!(
+                pinned.contains(&suite::pyenv::normalize(p)),
+                "case {}: `{p}` is not pinned in python/requirements*.txt",
+                case.name
+            );
+        }
+        let argv = case
+            .argv(&suite::Vars {
+                python: Path::new("/v/bin/python"),
+                venv_bin: Path::new("/v/bin"),
+                host: "127.0.0.1",
+                port: 9,
+                app: case.app(),
+                python_dir: Path::new("/p"),
+            })
+            .unwrap();
+        assert!(argv.iter().any(|a| a.contains('9')), "{argv:?}");
+    }
+}
+
+fn launch_sample_stop(name: &str, version_prefix: &str) {
+    let catalog = catalog();
+    let case = catalog.get(name).unwrap();
+    env().installed(case).unwrap_or_else(|e| panic!("{e}"));
+    let dir = log_dir();
+    let mut server = launch(case, dir.path());
+    let port = server.port();
+    assert!(
+        server.version().unwrap_or("").starts_with(version_prefix),
+        "{:?}",
+        server.version()
+    );
+
+    server.start_sampler_every(Duration::from_millis(250));
+    let started = Instant::now();
+    let mut answered = 0;
+    while started.elapsed() < Duration::from_millis(1500) {
+        answered += hammer(port, 50);
+    }
+    let samples = server.stop_sampler();
+    assert!(answered > 0, "{name}: no pong");
+    assert!(!samples.is_empty());
+    assert!(
+        samples.iter().any(|s| s.cpu_percent > 0.0),
+        "{name}: no CPU seen: {samples:?}"
+    );
+    assert!(
+        samples.iter().all(|s| s.rss_mib > 1.0 && s.processes >= 1),
+        "{name}: {samples:?}"
+    );
+
+    let report = server.stop();
+    assert!(report.port_free, "{name}: {report:?}");
+    assert!(
+        !suite::port_in_use(port),
+        "{name}: port {port} still answers"
+    );
+}
+
+#[test]
+fn gunicorn_sync_runs_is_sampled_and_stops() {
+    launch_sample_stop("gunicorn-sync", "gunicorn 27.");
+}
+
+#[test]
+fn bjoern_runs_is_sampled_and_stops() {
+    launch_sample_stop("bjoern", "bjoern 3.");
+}
+
+#[test]
+fn every_catalog_case_answers_pong() {
+    let catalog = catalog();
+    let dir = log_dir();
+    let mut failures = Vec::new();
+    for case in &catalog.cases {
+        if let Err(e) = env().installed(case) {
+            failures.push(e.to_string());
+            continue;
+        }
+        let port = suite::free_port().unwrap();
+        let log = dir.path().join(format!("{}.log", case.name));
+        let result = Server::launch(case, env(), port, server_cpu(), &log).and_then(|mut s| {
+            s.wait_ready(READY)?;
+            let ok = hammer(port, 20);
+            let report = s.stop();
+            Ok((ok, report))
+        });
+        match result {
+            Ok((20, report)) if report.port_free => {}
+            Ok(other) => failures.push(format!("{}: {other:?}", case.name)),
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+#[test]
+fn a_broken_command_fails_to_start_with_its_log() {
+    let catalog = catalog();
+    let mut case = catalog.get("gunicorn-sync").unwrap().clone();
+    case.name = "gunicorn-broken".into();
+    case.app = Some("no_such_module:app".into());
+    let dir = log_dir();
+    let port = suite::free_port().unwrap();
+    let mut server = Server::launch(&case, env(), port, server_cpu(), &dir.path().join("b.log"))
+        .expect("the program itself exists");
+    let started = Instant::now();
+    let e = server.wait_ready(READY).unwrap_err();
+    assert!(
+        started.elapsed() < READY,
+        "the exit must be seen before the timeout"
+    );
+    let text = e.to_string();
+    assert!(matches!(e, LaunchError::FailedToStart { .. }), "{text}");
+    assert!(
+        text.starts_with("case `gunicorn-broken` failed to start"),
+        "{text}"
+    );
+    assert!(e.log_tail().unwrap().contains("no_such_module"), "{text}");
+    assert!(e.log_tail().unwrap().lines().count() <= suite::supervise::LOG_TAIL_LINES);
+
+    // A program that does not exist is refused at launch, named.
+    case.command[0] = "{venv_bin}/no-such-server".into();
+    let e = match Server::launch(&case, env(), port, None, &dir.path().join("c.log")) {
+        Err(e) => e,
+        Ok(_) => panic!("a missing program must not launch"),
+    };
+    assert!(
+        e.to_string().contains("failed to start") && e.to_string().contains("no-such-server"),
+        "{e}"
+    );
+}
