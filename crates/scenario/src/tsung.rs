@@ -99,6 +99,18 @@ pub enum Backend {
     Fullstats,
 }
 
+impl Backend {
+    /// The attribute value as Tsung spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Text => "text",
+            Backend::Json => "json",
+            Backend::Rrdtool => "rrdtool",
+            Backend::Fullstats => "fullstats",
+        }
+    }
+}
+
 /// Tsung's `dumptraffic`: `protocol` is a per-request CSV log, the others dump bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum DumpTraffic {
@@ -107,6 +119,19 @@ pub enum DumpTraffic {
     Light,
     Protocol,
     ProtocolLocal,
+}
+
+impl DumpTraffic {
+    /// The attribute value as Tsung spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DumpTraffic::False => "false",
+            DumpTraffic::True => "true",
+            DumpTraffic::Light => "light",
+            DumpTraffic::Protocol => "protocol",
+            DumpTraffic::ProtocolLocal => "protocol_local",
+        }
+    }
 }
 
 /// Why a Tsung file cannot be run. Every variant but [`TsungError::Read`] names the

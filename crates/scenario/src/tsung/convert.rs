@@ -10,6 +10,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
+use super::describe::secs;
 use super::tree::{Node, Position, Source};
 use super::{Backend, DumpTraffic, LogOptions, TsungError, TsungImport};
 use crate::{Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
@@ -193,15 +194,6 @@ pub(crate) fn expected_think(steps: &[Step]) -> Duration {
             Step::Transaction { steps, .. } => expected_think(steps),
         })
         .fold(Duration::ZERO, Duration::saturating_add)
-}
-
-fn secs(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.3} s")
-    }
 }
 
 fn unit_seconds(unit: &str) -> f64 {

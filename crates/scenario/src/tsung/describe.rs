@@ -88,6 +88,10 @@ pub fn describe(import: &TsungImport) -> String {
     }
     let _ = writeln!(
         w,
+        "checks    the target must resolve to 127.0.0.0/8 or ::1 (checked when the run starts)"
+    );
+    let _ = writeln!(
+        w,
         "timeouts  connect {}, response {}",
         secs(s.timeouts.connect),
         secs(s.timeouts.response)
@@ -95,10 +99,10 @@ pub fn describe(import: &TsungImport) -> String {
     let l = &import.log;
     let _ = writeln!(
         w,
-        "log       backend {:?}, loglevel {}, dumptraffic {:?}, statistics every {}",
-        l.backend,
+        "log       backend {}, loglevel {}, dumptraffic {}, statistics every {}",
+        l.backend.as_str(),
         l.loglevel,
-        l.dumptraffic,
+        l.dumptraffic.as_str(),
         secs(l.dump_interval)
     );
     if !import.notes.is_empty() {
@@ -158,7 +162,7 @@ fn request(r: &Request) -> String {
     line
 }
 
-fn secs(d: Duration) -> String {
+pub(crate) fn secs(d: Duration) -> String {
     format!("{} s", num(d.as_secs_f64()))
 }
 

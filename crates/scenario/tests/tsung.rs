@@ -1,0 +1,277 @@
+//! Whole Tsung files through `scenario::tsung`, from disk.
+//!
+//! Contents:
+//! - the scaled seed protocol (`tests/data/tsung/seed.xml`, a copy of the shared
+//!   reference file) and the original benchmark's full protocol (`original.xml`);
+//! - `mixed.xml`, every supported element at once;
+//! - Tsung's own HTTP examples from the Debian package, read where they are installed
+//!   (`/usr/share/doc/tsung/examples`), since they are GPL and not ours to copy: the
+//!   HTTP-only ones must import, the others must fail with a positioned message.
+//!
+//! Element-by-element cases and every error message are unit tests in
+//! `src/tsung/convert/tests.rs`.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use scenario::tsung::{describe, parse_file, Backend, TsungImport};
+use scenario::{Load, Method, Session, Step};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/data/tsung")
+        .join(name)
+}
+
+fn import(name: &str) -> TsungImport {
+    let path = data(name);
+    parse_file(&path).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn parts(i: &TsungImport) -> (&[scenario::Phase], &[Session], Option<u64>) {
+    match &i.scenario.load {
+        Load::Sessions {
+            phases,
+            sessions,
+            max_users,
+        } => (phases, sessions, *max_users),
+        other => panic!("not a session load: {other:?}"),
+    }
+}
+
+/// Both protocol files are the original benchmark's shape: one phase, one session of
+/// one keep-alive user sending `GET /` 10000 times, a hard cut.
+fn assert_protocol(i: &TsungImport, secs: u64, max: u64, cut: u64) {
+    let (phases, sessions, max_users) = parts(i);
+    assert_eq!(phases.len(), 1);
+    assert_eq!(phases[0].users_per_second, 5.0);
+    assert_eq!(phases[0].duration, Duration::from_secs(secs));
+    assert_eq!(phases[0].max_users, Some(max));
+    assert_eq!(max_users, Some(60000));
+    assert_eq!(i.scenario.duration, Some(Duration::from_secs(cut)));
+    assert_eq!(i.scenario.target.host, "127.0.0.1");
+    assert_eq!(i.scenario.target.port, 8000);
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(sessions[0].name, "es_load");
+    match sessions[0].steps.as_slice() {
+        [Step::Loop {
+            count: 10000,
+            steps,
+        }] => match steps.as_slice() {
+            [Step::Request(r)] => {
+                assert_eq!(r.method, Method::Get);
+                assert_eq!(r.path, "/");
+                assert!(r.headers.is_empty() && r.body.is_empty());
+            }
+            other => panic!("{other:?}"),
+        },
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(sessions[0].request_count(), 10000);
+    assert_eq!(i.log.backend, Backend::Json);
+    assert_eq!(i.log.loglevel, "warning");
+    assert!(i.scenario.validate().is_ok());
+}
+
+#[test]
+fn seed_protocol_scaled() {
+    let i = import("seed.xml");
+    assert_protocol(&i, 20, 100, 30);
+    let plan = describe(&i);
+    assert!(plan.contains("target    127.0.0.1:8000"), "{plan}");
+    assert!(
+        plan.contains("#1 from 0 s: 5 users/s for 20 s, at most 100 -> 100 users"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("es_load: weight 1 (100%), 10000 requests per user"),
+        "{plan}"
+    );
+    assert!(plan.contains("loop 10000x:"), "{plan}");
+    assert!(plan.contains("about 1000000 in all"), "{plan}");
+    assert!(plan.contains("deadline  30 s"), "{plan}");
+    assert!(plan.contains("user cap  60000"), "{plan}");
+    assert!(
+        plan.contains("<clients>: wsgibench runs its own worker threads"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn original_full_protocol() {
+    let i = import("original.xml");
+    assert_protocol(&i, 60, 600, 90);
+    // 5 users/s for 60 s is 300 users; maxnumber 600 is never reached.
+    assert!(describe(&i).contains("-> 300 users"));
+}
+
+#[test]
+fn every_supported_element_at_once() {
+    let i = import("mixed.xml");
+    let (phases, sessions, max_users) = parts(&i);
+    assert_eq!(max_users, Some(200));
+    assert_eq!(phases.len(), 2);
+    assert_eq!(phases[0].users_per_second, 2.0);
+    assert_eq!(phases[0].max_users, Some(50));
+    assert_eq!(phases[1].duration, Duration::from_secs(60));
+    assert_eq!(i.scenario.duration, Some(Duration::from_secs(120)));
+    assert_eq!(i.scenario.timeouts.connect, Duration::from_secs(2));
+
+    let browse = &sessions[0];
+    assert_eq!((browse.name.as_str(), browse.weight), ("browse", 3.0));
+    assert_eq!(browse.request_count(), 3);
+    assert!(matches!(
+        browse.steps[1],
+        Step::Think { mean, random: true } if mean == Duration::from_secs(1)
+    ));
+    assert!(
+        matches!(&browse.steps[2], Step::Transaction { name, steps } if name == "page" && steps.len() == 2)
+    );
+    assert!(matches!(browse.steps[3], Step::ThinkBetween { .. }));
+    let reqs = browse.requests();
+    assert!(reqs.iter().all(|r| r
+        .headers
+        .contains(&("User-Agent".into(), "wsgibench-test".into()))));
+    assert_eq!(reqs[1].path, "/static/a.css");
+    assert_eq!(reqs[2].body, b"q=1&r=2");
+
+    let hammer = &sessions[1];
+    // Tsung tests the counter after the body and stops once it is >= to, so
+    // from 1 to 10 by 2 runs with 1, 3, 5, 7, 9 and 11: 100 outer x 6 inner passes.
+    assert_eq!(hammer.request_count(), 600);
+    assert_eq!(hammer.requests()[0].method, Method::Head);
+    assert!(i.scenario.validate().is_ok());
+
+    let plan = describe(&i);
+    assert!(
+        plan.contains("browse: weight 3 (75%), 3 requests per user"),
+        "{plan}"
+    );
+    assert!(plan.contains("think 1 s to 3 s (uniform)"), "{plan}");
+    assert!(plan.contains("transaction page:"), "{plan}");
+    assert!(plan.contains("tcp_snd_buffer"), "{plan}");
+}
+
+#[test]
+fn a_missing_file_names_the_path() {
+    let e = parse_file(&data("no-such.xml")).unwrap_err().to_string();
+    assert!(e.contains("no-such.xml"), "{e}");
+}
+
+// ---- Tsung's own examples, where the Debian package put them ----
+
+const EXAMPLES: &str = "/usr/share/doc/tsung/examples";
+
+fn example(name: &str) -> Option<Result<TsungImport, String>> {
+    let path = Path::new(EXAMPLES).join(name);
+    if !path.exists() {
+        eprintln!(
+            "skipped: {} is not installed (apt-get install tsung)",
+            path.display()
+        );
+        return None;
+    }
+    Some(parse_file(&path).map_err(|e| e.to_string()))
+}
+
+#[test]
+fn tsung_http_simple_example_imports() {
+    let Some(r) = example("http_simple.xml") else {
+        return;
+    };
+    let i = r.unwrap_or_else(|e| panic!("{e}"));
+    let (phases, sessions, _) = parts(&i);
+    assert_eq!(phases[0].duration, Duration::from_secs(600));
+    assert_eq!(phases[0].users_per_second, 0.5);
+    assert_eq!(sessions[0].request_count(), 5);
+    let ims = sessions[0].requests()[1]
+        .headers
+        .iter()
+        .any(|(n, v)| n == "If-Modified-Since" && v == "Fri, 14 Nov 2003 02:43:31 GMT");
+    assert!(ims);
+    // No <load duration>: the deadline is arrivals (600 s) + 20 s think + 60 s.
+    assert_eq!(i.scenario.duration, Some(Duration::from_secs(680)));
+    assert!(i.notes.iter().any(|n| n.contains("<monitoring>: ignored")));
+    assert!(i
+        .notes
+        .iter()
+        .any(|n| n.contains("most probable user agent (80%")));
+}
+
+#[test]
+fn tsung_http_tag_example_imports() {
+    let Some(r) = example("http_tag.xml") else {
+        return;
+    };
+    let i = r.unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(parts(&i).1[0].request_count(), 4);
+}
+
+#[test]
+fn tsung_examples_outside_the_subset_fail_with_a_position() {
+    let expected = [
+        (
+            "http_setdynvars.xml",
+            "http_setdynvars.xml:22:7: <session_setup> is not supported",
+        ),
+        (
+            "http-digest.xml",
+            "http-digest.xml:10:5: <server type=\"ssl\"> is not supported",
+        ),
+        (
+            "http-oauth.xml",
+            "http-oauth.xml:27:5: <dyn_variable> is not supported",
+        ),
+        (
+            "thinks.xml",
+            "thinks.xml:30:3: <session type=\"ts_pgsql\"> is not supported",
+        ),
+        (
+            "jabber_muc.xml",
+            "jabber_muc.xml:34:4: <session type=\"ts_jabber\"> is not supported",
+        ),
+    ];
+    for (name, want) in expected {
+        let Some(r) = example(name) else {
+            return;
+        };
+        match r {
+            Ok(_) => panic!("{name} should not import"),
+            Err(e) => assert!(e.contains(want), "{name}: {e}"),
+        }
+    }
+}
+
+/// Whatever Tsung example it is given, the importer answers with a scenario or one
+/// positioned line; it never panics and never accepts a non-HTTP file.
+#[test]
+fn every_tsung_example_imports_or_fails_with_a_position() {
+    let Ok(dir) = std::fs::read_dir(EXAMPLES) else {
+        eprintln!("skipped: {EXAMPLES} is not installed (apt-get install tsung)");
+        return;
+    };
+    let mut seen = 0;
+    for entry in dir.flatten() {
+        let path = entry.path();
+        if path.extension() != Some(std::ffi::OsStr::new("xml")) {
+            continue;
+        }
+        seen += 1;
+        match parse_file(&path) {
+            Ok(i) => assert!(
+                i.scenario.validate().is_ok(),
+                "{} imported but does not validate",
+                path.display()
+            ),
+            Err(e) => {
+                let e = e.to_string();
+                let prefix = format!("{}:", path.display());
+                let rest = e.strip_prefix(&prefix).unwrap_or_else(|| panic!("{e}"));
+                let mut f = rest.splitn(3, ':');
+                assert!(f.next().unwrap().parse::<u32>().is_ok(), "{e}");
+                assert!(f.next().unwrap().parse::<u32>().is_ok(), "{e}");
+            }
+        }
+    }
+    assert!(seen > 10, "only {seen} examples found");
+}
