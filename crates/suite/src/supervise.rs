@@ -162,6 +162,7 @@ pub struct Server {
     version: Option<String>,
     sampler: Option<Sampler>,
     exited: Option<ExitStatus>,
+    stopped: bool,
 }
 
 struct Sampler {
@@ -253,6 +254,7 @@ impl Server {
             version: None,
             sampler: None,
             exited: None,
+            stopped: false,
         })
     }
 
@@ -361,16 +363,17 @@ impl Server {
     }
 
     fn stop_inner(&mut self) -> StopReport {
+        self.stopped = true;
         let _ = self.stop_sampler();
         // Remember the tree now: a worker that left the group (setsid) would escape the
         // group signal, and once the leader is gone its children are re-parented.
         let tree = process_tree(self.pid);
-        signal_group(self.pid, libc::SIGTERM);
+        self.signal_group(libc::SIGTERM);
         let mut killed = false;
         let deadline = Instant::now() + STOP_GRACE;
         while !self.all_gone(&tree) {
             if Instant::now() >= deadline {
-                signal_group(self.pid, libc::SIGKILL);
+                self.signal_group(libc::SIGKILL);
                 for p in &tree {
                     if p.pid != self.pid && p.is_same_process() {
                         // SAFETY: a PID we saw as our descendant with the same start
@@ -404,6 +407,23 @@ impl Server {
         }
     }
 
+    /// Signals our process group. Once the leader is reaped its PID may be reused, but
+    /// Linux never hands out a PID still in use as a group ID: while a member other than
+    /// the leader lives, `-pid` is still our group.
+    fn signal_group(&mut self, sig: i32) {
+        let leader_alive = self.exited().is_none();
+        let pgid = self.pid;
+        if pgid > 1
+            && (leader_alive
+                || all_procs()
+                    .iter()
+                    .any(|p| p.pgrp == pgid && p.pid != pgid && p.state != 'Z'))
+        {
+            // SAFETY: our group (process_group(0) made pgid == the leader's pid).
+            unsafe { libc::kill(-pgid, sig) };
+        }
+    }
+
     fn all_gone(&mut self, tree: &[ProcInfo]) -> bool {
         self.exited().is_some()
             && tree
@@ -416,7 +436,8 @@ impl Server {
 impl Drop for Server {
     /// A server must not outlive its supervisor (a panicking test, an early return).
     fn drop(&mut self) {
-        if self.exited.is_none() {
+        // Also when the leader exited: its workers may live on in the group.
+        if !self.stopped {
             let _ = self.stop_inner();
         }
     }
@@ -432,13 +453,6 @@ fn pin_to_cpu(cpu: usize) -> io::Result<()> {
         }
     }
     Ok(())
-}
-
-fn signal_group(pgid: i32, sig: i32) {
-    if pgid > 1 {
-        // SAFETY: the group we created at spawn (process_group(0) makes pgid == pid).
-        unsafe { libc::kill(-pgid, sig) };
-    }
 }
 
 /// Whether any non-zombie process is still in group `pgid`. Zombies are ignored:
