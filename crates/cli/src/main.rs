@@ -1,1 +1,24 @@
-fn main() {}
+//! The `wsgibench` binary: glue. It parses flags, builds a `Scenario`, wires the engine
+//! to the outputs and turns the result into an exit code.
+
+mod args;
+mod load;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    let result = match cli.command {
+        args::Command::Load(a) => load::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -96,6 +96,7 @@ enum Op {
     LoopStart { count: u64, end: usize },
     LoopEnd { start: usize },
     Think { mean: Duration, random: bool },
+    ThinkBetween { min: Duration, max: Duration },
 }
 
 impl Program {
@@ -123,6 +124,10 @@ impl Program {
                     Step::Think { mean, random } => ops.push(Op::Think {
                         mean: *mean,
                         random: *random,
+                    }),
+                    Step::ThinkBetween { min, max } => ops.push(Op::ThinkBetween {
+                        min: *min,
+                        max: *max,
                     }),
                     Step::Transaction { steps, .. } => emit(steps, ops, templates),
                 }
@@ -185,12 +190,21 @@ impl Cursor {
                     } else {
                         mean
                     };
-                    if !pause.is_zero() {
-                        tokio::time::sleep(pause).await;
-                    }
+                    think(pause).await;
+                }
+                Op::ThinkBetween { min, max } => {
+                    self.pc += 1;
+                    let u: f64 = self.rng.gen();
+                    think(min + max.saturating_sub(min).mul_f64(u)).await;
                 }
             }
         }
+    }
+}
+
+async fn think(pause: Duration) {
+    if !pause.is_zero() {
+        tokio::time::sleep(pause).await;
     }
 }
 

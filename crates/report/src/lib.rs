@@ -1,1 +1,18 @@
-//! placeholder
+//! What a run leaves behind, read only from the engine's public [`engine::Summary`],
+//! [`engine::Interval`] and [`engine::Stats`]:
+//!
+//! - [`files`]: the interval series as JSON Lines (flushed per line, so a killed run
+//!   keeps every finished interval) and the summary JSON (written atomically).
+//! - [`console`]: the end-of-run summary in the spirit of wrk's.
+
+pub mod console;
+pub mod files;
+
+/// Writing an output failed. Names the file, since a run writes several.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {source}")]
+pub struct OutputError {
+    pub path: std::path::PathBuf,
+    #[source]
+    pub source: std::io::Error,
+}

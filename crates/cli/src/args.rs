@@ -1,0 +1,229 @@
+//! Flags, each with its help next to it: units, defaults, conflicts, an example.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wsgibench",
+    version,
+    about = "Load-test Python WSGI servers and tell which serves your app best"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Drive HTTP/1.1 load at one URL (closed model by default, open with --rate).
+    ///
+    /// Examples:
+    ///   wsgibench load http://127.0.0.1:8000/ -c 50 -t 1 -d 10s
+    ///   wsgibench load http://127.0.0.1:8000/ -c 50 --rate 2000 -d 10s
+    ///   wsgibench load http://127.0.0.1:8000/ -n 100000 -c 10 --json out.json --interval 1s
+    #[command(verbatim_doc_comment)]
+    Load(LoadArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct LoadArgs {
+    /// Target URL: http://HOST[:PORT]/PATH on this machine (127.0.0.0/8 or [::1]).
+    #[arg(value_parser = parse_url)]
+    pub url: TargetUrl,
+
+    /// Keep-alive connections, held open for the whole run.
+    #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    pub connections: u32,
+
+    /// Worker threads [default: the CPUs this process may run on, at most one per connection].
+    #[arg(short = 't', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+
+    /// Run length, e.g. 10s, 2m, 500ms [default: 10s unless -n is given].
+    #[arg(short = 'd', long, value_parser = parse_duration)]
+    pub duration: Option<Duration>,
+
+    /// Stop after exactly this many requests (answers plus errors).
+    #[arg(short = 'n', long = "requests", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "rate")]
+    pub requests: Option<u64>,
+
+    /// Open model: send this many requests per second at planned instants; latency
+    /// counts from the planned instant (no coordinated omission). Needs -d.
+    #[arg(long, value_parser = parse_rate, requires = "duration")]
+    pub rate: Option<f64>,
+
+    /// Spacing of planned instants in the open model.
+    #[arg(long, value_enum, default_value_t = ArrivalArg::Uniform, requires = "rate")]
+    pub arrival: ArrivalArg,
+
+    /// HTTP method.
+    #[arg(short = 'm', long, default_value = "GET", value_parser = parse_method)]
+    pub method: scenario::Method,
+
+    /// Extra request header, "Name: value"; repeat for more.
+    #[arg(short = 'H', long = "header", value_parser = parse_header)]
+    pub headers: Vec<(String, String)>,
+
+    /// Request body.
+    #[arg(long, conflicts_with = "body_file")]
+    pub body: Option<String>,
+
+    /// Request body read from a file.
+    #[arg(long)]
+    pub body_file: Option<PathBuf>,
+
+    /// Limit for connecting and for each answer, e.g. 5s.
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    pub timeout: Duration,
+
+    /// Reporting interval, e.g. 1s.
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    pub interval: Duration,
+
+    /// Write the summary as JSON here; the per-interval series goes next to it as
+    /// FILE's stem + `.intervals.jsonl`, one line per interval as the run goes.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
+
+    /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
+    #[arg(long, value_delimiter = ',')]
+    pub cpus: Option<Vec<usize>>,
+
+    /// No live progress line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ArrivalArg {
+    Uniform,
+    Poisson,
+}
+
+#[derive(Debug, Clone)]
+pub struct TargetUrl {
+    pub host: String,
+    pub port: u16,
+    pub path: String,
+    pub text: String,
+}
+
+pub fn parse_url(s: &str) -> Result<TargetUrl, String> {
+    let rest = if let Some(r) = s.strip_prefix("http://") {
+        r
+    } else if s.starts_with("https://") {
+        return Err("https is not supported yet: use an http:// URL".into());
+    } else {
+        return Err(format!("expected an http:// URL, got {s:?}"));
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6.find(']').ok_or("expected ']' after an IPv6 address")?;
+        let port = v6[end + 1..].strip_prefix(':');
+        (&v6[..end], port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() {
+        return Err("expected a host in the URL".into());
+    }
+    let port = match port {
+        None => 80,
+        Some(p) => p
+            .parse()
+            .map_err(|_| format!("expected a port number 1-65535, got {p:?}"))?,
+    };
+    Ok(TargetUrl {
+        host: host.to_string(),
+        port,
+        path: path.to_string(),
+        text: s.to_string(),
+    })
+}
+
+/// `10s`, `1.5m`, `250ms`, `2h`, or bare seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("expected a duration like 10s, 500ms or 2m, got {s:?}"))?;
+    let secs = match unit {
+        "" | "s" => value,
+        "ms" => value / 1000.0,
+        "m" | "min" => value * 60.0,
+        "h" => value * 3600.0,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use ms, s, m or h")),
+    };
+    if !(secs > 0.0 && secs.is_finite()) {
+        return Err(format!("expected a duration above zero, got {s:?}"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
+        _ => Err(format!(
+            "expected requests per second above zero, got {s:?}"
+        )),
+    }
+}
+
+fn parse_method(s: &str) -> Result<scenario::Method, String> {
+    scenario::Method::parse(s).ok_or_else(|| {
+        format!("expected GET, POST, PUT, DELETE, HEAD, PATCH or OPTIONS, got {s:?}")
+    })
+}
+
+fn parse_header(s: &str) -> Result<(String, String), String> {
+    match s.split_once(':') {
+        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
+        _ => Err(format!("expected \"Name: value\", got {s:?}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls() {
+        let u = parse_url("http://127.0.0.1:8000/a?b=1").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("127.0.0.1", 8000, "/a?b=1")
+        );
+        let u = parse_url("http://[::1]:9000").unwrap();
+        assert_eq!(
+            (u.host.as_str(), u.port, u.path.as_str()),
+            ("::1", 9000, "/")
+        );
+        assert_eq!(parse_url("http://localhost").unwrap().port, 80);
+        assert!(parse_url("https://x/").unwrap_err().contains("https"));
+        assert!(parse_url("ftp://x/").unwrap_err().contains("http://"));
+        assert!(parse_url("http://h:99999/").unwrap_err().contains("port"));
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("10s").unwrap(), Duration::from_secs(10));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("5y").unwrap_err().contains("unit"));
+    }
+}

@@ -1,0 +1,99 @@
+//! Files a run writes while it goes and at its end. Every file is valid at every
+//! instant: the series is appended line by line and flushed; whole files are written
+//! to a temporary name and renamed over the old one.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use engine::{Interval, Sink, Stats, Summary};
+
+use crate::OutputError;
+
+fn err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
+    move |source| OutputError {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes `bytes` to `path` atomically: readers see the old file or the new one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = File::create(&tmp).map_err(err(&tmp))?;
+    f.write_all(bytes).map_err(err(&tmp))?;
+    f.sync_data().map_err(err(&tmp))?;
+    std::fs::rename(&tmp, path).map_err(err(path))
+}
+
+/// The summary as one JSON object: the digest's fields (`requests`, `duration_s`,
+/// `rps`, `latency_us`, `status`, `errors`, ...), `generator_cpu_percent` and
+/// `intervals`, plus `extra` fields from the caller (the target, the command).
+pub fn summary_json(
+    summary: &Summary,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> serde_json::Value {
+    let mut value = serde_json::to_value(summary).expect("a summary serializes");
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("generator_bound".into(), summary.generator_bound().into());
+        for (k, v) in extra {
+            obj.insert(k.clone(), v.clone());
+        }
+    }
+    value
+}
+
+pub fn write_summary(
+    path: &Path,
+    summary: &Summary,
+    extra: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), OutputError> {
+    let mut bytes = serde_json::to_vec_pretty(&summary_json(summary, extra)).expect("json");
+    bytes.push(b'\n');
+    write_atomic(path, &bytes)
+}
+
+/// A [`Sink`] that appends each interval to a JSON Lines file and flushes it, so a
+/// run killed with SIGKILL keeps every interval that had ended.
+pub struct IntervalLog {
+    path: PathBuf,
+    out: BufWriter<File>,
+    /// The first write error; the run goes on, and the caller reports it at the end.
+    pub error: Option<OutputError>,
+}
+
+impl IntervalLog {
+    pub fn create(path: &Path) -> Result<IntervalLog, OutputError> {
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(true)
+            .open(path)
+            .map_err(err(path))?;
+        Ok(IntervalLog {
+            path: path.to_path_buf(),
+            out: BufWriter::new(file),
+            error: None,
+        })
+    }
+}
+
+impl Sink for IntervalLog {
+    fn on_interval(&mut self, interval: &Interval, _stats: &Stats) {
+        if self.error.is_some() {
+            return;
+        }
+        let result = serde_json::to_writer(&mut self.out, interval)
+            .map_err(std::io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"))
+            .and_then(|_| self.out.flush());
+        if let Err(e) = result {
+            self.error = Some(OutputError {
+                path: self.path.clone(),
+                source: e,
+            });
+        }
+    }
+}
