@@ -26,6 +26,8 @@ pub enum Command {
     ///   wsgibench load http://127.0.0.1:8000/ -n 100000 -c 10 --json out.json --interval 1s
     #[command(verbatim_doc_comment)]
     Load(LoadArgs),
+    /// Run a Tsung XML scenario (HTTP subset) unchanged, or show its plan with --dry-run.
+    Tsung(crate::tsung::TsungArgs),
 }
 
 #[derive(Args, Debug)]

@@ -4,6 +4,7 @@
 mod args;
 mod load;
 mod progress;
+mod tsung;
 
 use std::process::ExitCode;
 
@@ -13,6 +14,7 @@ fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
         args::Command::Load(a) => load::run(a),
+        args::Command::Tsung(a) => tsung::run(a),
     };
     match result {
         Ok(code) => code,

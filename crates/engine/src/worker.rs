@@ -281,6 +281,13 @@ async fn drive(local: Rc<Local>, share: Share) {
 /// A closed- or open-model connection: ask the pacer, send, record, repeat.
 async fn connection_loop(local: Rc<Local>, mut pacer: Pacer) {
     let mut slot = Slot::default();
+    // Open runs connect before the first planned instant, as wrk2 does, so handshakes
+    // do not delay the first requests; a failure here is retried by the first request.
+    if matches!(pacer, Pacer::Open { .. }) {
+        if let Err(kind) = connect(&local, &mut slot).await {
+            local.recorder.borrow_mut().record_error(kind);
+        }
+    }
     while let Some(next) = pacer.next().await {
         exchange(&local, &mut slot, next.request, next.planned).await;
     }
@@ -358,6 +365,20 @@ async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Optio
     }
 }
 
+/// Opens the slot's connection and records the handshake time.
+async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
+    let shared = &local.shared;
+    let (c, took) = Connection::open(&shared.addrs, shared.connect_timeout).await?;
+    local
+        .recorder
+        .borrow_mut()
+        .record_connect(took, slot.opened_before);
+    local.connections_open.set(local.connections_open.get() + 1);
+    slot.conn = Some(c);
+    slot.opened_before = true;
+    Ok(())
+}
+
 /// Opens the connection if needed and sends the request once.
 async fn attempt(
     local: &Local,
@@ -367,18 +388,7 @@ async fn attempt(
 ) -> Result<Complete, ErrorKind> {
     let shared = &local.shared;
     if slot.conn.is_none() {
-        match Connection::open(&shared.addrs, shared.connect_timeout).await {
-            Ok((c, took)) => {
-                local
-                    .recorder
-                    .borrow_mut()
-                    .record_connect(took, slot.opened_before);
-                local.connections_open.set(local.connections_open.get() + 1);
-                slot.conn = Some(c);
-                slot.opened_before = true;
-            }
-            Err(kind) => return Err(kind),
-        }
+        connect(local, slot).await?;
     }
     let c = slot.conn.as_mut().expect("opened above");
     slot.reused = c.answered > 0;

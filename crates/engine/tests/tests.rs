@@ -4,10 +4,11 @@
 //! - load models: exact counts (closed), planned rate and honest latency (open),
 //!   sessions (users × loops)
 //! - misbehaving servers: each lands in its own error kind and the run finishes
-//! - a real Python server (gunicorn)
+//!
+//! The engine against real Python servers is tested in crates/suite/tests/servers.rs,
+//! which provisions them.
 
 mod util;
 
 mod load_models;
 mod misbehaviour;
-mod python_server;

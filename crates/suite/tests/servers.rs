@@ -246,3 +246,52 @@ fn a_broken_command_fails_to_start_with_its_log() {
         "{e}"
     );
 }
+
+/// The engine against gunicorn (sync worker: it answers `Connection: close`, so every
+/// request reconnects) and bjoern (keep-alive): exact counts, no errors.
+#[test]
+fn the_engine_drives_real_python_servers_exactly() {
+    let catalog = catalog();
+    let dir = log_dir();
+    for (name, keep_alive) in [("gunicorn-sync", false), ("bjoern", true)] {
+        let case = catalog.get(name).unwrap();
+        let server = launch(case, dir.path());
+        let scenario = scenario::Scenario {
+            target: scenario::Target {
+                host: "127.0.0.1".into(),
+                port: server.port(),
+            },
+            load: scenario::Load::Closed {
+                connections: 4,
+                requests: Some(2000),
+                script: vec![scenario::Request::get("/")],
+            },
+            duration: Some(Duration::from_secs(60)),
+            timeouts: scenario::Timeouts::default(),
+        };
+        let options = engine::RunOptions {
+            threads: 1,
+            ..Default::default()
+        };
+        let s = engine::run(&scenario, &options, &mut []).unwrap();
+        server.stop();
+        assert_eq!(
+            s.digest.requests, 2000,
+            "{name}: errors {:?}",
+            s.digest.errors
+        );
+        assert_eq!(s.digest.status.get("200"), Some(&2000), "{name}");
+        if keep_alive {
+            assert_eq!(
+                s.digest.connections_opened, 4,
+                "{name} keeps connections alive"
+            );
+        } else {
+            assert!(
+                s.digest.reconnects >= 1990,
+                "{name}: {} reconnects",
+                s.digest.reconnects
+            );
+        }
+    }
+}
