@@ -18,6 +18,14 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Benchmark the WSGI server cases under a protocol (default: the original, all cases).
+    ///
+    /// Examples:
+    ///   wsgibench run                       # the original protocol, every case (~15 min)
+    ///   wsgibench run --quick               # same cases, short phases, a first look
+    ///   wsgibench run --cases bjoern,uwsgi --out results/
+    #[command(verbatim_doc_comment)]
+    // Run(crate::run::RunArgs),
     /// Drive HTTP/1.1 load at one URL (closed model by default, open with --rate).
     ///
     /// Examples:

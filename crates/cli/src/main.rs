@@ -2,8 +2,10 @@
 //! to the outputs and turns the result into an exit code.
 
 mod args;
+mod assets;
 mod load;
 mod progress;
+// mod run; (wired once report::table and report::charts land)
 mod tsung;
 
 use std::process::ExitCode;

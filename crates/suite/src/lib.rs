@@ -50,6 +50,7 @@
 
 pub mod catalog;
 pub mod pyenv;
+pub mod runner;
 pub mod source;
 pub mod suite_file;
 pub mod supervise;
@@ -57,6 +58,7 @@ pub mod supervise;
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
 pub use source::{FileError, Problem};
+pub use runner::{run_case, CaseResult, CaseStatus, Placement};
 pub use suite_file::SuiteFile;
 pub use supervise::{
     allowed_cpus, free_port, port_in_use, LaunchError, ResourceSample, ResourceSummary, Server,

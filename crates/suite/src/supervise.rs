@@ -513,7 +513,7 @@ pub fn port_in_use(port: u16) -> bool {
     .is_ok()
 }
 
-fn log_tail(path: &Path, n: usize) -> String {
+pub fn log_tail(path: &Path, n: usize) -> String {
     let text = fs::read(path).unwrap_or_default();
     let text = String::from_utf8_lossy(&text);
     let lines: Vec<&str> = text.lines().collect();

@@ -1,0 +1,67 @@
+//! The Python apps, launchers, requirements and suite files `wsgibench run` needs.
+//!
+//! Run from a checkout, the files in it are used as they are, so editing
+//! `suites/servers.toml` adds a server with no rebuild. Installed elsewhere, the binary
+//! carries copies of them and writes them once to the cache folder.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+macro_rules! embed {
+    ($($path:literal),* $(,)?) => {
+        &[$(($path, include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../", $path)))),*]
+    };
+}
+
+const FILES: &[(&str, &str)] = embed!(
+    "python/app.py",
+    "python/launchers/_common.py",
+    "python/launchers/bjoern_server.py",
+    "python/launchers/gevent_server.py",
+    "python/launchers/meinheld_server.py",
+    "python/requirements.txt",
+    "python/requirements-nodeps.txt",
+    "suites/servers.toml",
+    "suites/original.toml",
+    "suites/quick.toml",
+    "suites/ci.toml",
+);
+
+/// Where the project's data files are.
+pub struct Assets {
+    pub root: PathBuf,
+}
+
+impl Assets {
+    pub fn python_dir(&self) -> PathBuf {
+        self.root.join("python")
+    }
+
+    pub fn suite(&self, name: &str) -> PathBuf {
+        self.root.join("suites").join(name)
+    }
+
+    /// The checkout in the current directory, else the embedded copies under `cache`.
+    pub fn locate(cache: &Path) -> Result<Assets> {
+        let here = std::env::current_dir().context("cannot read the current directory")?;
+        if here.join("suites/servers.toml").is_file() && here.join("python/app.py").is_file() {
+            return Ok(Assets { root: here });
+        }
+        // Keyed by content, so a newer binary never reuses an older copy.
+        let key = FILES.iter().fold(0xcbf29ce484222325u64, |h, (p, text)| {
+            p.bytes().chain(text.bytes()).fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+        });
+        let root = cache.join(format!("assets-{key:016x}"));
+        for (path, text) in FILES {
+            let target = root.join(path);
+            if target.is_file() {
+                continue;
+            }
+            let parent = target.parent().expect("embedded paths have a folder");
+            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::write(&target, text).with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        Ok(Assets { root })
+    }
+}

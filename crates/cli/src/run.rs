@@ -1,0 +1,280 @@
+//! `wsgibench run`: the suite. Prepares the Python environment, runs each server case
+//! in turn under the chosen protocol, and writes the table and charts.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use clap::Args;
+use engine::{RunOptions, Sink};
+use report::files::{write_atomic, write_summary, IntervalLog};
+use report::table::CaseRow;
+use suite::{CaseResult, CaseStatus, Catalog, Placement, PythonEnv, SuiteFile};
+
+use crate::assets::Assets;
+use crate::progress::Progress;
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The same cases under a short protocol (suites/quick.toml): a first look in about 2 minutes.
+    #[arg(long, conflicts_with = "suite")]
+    pub quick: bool,
+
+    /// The protocol to run [default: suites/original.toml, the original benchmark: 90 s per case].
+    #[arg(long)]
+    pub suite: Option<PathBuf>,
+
+    /// Cases to run, by name, comma-separated [default: every case in the catalog].
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Vec<String>,
+
+    /// The server catalog [default: suites/servers.toml].
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+
+    /// Output folder [default: results/<UTC timestamp>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Python 3 interpreter that makes the servers' virtualenv.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+
+    /// Folder for the virtualenv and data files [default: ~/.cache/wsgibench].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// No live progress bars.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+pub fn run(a: RunArgs) -> Result<ExitCode> {
+    let cache = match &a.cache_dir {
+        Some(c) => c.clone(),
+        None => suite::pyenv::default_cache_dir().context("set --cache-dir: neither XDG_CACHE_HOME nor HOME is set")?,
+    };
+    let assets = Assets::locate(&cache)?;
+    let catalog_path = a.catalog.clone().unwrap_or_else(|| assets.suite("servers.toml"));
+    let catalog = match Catalog::load(&catalog_path) {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    let suite_path = match (&a.suite, a.quick) {
+        (Some(p), _) => p.clone(),
+        (None, true) => assets.suite("quick.toml"),
+        (None, false) => assets.suite("original.toml"),
+    };
+    let protocol = match SuiteFile::load(&suite_path) {
+        Ok(p) => p,
+        Err(e) => return usage(e),
+    };
+    let names: Vec<&str> = a.cases.iter().map(String::as_str).collect();
+    let cases = if names.is_empty() {
+        catalog.cases.iter().collect()
+    } else {
+        match catalog.select(&names) {
+            Ok(c) => c,
+            Err(e) => return usage(e),
+        }
+    };
+    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results").join(utc_stamp()));
+    std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
+    let placement = Placement::split(&engine::allowed_cpus());
+
+    println!("wsgibench run: {}", protocol.description);
+    println!("  protocol  {}", suite_path.display());
+    println!("  cases     {}", cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!("  pinning   {}", placement.describe());
+    println!("  output    {}", out.display());
+    println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
+    let env = PythonEnv::ensure(&a.python, &assets.python_dir(), &cache);
+    if let Ok(env) = &env {
+        for (req, failure) in env.failures() {
+            println!("  could not install {req}: {}", failure.pip_tail.lines().last().unwrap_or(""));
+        }
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
+
+    let mut results: Vec<CaseResult> = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        if stop.load(Ordering::SeqCst) {
+            println!("interrupted: {} and the cases after it were not run", case.name);
+            break;
+        }
+        let dir = out.join(&case.name);
+        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let result = match &env {
+            Err(e) => CaseResult {
+                case: case.name.clone(),
+                status: CaseStatus::NotInstalled,
+                detail: Some(e.to_string()),
+                summary: None,
+                resources: Vec::new(),
+                version: None,
+                log_path: None,
+            },
+            Ok(env) => run_one(case, env, &protocol, &placement, &dir, &stop, a.quiet)?,
+        };
+        write_case_summary(&dir, &result)?;
+        print_case_line(&result);
+        results.push(result);
+        if i + 1 < cases.len() && !stop.load(Ordering::SeqCst) {
+            suite::runner::cool_down(&protocol);
+        }
+    }
+
+    let rows: Vec<CaseRow> = results.iter().map(row).collect();
+    write_atomic(&out.join("results.csv"), report::table::to_csv(&rows).as_bytes())?;
+    write_atomic(&out.join("results.md"), report::table::to_markdown(&rows).as_bytes())?;
+    let finished: Vec<&CaseResult> = results.iter().filter(|r| r.summary.is_some()).collect();
+    let series: Vec<report::charts::Series> = finished
+        .iter()
+        .map(|r| report::charts::Series {
+            name: &r.case,
+            intervals: &r.summary.as_ref().expect("filtered").intervals,
+        })
+        .collect();
+    report::charts::request_mean(&series, &out.join("request-mean"))?;
+    report::charts::request_count(&series, &out.join("request-count"))?;
+
+    println!();
+    print!("{}", report::table::to_console(&rows));
+    println!();
+    println!("results   {}", out.join("results.md").display());
+    println!("charts    {} and {}", out.join("request-mean.png").display(), out.join("request-count.png").display());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn usage(e: impl std::fmt::Display) -> Result<ExitCode> {
+    eprintln!("error: {e}");
+    Ok(ExitCode::from(2))
+}
+
+fn run_one(
+    case: &suite::Case,
+    env: &PythonEnv,
+    protocol: &SuiteFile,
+    placement: &Placement,
+    dir: &Path,
+    stop: &Arc<AtomicBool>,
+    quiet: bool,
+) -> Result<CaseResult> {
+    let threads = placement.generator_cpus.len().max(1);
+    let live = Arc::new(engine::Live::new(threads));
+    let options = RunOptions {
+        threads,
+        interval: protocol.interval,
+        cpus: (!placement.generator_cpus.is_empty()).then(|| placement.generator_cpus.clone()),
+        stop: stop.clone(),
+        live: Some(live.clone()),
+    };
+    let mut series = IntervalLog::create(&dir.join("intervals.jsonl"))?;
+    let progress = (!quiet).then(|| Progress::start(live, Some(protocol.duration), format!("{:<18}", case.name)));
+    let result = {
+        let mut sinks: [&mut dyn Sink; 1] = [&mut series];
+        suite::run_case(case, env, protocol, placement, dir, &options, &mut sinks)
+    };
+    if let Some(p) = progress {
+        p.finish();
+    }
+    if let Some(e) = series.error {
+        return Err(e.into());
+    }
+    Ok(result)
+}
+
+fn row(r: &CaseResult) -> CaseRow {
+    let version = r.version.clone();
+    match &r.summary {
+        Some(s) => {
+            let res = r.resource_summary();
+            CaseRow::from_summary(
+                &r.case,
+                r.status.as_str(),
+                s,
+                res.as_ref().map(|x| x.cpu_percent_mean),
+                res.as_ref().map(|x| x.rss_mib_max),
+                version,
+            )
+        }
+        None => CaseRow::failed(&r.case, r.status.as_str(), version),
+    }
+}
+
+fn write_case_summary(dir: &Path, r: &CaseResult) -> Result<()> {
+    let mut extra = serde_json::Map::new();
+    extra.insert("case".into(), r.case.clone().into());
+    extra.insert("status".into(), r.status.as_str().into());
+    extra.insert("server_version".into(), r.version.clone().into());
+    let res = r.resource_summary();
+    extra.insert("server_cpu_percent".into(), res.as_ref().map(|x| x.cpu_percent_mean).into());
+    extra.insert("server_rss_mib".into(), res.as_ref().map(|x| x.rss_mib_max).into());
+    extra.insert(
+        "server_samples".into(),
+        r.resources
+            .iter()
+            .map(|s| serde_json::json!({"t_s": s.t_s, "cpu_percent": s.cpu_percent, "rss_mib": s.rss_mib, "processes": s.processes}))
+            .collect::<Vec<_>>()
+            .into(),
+    );
+    extra.insert("detail".into(), r.detail.clone().into());
+    let path = dir.join("summary.json");
+    match &r.summary {
+        Some(s) => write_summary(&path, s, &extra)?,
+        None => {
+            let bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(extra)).expect("json");
+            write_atomic(&path, &bytes)?;
+        }
+    }
+    Ok(())
+}
+
+fn print_case_line(r: &CaseResult) {
+    match (&r.summary, r.status) {
+        (Some(s), CaseStatus::Ok) => println!(
+            "  {:<18} ok       {:>9.0} req/s  mean {:>8}  p99 {:>8}  errors {}",
+            r.case,
+            s.digest.rps,
+            report::console::duration_us(s.digest.latency_us.mean),
+            report::console::duration_us(s.digest.latency_us.p99 as f64),
+            s.digest.errors_total
+        ),
+        _ => {
+            println!("  {:<18} {}", r.case, r.status.as_str().to_uppercase());
+            if let Some(d) = &r.detail {
+                for line in d.lines().take(20) {
+                    println!("      | {line}");
+                }
+            }
+        }
+    }
+}
+
+/// `2026-11-25T12-01-26Z`: sortable, and valid in a folder name everywhere.
+fn utc_stamp() -> String {
+    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}-{:02}-{:02}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
