@@ -7,6 +7,7 @@
 
 pub mod console;
 pub mod files;
+pub mod tsung_log;
 
 /// Writing an output failed. Names the file, since a run writes several.
 #[derive(Debug, thiserror::Error)]
