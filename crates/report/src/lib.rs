@@ -6,7 +6,9 @@
 //! - [`console`]: the end-of-run summary in the spirit of wrk's.
 
 pub mod console;
+pub mod diagnosis;
 pub mod files;
+pub mod load;
 pub mod tsung_log;
 
 /// Writing an output failed. Names the file, since a run writes several.
