@@ -1,30 +1,195 @@
 //! `wsgibench tsung FILE.xml`: a Tsung scenario, run unchanged.
+//!
+//! Reads the file with `scenario::tsung`, prints what wsgibench does differently (the
+//! importer's notes), runs it, and writes Tsung's JSON log next to wsgibench's own
+//! outputs. Exit codes: 0 when the run happened (whatever the server answered), 2 when
+//! the file or the flags are wrong, 1 when an output could not be written.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::Args;
+use engine::{RunOptions, Sink};
+use report::files::{write_summary, IntervalLog};
+use report::tsung_log::TsungLog;
+use scenario::tsung::Backend;
+
+use crate::args::parse_duration;
+use crate::load::series_path;
+use crate::progress::Progress;
 
 #[derive(Args, Debug)]
 pub struct TsungArgs {
-    /// The Tsung XML file.
+    /// The Tsung XML file (HTTP subset of Tsung 1.7).
     pub file: PathBuf,
 
     /// Print the plan the file becomes (phases, users, sessions, requests); send nothing.
     #[arg(long)]
     pub dry_run: bool,
+
+    /// Write Tsung's JSON log here (the layout of Tsung's `backend="json"` tsung.log,
+    /// rewritten whole after every interval so it always parses) [default: when the
+    /// file says backend="json", FILE-stem.tsung.json in the current directory;
+    /// otherwise none].
+    #[arg(long, value_name = "FILE")]
+    pub tsung_log: Option<PathBuf>,
+
+    /// Write wsgibench's summary as JSON here; the per-interval series goes next to it
+    /// as FILE's stem + `.intervals.jsonl`, one line per interval as the run goes.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Reporting interval, e.g. 1s [default: Tsung's dump interval, 10s].
+    #[arg(long, value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+
+    /// Worker threads; users are dealt to them in turn [default: the CPUs this process
+    /// may run on].
+    #[arg(short = 't', long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+
+    /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
+    #[arg(long, value_delimiter = ',')]
+    pub cpus: Option<Vec<usize>>,
+
+    /// No live progress line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
 }
 
 pub fn run(a: TsungArgs) -> Result<ExitCode> {
-    match scenario::tsung::parse_file(&a.file) {
-        Ok(import) => {
-            print!("{}", scenario::tsung::describe(&import));
-            Ok(ExitCode::SUCCESS)
-        }
+    let import = match scenario::tsung::parse_file(&a.file) {
+        Ok(import) => import,
         Err(e) => {
+            // Already one line with file:line:column; nothing to add.
             eprintln!("error: {e}");
-            Ok(ExitCode::from(2))
+            return Ok(ExitCode::from(2));
         }
+    };
+    if a.dry_run {
+        print!("{}", scenario::tsung::describe(&import));
+        return Ok(ExitCode::SUCCESS);
+    }
+    let scenario = &import.scenario;
+    if let Err(e) = scenario
+        .validate()
+        .and_then(|_| scenario.target.check_local().map(|_| ()))
+    {
+        eprintln!("error: {}: {e}", a.file.display());
+        return Ok(ExitCode::from(2));
+    }
+    for note in &import.notes {
+        println!("note: {note}");
+    }
+
+    let tsung_log_path = a
+        .tsung_log
+        .clone()
+        .or_else(|| (import.log.backend == Backend::Json).then(|| default_tsung_log(&a.file)));
+    let threads = a
+        .threads
+        .map(|t| t as usize)
+        .unwrap_or_else(|| engine::allowed_cpus().len())
+        .max(1);
+    let live = Arc::new(engine::Live::new(threads));
+    let stop = Arc::new(AtomicBool::new(false));
+    let on_signal = stop.clone();
+    // Ctrl-C ends the run early; the engine still returns everything measured so far,
+    // and every output below is still written.
+    ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
+    let options = RunOptions {
+        threads,
+        // Tsung dumps its statistics every 10 s; its log has one entry per dump.
+        interval: a.interval.unwrap_or(import.log.dump_interval),
+        cpus: a.cpus.clone(),
+        stop,
+        live: Some(live.clone()),
+    };
+
+    println!(
+        "Running {} @ {}:{} ({} threads{})",
+        a.file.display(),
+        scenario.target.host,
+        scenario.target.port,
+        threads,
+        scenario
+            .duration
+            .map(|d| format!(", at most {:.1}s", d.as_secs_f64()))
+            .unwrap_or_default(),
+    );
+
+    let mut series = match &a.json {
+        Some(path) => Some(IntervalLog::create(&series_path(path))?),
+        None => None,
+    };
+    // Created last, just before the run, because its first entry is the start time.
+    let mut tsung_log = match &tsung_log_path {
+        Some(path) => Some(TsungLog::create(path)?),
+        None => None,
+    };
+    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+    if let Some(s) = series.as_mut() {
+        sinks.push(s);
+    }
+    if let Some(s) = tsung_log.as_mut() {
+        sinks.push(s);
+    }
+    let progress = (!a.quiet).then(|| Progress::start(live, scenario.duration, "tsung".into()));
+    let result = engine::run(scenario, &options, &mut sinks);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let summary = result.with_context(|| format!("cannot run {}", a.file.display()))?;
+    print!("{}", report::console::summary(&summary));
+
+    if let Some(log) = tsung_log {
+        if let Some(e) = log.error {
+            return Err(e.into());
+        }
+        println!("  Tsung log   {}", log.path().display());
+    }
+    if let Some(path) = &a.json {
+        let mut extra = serde_json::Map::new();
+        extra.insert("tsung_file".into(), a.file.display().to_string().into());
+        extra.insert(
+            "target".into(),
+            format!("{}:{}", scenario.target.host, scenario.target.port).into(),
+        );
+        extra.insert("model".into(), "sessions (Tsung)".into());
+        write_summary(path, &summary, &extra)?;
+        if let Some(e) = series.and_then(|s| s.error) {
+            return Err(e.into());
+        }
+        println!("  Summary     {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `dir/seed.xml` → `seed.tsung.json` in the current directory: outputs go where the
+/// user runs the command, not beside the input (which may be read-only, e.g. Tsung's
+/// examples under /usr/share/doc).
+fn default_tsung_log(file: &Path) -> PathBuf {
+    let stem = file
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tsung".into());
+    PathBuf::from(format!("{stem}.tsung.json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_log_goes_to_the_current_directory() {
+        assert_eq!(
+            default_tsung_log(Path::new("/usr/share/doc/tsung/examples/http_simple.xml")),
+            PathBuf::from("http_simple.tsung.json")
+        );
     }
 }

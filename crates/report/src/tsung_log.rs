@@ -260,7 +260,11 @@ impl TsungSeries {
         self.users_started += stats.users_started;
         self.users_finished += stats.users_finished;
         // Tsung prints both user counters in every entry, zero or not.
-        out.push(counter("users_count", stats.users_started, self.users_started));
+        out.push(counter(
+            "users_count",
+            stats.users_started,
+            self.users_started,
+        ));
         out.push(counter(
             "finish_users_count",
             stats.users_finished,
@@ -434,7 +438,8 @@ mod tests {
     use super::*;
 
     /// Tsung 1.7.0's own log of the original benchmark (three dumps of an HTTP run).
-    const REFERENCE: &str = include_str!("../../../tests/data/tsung/tsung-1.7.0-json-log-sample.json");
+    const REFERENCE: &str =
+        include_str!("../../../tests/data/tsung/tsung-1.7.0-json-log-sample.json");
 
     fn interval(index: u32, t_s: f64, stats: &Stats, users: u64, conns: u64) -> Interval {
         Interval {
@@ -494,9 +499,8 @@ mod tests {
         };
         assert_eq!(names(&ours), names(&theirs));
         for ((name, a), (_, b)) in ours.iter().zip(&theirs) {
-            let keys = |m: &serde_json::Map<String, Value>| -> Vec<String> {
-                m.keys().cloned().collect()
-            };
+            let keys =
+                |m: &serde_json::Map<String, Value>| -> Vec<String> { m.keys().cloned().collect() };
             assert_eq!(keys(a), keys(b), "fields of {name}");
             for (k, v) in a {
                 let t = &b[k];
@@ -509,7 +513,10 @@ mod tests {
                 let count = !b.contains_key("mean") || k == "value" || k == "global_count";
                 if count {
                     assert!(t.is_u64() || t.is_i64(), "{name}.{k}: Tsung's {t}");
-                    assert!(v.is_u64() || v.is_i64(), "{name}.{k}: ours {v}, Tsung's {t}");
+                    assert!(
+                        v.is_u64() || v.is_i64(),
+                        "{name}.{k}: ours {v}, Tsung's {t}"
+                    );
                 }
             }
         }
@@ -520,13 +527,20 @@ mod tests {
         // Tools that grep Tsung's log rely on the order inside each object.
         let mut series = TsungSeries::new();
         let s = busy();
-        let text = serde_json::to_string(&series.samples(&interval(0, 10.0, &s, 1, 2), &s)).unwrap();
-        assert!(text.contains(r#"{"name":"users","value":1,"max":1}"#), "{text}");
+        let text =
+            serde_json::to_string(&series.samples(&interval(0, 10.0, &s, 1, 2), &s)).unwrap();
+        assert!(
+            text.contains(r#"{"name":"users","value":1,"max":1}"#),
+            "{text}"
+        );
         assert!(
             text.contains(r#"{"name":"request","value":2,"mean":1.25,"stddev":0.25,"max":1.5,"min":1.0,"global_mean":0.0,"global_count":0}"#),
             "{text}"
         );
-        assert!(text.contains(r#"{"name":"http_200","value":2,"total":2}"#), "{text}");
+        assert!(
+            text.contains(r#"{"name":"http_200","value":2,"total":2}"#),
+            "{text}"
+        );
     }
 
     #[test]
@@ -573,7 +587,15 @@ mod tests {
         assert_eq!(find(&e2, "request"), stat(1, 2.0, 0.0, 2.0, 1.0, 1.25, 2));
         let avg = (1.0 + 1.5 + 2.0) / 3.0;
         assert_eq!(find(&e3, "request"), stat(0, 0.0, 0.0, 2.0, 1.0, avg, 3));
-        assert!(matches!(find(&e3, "page"), Sample::Stat { name: "page", value: 0, global_count: 3, .. }));
+        assert!(matches!(
+            find(&e3, "page"),
+            Sample::Stat {
+                name: "page",
+                value: 0,
+                global_count: 3,
+                ..
+            }
+        ));
 
         let counter = |name: &str, value, total| Sample::Counter {
             name: name.into(),
@@ -582,11 +604,19 @@ mod tests {
         };
         assert_eq!(find(&e2, "http_200"), counter("http_200", 0, 2));
         assert_eq!(find(&e2, "http_503"), counter("http_503", 1, 1));
-        assert!(!e1.iter().any(|s| matches!(s, Sample::Counter { name, .. } if name == "http_503")));
+        assert!(!e1
+            .iter()
+            .any(|s| matches!(s, Sample::Counter { name, .. } if name == "http_503")));
         assert_eq!(find(&e2, "error_closed"), counter("error_closed", 2, 2));
-        assert_eq!(find(&e3, "error_connect_econnrefused"), counter("error_connect_econnrefused", 0, 1));
+        assert_eq!(
+            find(&e3, "error_connect_econnrefused"),
+            counter("error_connect_econnrefused", 0, 1)
+        );
         assert_eq!(find(&e1, "users_count"), counter("users_count", 2, 2));
-        assert_eq!(find(&e3, "finish_users_count"), counter("finish_users_count", 0, 2));
+        assert_eq!(
+            find(&e3, "finish_users_count"),
+            counter("finish_users_count", 0, 2)
+        );
         assert_eq!(find(&e3, "size_rcv"), counter("size_rcv", 0, 300));
 
         // `connected` is Tsung's running sum: value = change, max = open now.
@@ -611,14 +641,22 @@ mod tests {
         let names: Vec<String> = series
             .samples(&interval(0, 10.0, &s, 0, 0), &s)
             .iter()
-            .map(|x| serde_json::to_value(x).unwrap()["name"].as_str().unwrap().to_string())
+            .map(|x| {
+                serde_json::to_value(x).unwrap()["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert_eq!(names, ["users", "users_count", "finish_users_count"]);
     }
 
     #[test]
     fn every_kind_has_a_tsung_error_name() {
-        let names: BTreeSet<&str> = ErrorKind::ALL.iter().map(|k| tsung_error_name(*k)).collect();
+        let names: BTreeSet<&str> = ErrorKind::ALL
+            .iter()
+            .map(|k| tsung_error_name(*k))
+            .collect();
         assert!(names.iter().all(|n| n.starts_with("error_")));
         // Only the two "closed" kinds share a name.
         assert_eq!(names.len(), ErrorKind::ALL.len() - 1);
@@ -651,7 +689,10 @@ mod tests {
         assert_eq!(files.len(), 1);
         // Laid out as Tsung lays it out: one entry per line.
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.starts_with("{\n \"stats\": [\n {\"timestamp\":"), "{text}");
+        assert!(
+            text.starts_with("{\n \"stats\": [\n {\"timestamp\":"),
+            "{text}"
+        );
         assert_eq!(text.lines().count(), 5);
     }
 
@@ -659,8 +700,10 @@ mod tests {
     fn real_tsung_logs_parse_with_the_same_reader() {
         // Our own fixture from a small real Tsung run parses; its HTTP names are a
         // subset of what we write.
-        let small: Value =
-            serde_json::from_str(include_str!("../../../tests/data/tsung/tsung-1.7.0-small-run.log")).unwrap();
+        let small: Value = serde_json::from_str(include_str!(
+            "../../../tests/data/tsung/tsung-1.7.0-small-run.log"
+        ))
+        .unwrap();
         let names: BTreeSet<String> = small["stats"]
             .as_array()
             .unwrap()
@@ -672,7 +715,12 @@ mod tests {
         let ours: BTreeSet<String> = series
             .samples(&interval(0, 10.0, &s, 1, 2), &s)
             .iter()
-            .map(|x| serde_json::to_value(x).unwrap()["name"].as_str().unwrap().to_string())
+            .map(|x| {
+                serde_json::to_value(x).unwrap()["name"]
+                    .as_str()
+                    .unwrap()
+                    .to_string()
+            })
             .collect();
         assert!(names.is_subset(&ours), "{names:?} vs {ours:?}");
     }

@@ -1,0 +1,17 @@
+//! Integration tests of the `wsgibench` binary, run as a user runs it.
+//!
+//! Contents:
+//! - `util`: a keep-alive `Pong!` server on 127.0.0.1:0 that counts what it receives,
+//!   Tsung XML generation, and running the binary with a time bound.
+//! - `tsung`: `wsgibench tsung`: exact request totals, the Tsung log's layout, a run
+//!   killed with SIGKILL, positioned errors for bad files.
+//! - `real_tsung`: the same small file through real Tsung (`/usr/bin/tsung`) and
+//!   through wsgibench, compared per user and by log structure.
+//! - `load_args`: `wsgibench load` refuses bad flags with exit 2, naming the flag.
+//!
+//! Every run is bounded in requests and in time; load goes to 127.0.0.1 only.
+
+mod load_args;
+mod real_tsung;
+mod tsung;
+mod util;

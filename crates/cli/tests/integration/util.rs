@@ -1,0 +1,193 @@
+//! Helpers shared by the integration tests.
+
+use std::collections::BTreeSet;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+/// A tiny HTTP/1.1 server: one thread per connection, keep-alive, answers every
+/// request `200 Pong!` with a Content-Length, and counts the requests it read, so a
+/// test checks what the server received rather than what the client claims.
+pub struct Pong {
+    pub port: u16,
+    requests: Arc<AtomicU64>,
+}
+
+impl Pong {
+    pub fn start() -> Pong {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().unwrap().port();
+        let requests = Arc::new(AtomicU64::new(0));
+        let counter = requests.clone();
+        // The accept thread lives as long as the test binary; nothing to stop.
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let counter = counter.clone();
+                std::thread::spawn(move || serve(stream, &counter));
+            }
+        });
+        Pong { port, requests }
+    }
+
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+fn serve(mut stream: TcpStream, counter: &AtomicU64) {
+    let _ = stream.set_nodelay(true);
+    let mut buf = Vec::with_capacity(8192);
+    let mut chunk = [0u8; 8192];
+    loop {
+        // Answer every complete request in the buffer (clients may pipeline).
+        while let Some(end) = find(&buf, b"\r\n\r\n") {
+            let body = content_length(&buf[..end]);
+            if buf.len() < end + 4 + body {
+                break;
+            }
+            buf.drain(..end + 4 + body);
+            counter.fetch_add(1, Ordering::SeqCst);
+            let answer =
+                b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nPong!";
+            if stream.write_all(answer).is_err() {
+                return;
+            }
+        }
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+fn content_length(head: &[u8]) -> usize {
+    String::from_utf8_lossy(head)
+        .lines()
+        .filter_map(|l| l.split_once(':'))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case("content-length"))
+        .and_then(|(_, v)| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// A Tsung file of the HTTP subset: `rate` users/s arrive for `phase_s` seconds, each
+/// runs `body` (XML inside `<session>`); the whole test is cut at `duration_s`.
+pub fn tsung_xml(port: u16, rate: u32, phase_s: u32, duration_s: u32, body: &str) -> String {
+    format!(
+        r#"<?xml version="1.0"?>
+<!DOCTYPE tsung SYSTEM "/usr/share/tsung/tsung-1.0.dtd">
+<tsung loglevel="notice" backend="json" dumptraffic="false">
+  <clients>
+    <client host="localhost" use_controller_vm="true"/>
+  </clients>
+  <servers>
+    <server host="127.0.0.1" port="{port}" type="tcp"/>
+  </servers>
+  <load duration="{duration_s}" unit="second">
+    <arrivalphase phase="1" duration="{phase_s}" unit="second">
+      <users arrivalrate="{rate}" unit="second"/>
+    </arrivalphase>
+  </load>
+  <sessions>
+    <session name="pong" probability="100" type="ts_http">
+{body}
+    </session>
+  </sessions>
+</tsung>
+"#
+    )
+}
+
+/// `count` GETs of `/` in a `<for>` loop.
+pub fn get_loop(count: u32) -> String {
+    format!(
+        r#"      <for from="1" to="{count}" var="i">
+        <request><http url="/" method="GET" version="1.1"/></request>
+      </for>"#
+    )
+}
+
+pub fn wsgibench() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+}
+
+/// Runs `cmd` to its end, or kills it and fails the test after `limit`.
+pub fn run_bounded(cmd: &mut Command, limit: Duration) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    wait_bounded(child, limit)
+}
+
+pub fn wait_bounded(mut child: Child, limit: Duration) -> Output {
+    let began = Instant::now();
+    loop {
+        if child.try_wait().expect("wait").is_some() {
+            return child.wait_with_output().expect("output");
+        }
+        if began.elapsed() > limit {
+            let _ = child.kill();
+            let out = child.wait_with_output().expect("output");
+            panic!(
+                "still running after {limit:?}; stdout:\n{}\nstderr:\n{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+pub fn read_json(path: &Path) -> Value {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes)
+        .unwrap_or_else(|e| panic!("{} is not JSON: {e}\n{}", path.display(), text(&bytes)))
+}
+
+/// The `stats` entries of a Tsung log.
+pub fn entries(log: &Value) -> &Vec<Value> {
+    log["stats"].as_array().expect("a stats array")
+}
+
+/// Names of the HTTP samples (monitoring samples, which carry a hostname, left out).
+pub fn http_sample_names(log: &Value) -> BTreeSet<String> {
+    entries(log)
+        .iter()
+        .flat_map(|e| e["samples"].as_array().unwrap().iter())
+        .filter(|s| s.get("hostname").is_none())
+        .map(|s| s["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The value of `field` of sample `name` in the last entry that has it.
+pub fn last(log: &Value, name: &str, field: &str) -> Option<u64> {
+    entries(log)
+        .iter()
+        .rev()
+        .flat_map(|e| e["samples"].as_array().unwrap().iter())
+        .find(|s| s["name"] == name)
+        .and_then(|s| s[field].as_u64())
+}
+
+pub fn timestamps(log: &Value) -> Vec<u64> {
+    entries(log)
+        .iter()
+        .map(|e| e["timestamp"].as_u64().expect("an integer timestamp"))
+        .collect()
+}

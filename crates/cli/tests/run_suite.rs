@@ -1,0 +1,95 @@
+//! `wsgibench run` end to end: every catalog case plus one with a broken command,
+//! under the CI protocol (suites/ci.toml: 4 s of load per case), real servers in the
+//! managed virtualenv on 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+/// The shipped catalog plus a case whose command exits at once.
+fn catalog_with_a_broken_case(dir: &Path) -> PathBuf {
+    let mut text = std::fs::read_to_string(repo().join("suites/servers.toml")).unwrap();
+    text.push_str(
+        "\n[[case]]\nname = \"broken\"\ndescription = \"exits at once\"\n\
+         command = [\"{python}\", \"-c\", \"import sys; print('no such server'); sys.exit(3)\"]\n",
+    );
+    let path = dir.join("servers.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn csv_rows(path: &Path) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(path).unwrap();
+    // The test's values hold no quoted commas except the version column, which is last.
+    text.lines().skip(1).map(|l| l.splitn(13, ',').map(|c| c.trim_matches('"').to_string()).collect()).collect()
+}
+
+#[test]
+fn run_benchmarks_every_case_and_reports_the_broken_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let catalog = catalog_with_a_broken_case(tmp.path());
+    let output = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+        .current_dir(repo())
+        .args(["run", "-q", "--suite", "suites/ci.toml", "--catalog"])
+        .arg(&catalog)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "exit {:?}\n{stdout}\n{stderr}", output.status);
+
+    let rows = csv_rows(&out.join("results.csv"));
+    let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
+    for case in [
+        "gevent",
+        "meinheld",
+        "bjoern",
+        "gunicorn-sync",
+        "gunicorn-gevent",
+        "gunicorn-meinheld",
+        "uwsgi",
+        "uwsgi-gevent",
+        "granian",
+        "waitress",
+        "broken",
+    ] {
+        assert!(names.contains(&case), "{case} missing from results.csv: {names:?}");
+    }
+    for r in &rows {
+        let (case, status) = (r[0].as_str(), r[1].as_str());
+        if case == "broken" {
+            assert_eq!(status, "failed to start", "{r:?}");
+            continue;
+        }
+        assert_eq!(status, "ok", "{case}: {r:?}\n{stdout}");
+        // gevent's pywsgi needs ~44 ms per keep-alive request; 10 users still give > 50/s.
+        let rps: f64 = r[2].parse().unwrap_or(0.0);
+        assert!(rps > 50.0, "{case}: {rps} req/s");
+        let errors: u64 = r[8].parse().unwrap_or(u64::MAX);
+        assert_eq!(errors, 0, "{case}: {r:?}");
+    }
+    // The broken case says why, with its log.
+    assert!(stdout.contains("no such server"), "{stdout}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| bjoern") && md.contains("failed to start"), "{md}");
+    for chart in ["request-mean", "request-count"] {
+        for ext in ["png", "svg"] {
+            let p = out.join(format!("{chart}.{ext}"));
+            let len = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
+            assert!(len > 2_000, "{} is {len} bytes", p.display());
+        }
+    }
+    let summary: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("bjoern/summary.json")).unwrap()).unwrap();
+    assert_eq!(summary["status"], "ok");
+    assert!(summary["server_rss_mib"].as_f64().unwrap() > 1.0);
+    assert!(summary["users_started"].as_u64().unwrap() >= 9, "{}", summary["users_started"]);
+    let lines = std::fs::read_to_string(out.join("bjoern/intervals.jsonl")).unwrap();
+    assert!(lines.lines().count() >= 3, "{lines}");
+}
