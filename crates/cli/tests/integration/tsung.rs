@@ -156,6 +156,53 @@ fn sigkill_mid_run_leaves_logs_that_parse() {
 }
 
 #[test]
+fn ctrl_c_ends_early_and_still_writes_everything() {
+    let server = Pong::start();
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("long.xml");
+    let body = r#"      <for from="1" to="100" var="i">
+        <request><http url="/" method="GET" version="1.1"/></request>
+        <thinktime value="1" random="false"/>
+      </for>"#;
+    std::fs::write(&xml, tsung_xml(server.port, 2, 20, 60, body)).unwrap();
+    let log = dir.path().join("long.tsung.json");
+    let summary = dir.path().join("long.json");
+    let child = wsgibench()
+        .arg("tsung")
+        .arg(&xml)
+        .arg("--tsung-log")
+        .arg(&log)
+        .arg("--json")
+        .arg(&summary)
+        .args(["--interval", "1s", "-t", "1", "-q"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    // What Ctrl-C sends; `kill` keeps the test free of a libc dependency.
+    let sent = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let out = wait_bounded(child, Duration::from_secs(10));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("(interrupted)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let s = read_json(&summary);
+    assert_eq!(s["interrupted"], true);
+    let requests = s["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    let log = read_json(&log);
+    assert_eq!(last(&log, "http_200", "total"), Some(requests));
+}
+
+#[test]
 fn bad_file_exits_2_with_file_line_column() {
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("jabber.xml");
