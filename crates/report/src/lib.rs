@@ -5,10 +5,12 @@
 //!   keeps every finished interval) and the summary JSON (written atomically).
 //! - [`console`]: the end-of-run summary in the spirit of wrk's.
 
+pub mod charts;
 pub mod console;
 pub mod diagnosis;
 pub mod files;
 pub mod load;
+pub mod table;
 pub mod tsung_log;
 
 /// Writing an output failed. Names the file, since a run writes several.
