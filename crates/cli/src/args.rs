@@ -25,7 +25,7 @@ pub enum Command {
     ///   wsgibench run --quick               # same cases, short phases, a first look
     ///   wsgibench run --cases bjoern,uwsgi --out results/
     #[command(verbatim_doc_comment)]
-    // Run(crate::run::RunArgs),
+    Run(crate::run::RunArgs),
     /// Drive HTTP/1.1 load at one URL (closed model by default, open with --rate).
     ///
     /// Examples:

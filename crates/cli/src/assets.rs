@@ -50,7 +50,9 @@ impl Assets {
         }
         // Keyed by content, so a newer binary never reuses an older copy.
         let key = FILES.iter().fold(0xcbf29ce484222325u64, |h, (p, text)| {
-            p.bytes().chain(text.bytes()).fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
+            p.bytes()
+                .chain(text.bytes())
+                .fold(h, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3))
         });
         let root = cache.join(format!("assets-{key:016x}"));
         for (path, text) in FILES {
@@ -59,8 +61,10 @@ impl Assets {
                 continue;
             }
             let parent = target.parent().expect("embedded paths have a folder");
-            std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
-            std::fs::write(&target, text).with_context(|| format!("cannot write {}", target.display()))?;
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create {}", parent.display()))?;
+            std::fs::write(&target, text)
+                .with_context(|| format!("cannot write {}", target.display()))?;
         }
         Ok(Assets { root })
     }

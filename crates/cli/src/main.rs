@@ -5,7 +5,7 @@ mod args;
 mod assets;
 mod load;
 mod progress;
-// mod run; (wired once report::table and report::charts land)
+mod run;
 mod tsung;
 
 use std::process::ExitCode;
@@ -15,6 +15,7 @@ use clap::Parser;
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let result = match cli.command {
+        args::Command::Run(a) => run::run(a),
         args::Command::Load(a) => load::run(a),
         args::Command::Tsung(a) => tsung::run(a),
     };

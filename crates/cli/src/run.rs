@@ -12,6 +12,7 @@ use clap::Args;
 use engine::{RunOptions, Sink};
 use report::files::{write_atomic, write_summary, IntervalLog};
 use report::table::CaseRow;
+use report::tsung_log::TsungLog;
 use suite::{CaseResult, CaseStatus, Catalog, Placement, PythonEnv, SuiteFile};
 
 use crate::assets::Assets;
@@ -47,6 +48,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
 
+    /// Also write each case's series as Tsung's JSON log, `<out>/<case>/tsung.json`.
+    #[arg(long)]
+    pub tsung_log: bool,
+
     /// No live progress bars.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -55,10 +60,14 @@ pub struct RunArgs {
 pub fn run(a: RunArgs) -> Result<ExitCode> {
     let cache = match &a.cache_dir {
         Some(c) => c.clone(),
-        None => suite::pyenv::default_cache_dir().context("set --cache-dir: neither XDG_CACHE_HOME nor HOME is set")?,
+        None => suite::pyenv::default_cache_dir()
+            .context("set --cache-dir: neither XDG_CACHE_HOME nor HOME is set")?,
     };
     let assets = Assets::locate(&cache)?;
-    let catalog_path = a.catalog.clone().unwrap_or_else(|| assets.suite("servers.toml"));
+    let catalog_path = a
+        .catalog
+        .clone()
+        .unwrap_or_else(|| assets.suite("servers.toml"));
     let catalog = match Catalog::load(&catalog_path) {
         Ok(c) => c,
         Err(e) => return usage(e),
@@ -81,35 +90,70 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             Err(e) => return usage(e),
         }
     };
-    let out = a.out.clone().unwrap_or_else(|| PathBuf::from("results").join(utc_stamp()));
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("results").join(utc_stamp()));
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let placement = Placement::split(&engine::allowed_cpus());
 
     println!("wsgibench run: {}", protocol.description);
     println!("  protocol  {}", suite_path.display());
-    println!("  cases     {}", cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "  cases     {}",
+        cases
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     println!("  pinning   {}", placement.describe());
     println!("  output    {}", out.display());
+    let mut meta = serde_json::json!({
+        "wsgibench_version": env!("CARGO_PKG_VERSION"),
+        "started_utc": utc_stamp(),
+        "command": std::env::args().collect::<Vec<_>>().join(" "),
+        "protocol": protocol.description,
+        "suite_file": suite_path.display().to_string(),
+        "interval_s": protocol.interval.as_secs_f64(),
+        "placement": placement.describe(),
+        "server_cpu": placement.server_cpu,
+        "generator_cpus": placement.generator_cpus,
+        "machine": machine(),
+        "cases": cases.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+    });
+    write_atomic(
+        &out.join("run.json"),
+        &serde_json::to_vec_pretty(&meta).expect("json"),
+    )?;
     println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
     let env = PythonEnv::ensure(&a.python, &assets.python_dir(), &cache);
     if let Ok(env) = &env {
         for (req, failure) in env.failures() {
-            println!("  could not install {req}: {}", failure.pip_tail.lines().last().unwrap_or(""));
+            println!(
+                "  could not install {req}: {}",
+                failure.pip_tail.lines().last().unwrap_or("")
+            );
         }
     }
 
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();
-    ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst)).context("cannot install the Ctrl-C handler")?;
+    ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
+        .context("cannot install the Ctrl-C handler")?;
 
     let mut results: Vec<CaseResult> = Vec::new();
     for (i, case) in cases.iter().enumerate() {
         if stop.load(Ordering::SeqCst) {
-            println!("interrupted: {} and the cases after it were not run", case.name);
+            println!(
+                "interrupted: {} and the cases after it were not run",
+                case.name
+            );
             break;
         }
         let dir = out.join(&case.name);
-        std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let result = match &env {
             Err(e) => CaseResult {
                 case: case.name.clone(),
@@ -120,7 +164,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
                 version: None,
                 log_path: None,
             },
-            Ok(env) => run_one(case, env, &protocol, &placement, &dir, &stop, a.quiet)?,
+            Ok(env) => run_one(case, env, &protocol, &placement, &dir, &stop, &a)?,
         };
         write_case_summary(&dir, &result)?;
         print_case_line(&result);
@@ -130,9 +174,21 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         }
     }
 
+    meta["finished_utc"] = utc_stamp().into();
+    meta["interrupted"] = stop.load(Ordering::SeqCst).into();
+    write_atomic(
+        &out.join("run.json"),
+        &serde_json::to_vec_pretty(&meta).expect("json"),
+    )?;
     let rows: Vec<CaseRow> = results.iter().map(row).collect();
-    write_atomic(&out.join("results.csv"), report::table::to_csv(&rows).as_bytes())?;
-    write_atomic(&out.join("results.md"), report::table::to_markdown(&rows).as_bytes())?;
+    write_atomic(
+        &out.join("results.csv"),
+        report::table::to_csv(&rows).as_bytes(),
+    )?;
+    write_atomic(
+        &out.join("results.md"),
+        report::table::to_markdown(&rows).as_bytes(),
+    )?;
     let finished: Vec<&CaseResult> = results.iter().filter(|r| r.summary.is_some()).collect();
     let series: Vec<report::charts::Series> = finished
         .iter()
@@ -148,7 +204,11 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     print!("{}", report::table::to_console(&rows));
     println!();
     println!("results   {}", out.join("results.md").display());
-    println!("charts    {} and {}", out.join("request-mean.png").display(), out.join("request-count.png").display());
+    println!(
+        "charts    {} and {}",
+        out.join("request-mean.png").display(),
+        out.join("request-count.png").display()
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -164,7 +224,7 @@ fn run_one(
     placement: &Placement,
     dir: &Path,
     stop: &Arc<AtomicBool>,
-    quiet: bool,
+    a: &RunArgs,
 ) -> Result<CaseResult> {
     let threads = placement.generator_cpus.len().max(1);
     let live = Arc::new(engine::Live::new(threads));
@@ -176,15 +236,23 @@ fn run_one(
         live: Some(live.clone()),
     };
     let mut series = IntervalLog::create(&dir.join("intervals.jsonl"))?;
-    let progress = (!quiet).then(|| Progress::start(live, Some(protocol.duration), format!("{:<18}", case.name)));
+    let mut tsung = match a.tsung_log {
+        true => Some(TsungLog::create(&dir.join("tsung.json"))?),
+        false => None,
+    };
+    let progress = (!a.quiet)
+        .then(|| Progress::start(live, Some(protocol.duration), format!("{:<18}", case.name)));
     let result = {
-        let mut sinks: [&mut dyn Sink; 1] = [&mut series];
+        let mut sinks: Vec<&mut dyn Sink> = vec![&mut series];
+        if let Some(t) = tsung.as_mut() {
+            sinks.push(t);
+        }
         suite::run_case(case, env, protocol, placement, dir, &options, &mut sinks)
     };
     if let Some(p) = progress {
         p.finish();
     }
-    if let Some(e) = series.error {
+    if let Some(e) = series.error.or(tsung.and_then(|t| t.error)) {
         return Err(e.into());
     }
     Ok(result)
@@ -214,8 +282,14 @@ fn write_case_summary(dir: &Path, r: &CaseResult) -> Result<()> {
     extra.insert("status".into(), r.status.as_str().into());
     extra.insert("server_version".into(), r.version.clone().into());
     let res = r.resource_summary();
-    extra.insert("server_cpu_percent".into(), res.as_ref().map(|x| x.cpu_percent_mean).into());
-    extra.insert("server_rss_mib".into(), res.as_ref().map(|x| x.rss_mib_max).into());
+    extra.insert(
+        "server_cpu_percent".into(),
+        res.as_ref().map(|x| x.cpu_percent_mean).into(),
+    );
+    extra.insert(
+        "server_rss_mib".into(),
+        res.as_ref().map(|x| x.rss_mib_max).into(),
+    );
     extra.insert(
         "server_samples".into(),
         r.resources
@@ -257,9 +331,30 @@ fn print_case_line(r: &CaseResult) {
     }
 }
 
+/// CPU model, core count and kernel, for the report's header.
+fn machine() -> serde_json::Value {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo.lines().find_map(|l| {
+        l.strip_prefix("model name")
+            .and_then(|r| r.split_once(':'))
+            .map(|(_, m)| m.trim().to_string())
+    });
+    let cores = cpuinfo
+        .lines()
+        .filter(|l| l.starts_with("processor"))
+        .count();
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|s| s.trim().to_string())
+        .ok();
+    serde_json::json!({"cpu_model": model, "cores": cores, "kernel": kernel})
+}
+
 /// `2026-11-25T12-01-26Z`: sortable, and valid in a folder name everywhere.
 fn utc_stamp() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     let (days, rem) = (secs / 86_400, secs % 86_400);
     // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
     let z = days as i64 + 719_468;
