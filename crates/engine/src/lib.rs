@@ -354,6 +354,7 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                 rate: 0.0,
                 offset: Duration::ZERO,
                 arrivals: Vec::new(),
+                max_users_at_once: None,
             };
             match &scenario.load {
                 Load::Closed {
@@ -376,17 +377,12 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                     phases, max_users, ..
                 } => {
                     let mut begin = Duration::ZERO;
-                    let mut users_before = 0u64;
+                    share.max_users_at_once = max_users.map(|m| split(m, i));
                     for phase in phases {
                         let gap = Duration::from_secs_f64(threads as f64 / phase.users_per_second);
-                        // This phase's cap, also bounded by what the global cap leaves.
                         let expected =
                             (phase.duration.as_secs_f64() * phase.users_per_second).ceil() as u64;
-                        let mut cap = phase.max_users.unwrap_or(expected).min(expected);
-                        if let Some(m) = max_users {
-                            cap = cap.min(m.saturating_sub(users_before));
-                        }
-                        users_before += cap;
+                        let cap = phase.max_users.unwrap_or(expected).min(expected);
                         // User k of the phase goes to worker k % threads.
                         let mine =
                             cap / threads as u64 + u64::from((i as u64) < cap % threads as u64);

@@ -55,6 +55,8 @@ pub(crate) struct Share {
     pub rate: f64,
     pub offset: Duration,
     pub arrivals: Vec<Arrivals>,
+    /// This worker's share of the cap on simultaneous users.
+    pub max_users_at_once: Option<u64>,
 }
 
 /// A phase's arrivals as one worker sees them: its users arrive `gap` apart from
@@ -256,6 +258,17 @@ async fn drive(local: Rc<Local>, share: Share) {
                             Some(_) = users.join_next() => {}
                         }
                     }
+                    arrived += 1;
+                    // Like Tsung at `maxusers`, an arrival over the cap is not started.
+                    if share
+                        .max_users_at_once
+                        .is_some_and(|m| local.users_active.get() >= m)
+                    {
+                        continue;
+                    }
+                    // Counted at spawn, not when the task first runs, so the cap holds
+                    // even for arrivals closer together than a scheduler turn.
+                    local.users_active.set(local.users_active.get() + 1);
                     let mut pick: f64 = rng.gen::<f64>() * total_weight;
                     let chosen = programs
                         .iter()
@@ -270,7 +283,6 @@ async fn drive(local: Rc<Local>, share: Share) {
                         chosen,
                         user_seq ^ ((share.index as u64) << 48),
                     ));
-                    arrived += 1;
                 }
             }
             while users.join_next().await.is_some() {}
@@ -298,7 +310,6 @@ async fn connection_loop(local: Rc<Local>, mut pacer: Pacer) {
 async fn user(local: Rc<Local>, program: usize, seed: u64) {
     let began = Instant::now();
     local.recorder.borrow_mut().record_user_started();
-    local.users_active.set(local.users_active.get() + 1);
     let Mode::Sessions { programs } = &local.shared.mode else {
         unreachable!("users run sessions")
     };

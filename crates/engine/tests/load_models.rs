@@ -157,6 +157,48 @@ fn sessions_are_cut_at_the_deadline() {
 }
 
 #[test]
+fn max_users_caps_users_at_once_not_in_total() {
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::from_millis(2),
+    });
+    let mut scenario = closed(server.port, 1, None, Some(Duration::from_secs(5)));
+    // Users of 40 requests (~0.1 s each) arriving 10/s for 2 s: about one at a time, so
+    // a cap of 2 at once lets every one of the 20 in.
+    let session = |count| Session {
+        name: "s".into(),
+        weight: 1.0,
+        steps: vec![Step::Loop {
+            count,
+            steps: vec![Step::Request(Request::get("/"))],
+        }],
+    };
+    scenario.load = Load::Sessions {
+        phases: vec![Phase {
+            duration: Duration::from_secs(2),
+            users_per_second: 10.0,
+            max_users: None,
+        }],
+        sessions: vec![session(40)],
+        max_users: Some(2),
+    };
+    let s = run(&scenario, 1);
+    assert_eq!(s.digest.users_started, 20);
+    // Users that never end: only 2 ever run, the other arrivals are not started.
+    scenario.load = Load::Sessions {
+        phases: vec![Phase {
+            duration: Duration::from_secs(1),
+            users_per_second: 10.0,
+            max_users: None,
+        }],
+        sessions: vec![session(1_000_000)],
+        max_users: Some(2),
+    };
+    scenario.duration = Some(Duration::from_secs(2));
+    let s = run(&scenario, 1);
+    assert_eq!(s.digest.users_started, 2);
+}
+
+#[test]
 fn chunked_answers_are_read_whole() {
     let server = TestServer::start(Behaviour::Chunked);
     let s = run(&closed(server.port, 2, Some(500), None), 1);

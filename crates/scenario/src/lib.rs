@@ -78,6 +78,8 @@ pub enum Load {
     Sessions {
         phases: Vec<Phase>,
         sessions: Vec<Session>,
+        /// At most this many users at once (Tsung's `maxusers` with
+        /// `use_controller_vm`): an arrival while the cap is reached is skipped.
         max_users: Option<u64>,
     },
 }
