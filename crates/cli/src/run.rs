@@ -48,6 +48,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
 
+    /// Run each case N times, interleaved (all cases, then all again); the table shows the
+    /// median run by req/s and each summary.json lists every repetition under `repeats`.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub repeat: u32,
+
     /// Also write each case's series as Tsung's JSON log, `<out>/<case>/tsung.json`.
     #[arg(long)]
     pub tsung_log: bool,
@@ -142,36 +147,83 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
         .context("cannot install the Ctrl-C handler")?;
 
+    // Repeats are interleaved (all cases, then all cases again) so that a slow drift
+    // of the machine spreads over every case instead of landing on one.
+    let repeats = a.repeat.max(1) as usize;
+    let mut runs: Vec<Vec<CaseResult>> = cases.iter().map(|_| Vec::new()).collect();
+    'rounds: for round in 0..repeats {
+        for (i, case) in cases.iter().enumerate() {
+            if stop.load(Ordering::SeqCst) {
+                println!(
+                    "interrupted: {} and the runs after it were not made",
+                    case.name
+                );
+                break 'rounds;
+            }
+            let dir = match repeats {
+                1 => out.join(&case.name),
+                _ => out.join(&case.name).join(format!("rep{}", round + 1)),
+            };
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let result = match &env {
+                Err(e) => CaseResult {
+                    case: case.name.clone(),
+                    status: CaseStatus::NotInstalled,
+                    detail: Some(e.to_string()),
+                    summary: None,
+                    resources: Vec::new(),
+                    version: None,
+                    log_path: None,
+                },
+                Ok(env) => run_one(case, env, &protocol, &placement, &dir, &stop, &a)?,
+            };
+            write_case_summary(&dir, &result, &[])?;
+            print_case_line(&result);
+            runs[i].push(result);
+            let last = round + 1 == repeats && i + 1 == cases.len();
+            if !last && !stop.load(Ordering::SeqCst) {
+                suite::runner::cool_down(&protocol);
+            }
+        }
+    }
     let mut results: Vec<CaseResult> = Vec::new();
-    for (i, case) in cases.iter().enumerate() {
-        if stop.load(Ordering::SeqCst) {
-            println!(
-                "interrupted: {} and the cases after it were not run",
-                case.name
-            );
-            break;
+    let mut spreads: Vec<String> = Vec::new();
+    for (case, mut reps) in cases.iter().zip(runs) {
+        if reps.is_empty() {
+            continue;
         }
+        if repeats == 1 {
+            results.extend(reps);
+            continue;
+        }
+        let spread: Vec<serde_json::Value> = reps.iter().filter_map(repeat_digest).collect();
+        let median = median_by_rps(&reps);
+        let chosen = reps.swap_remove(median);
         let dir = out.join(&case.name);
-        std::fs::create_dir_all(&dir)
-            .with_context(|| format!("cannot create {}", dir.display()))?;
-        let result = match &env {
-            Err(e) => CaseResult {
-                case: case.name.clone(),
-                status: CaseStatus::NotInstalled,
-                detail: Some(e.to_string()),
-                summary: None,
-                resources: Vec::new(),
-                version: None,
-                log_path: None,
-            },
-            Ok(env) => run_one(case, env, &protocol, &placement, &dir, &stop, &a)?,
-        };
-        write_case_summary(&dir, &result)?;
-        print_case_line(&result);
-        results.push(result);
-        if i + 1 < cases.len() && !stop.load(Ordering::SeqCst) {
-            suite::runner::cool_down(&protocol);
+        // The median repetition stands for the case; its series and log are copied up
+        // so that every reader of `<case>/` finds the same files with or without repeats.
+        if let Some(src) = chosen.log_path.as_ref().and_then(|p| p.parent()) {
+            for file in ["intervals.jsonl", "server.log"] {
+                let _ = std::fs::copy(src.join(file), dir.join(file));
+            }
         }
+        write_case_summary(&dir, &chosen, &spread)?;
+        let all: Vec<f64> = spread.iter().filter_map(|v| v["rps"].as_f64()).collect();
+        let (lo, hi) = all
+            .iter()
+            .fold((f64::MAX, f64::MIN), |(l, h), x| (l.min(*x), h.max(*x)));
+        if let Some(s) = &chosen.summary {
+            spreads.push(format!(
+                "  {:<18} median {:.0} req/s, range {:.0}-{:.0} over {} runs",
+                case.name,
+                s.digest.rps,
+                lo,
+                hi,
+                all.len()
+            ));
+        }
+        results.push(chosen);
     }
 
     meta["finished_utc"] = utc_stamp().into();
@@ -202,6 +254,12 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
 
     println!();
     print!("{}", report::table::to_console(&rows));
+    if !spreads.is_empty() {
+        println!("\nrun-to-run spread (--repeat {repeats}):");
+        for line in &spreads {
+            println!("{line}");
+        }
+    }
     println!();
     println!("results   {}", out.join("results.md").display());
     println!(
@@ -276,8 +334,38 @@ fn row(r: &CaseResult) -> CaseRow {
     }
 }
 
-fn write_case_summary(dir: &Path, r: &CaseResult) -> Result<()> {
+/// The numbers of one repetition, for `repeats` in the case's summary.
+fn repeat_digest(r: &CaseResult) -> Option<serde_json::Value> {
+    let d = &r.summary.as_ref()?.digest;
+    Some(serde_json::json!({
+        "rps": d.rps,
+        "mean_us": d.latency_us.mean,
+        "p50_us": d.latency_us.p50,
+        "p90_us": d.latency_us.p90,
+        "p99_us": d.latency_us.p99,
+        "errors": d.errors_total,
+        "status": r.status.as_str(),
+    }))
+}
+
+/// Index of the repetition with the median req/s (the lower median for an even count);
+/// repetitions without a summary rank lowest.
+fn median_by_rps(reps: &[CaseResult]) -> usize {
+    let rps = |r: &CaseResult| {
+        r.summary
+            .as_ref()
+            .map_or(f64::NEG_INFINITY, |s| s.digest.rps)
+    };
+    let mut order: Vec<usize> = (0..reps.len()).collect();
+    order.sort_by(|x, y| rps(&reps[*x]).total_cmp(&rps(&reps[*y])));
+    order[(order.len() - 1) / 2]
+}
+
+fn write_case_summary(dir: &Path, r: &CaseResult, repeats: &[serde_json::Value]) -> Result<()> {
     let mut extra = serde_json::Map::new();
+    if !repeats.is_empty() {
+        extra.insert("repeats".into(), repeats.to_vec().into());
+    }
     extra.insert("case".into(), r.case.clone().into());
     extra.insert("status".into(), r.status.as_str().into());
     extra.insert("server_version".into(), r.version.clone().into());
