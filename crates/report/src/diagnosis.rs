@@ -302,20 +302,27 @@ pub fn more_than_one_cpu(case: &Case) -> Option<Finding> {
 
 /// A drop larger than this from the first third of the run to the last.
 const THROUGHPUT_DROP: f64 = 0.2;
+/// Intervals (after the first) needed before a trend means anything.
+const MIN_TREND_POINTS: usize = 6;
 
 /// Requests per second fell by more than 20 % between the first and the last third
 /// of the intervals: the server slowed down as the run went on (a leak, a growing
 /// queue, a garbage collector), so its average hides a decline.
 pub fn throughput_falls(case: &Case) -> Option<Finding> {
     let m = case.measured.as_ref()?;
-    // The last interval is often cut short and the first includes the ramp-up; rps
-    // (not the request count) keeps a short interval comparable.
+    // The first interval holds the ramp-up (connections opening, users arriving), so
+    // it is left out; rps (not the request count) keeps a cut-short last interval
+    // comparable. Fewer than six intervals say more about the ramp than a trend.
     let rps: Vec<f64> = m
         .intervals
         .iter()
+        .skip(1)
         .filter(|i| i.digest.duration_s > 0.0)
         .map(|i| i.digest.rps)
         .collect();
+    if rps.len() < MIN_TREND_POINTS {
+        return None;
+    }
     let (first, _, last) = thirds(&rps)?;
     if first <= 0.0 || last >= first * (1.0 - THROUGHPUT_DROP) {
         return None;
@@ -553,6 +560,11 @@ mod tests {
             iv.digest.rps = 0.0;
             iv.digest.duration_s = 0.0;
         }
+        assert!(throughput_falls(&c).is_none());
+        // A quick run's four intervals are all ramp: no verdict.
+        let mut c = case("z");
+        m(&mut c).intervals.truncate(4);
+        m(&mut c).intervals[3].digest.rps = 100.0;
         assert!(throughput_falls(&c).is_none());
     }
 

@@ -9,6 +9,7 @@ pub mod charts;
 pub mod console;
 pub mod diagnosis;
 pub mod files;
+pub mod html;
 pub mod load;
 pub mod table;
 pub mod tsung_log;

@@ -1,0 +1,817 @@
+//! `report.html`: one self-contained page per run, for a reader who has never seen
+//! wsgibench. It opens from disk in any browser with no network (charts are inline
+//! SVG, styles are inline, no font or script is fetched), prints on paper, and reads
+//! top-down: what was run, what it means (the [`diagnosis`](crate::diagnosis)), who
+//! won, the charts across servers, then one section per server.
+//!
+//! Built only from the files a run leaves ([`crate::load`]), so `wsgibench report DIR`
+//! rebuilds it for any old run.
+
+mod plot;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+use crate::diagnosis::{self, Finding};
+use crate::load::{self, Case, ReportError, Run};
+use plot::{Chart, Series, Stroke, XAxis, YAxis};
+
+/// Reads the results folder `dir`, writes `dir/report.html` and returns its path.
+pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
+    let run = load::read_run(dir)?;
+    let findings = diagnosis::diagnose(&run);
+    let page = render(&run, &findings)?;
+    let path = dir.join("report.html");
+    crate::files::write_atomic(&path, page.as_bytes())?;
+    Ok(path)
+}
+
+/// The page for `run` with `findings` (usually [`diagnosis::diagnose`]'s).
+pub fn render(run: &Run, findings: &[Finding]) -> Result<String, ReportError> {
+    let mut h = String::with_capacity(512 * 1024);
+    let title = format!(
+        "wsgibench report: {} server{}{}",
+        run.cases.len(),
+        if run.cases.len() == 1 { "" } else { "s" },
+        run.meta
+            .started_utc
+            .as_deref()
+            .map(|s| format!(", {}", pretty_utc(s)))
+            .unwrap_or_default()
+    );
+    let _ = write!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>{}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n",
+        escape(&title)
+    );
+    header(&mut h, run);
+    findings_section(&mut h, run, findings);
+    ranking(&mut h, run);
+    across_servers(&mut h, run)?;
+    for (i, case) in run.cases.iter().enumerate() {
+        case_section(&mut h, case, i)?;
+    }
+    let _ = write!(
+        h,
+        "<footer>Made by wsgibench {} from the files in <code>{}</code> \
+         (run.json, each server's summary.json and server.log). \
+         The same numbers are in results.csv and results.md; rebuild this page with \
+         <code>wsgibench report {}</code>.</footer>\n<script>{SCRIPT}</script>\n</body>\n</html>\n",
+        escape(run.meta.wsgibench_version.as_deref().unwrap_or("?")),
+        escape(&run.dir.display().to_string()),
+        escape(&run.dir.display().to_string()),
+    );
+    Ok(h)
+}
+
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// A case name as an element id: names come from the catalog and may hold anything.
+fn anchor(name: &str) -> String {
+    let id: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    format!("case-{id}")
+}
+
+/// `2026-11-25T12-23-43Z` (the folder-safe stamp a run writes) as `2026-11-25 12:23:43 UTC`.
+fn pretty_utc(stamp: &str) -> String {
+    match stamp.split_once('T') {
+        Some((date, time)) if time.len() == 9 && time.ends_with('Z') => {
+            format!("{date} {} UTC", time[..8].replace('-', ":"))
+        }
+        _ => stamp.to_string(),
+    }
+}
+
+fn header(h: &mut String, run: &Run) {
+    let m = &run.meta;
+    let or_unknown = |v: Option<&str>| escape(v.unwrap_or("unknown"));
+    let _ = write!(
+        h,
+        "<header>\n<h1>Which WSGI server answered fastest?</h1>\n<p class=\"lead\">{}</p>\n<dl class=\"meta\">\n",
+        escape(&format!(
+            "wsgibench sent the same HTTP load to {} on this machine and measured every answer.",
+            list(run.cases.iter().map(|c| c.name.as_str()))
+        ))
+    );
+    let mut row = |k: &str, v: String| {
+        let _ = writeln!(h, "<dt>{k}</dt><dd>{v}</dd>");
+    };
+    let when = match (&m.started_utc, &m.finished_utc) {
+        (Some(a), Some(b)) => format!("{} to {}", pretty_utc(a), pretty_utc(b)),
+        (Some(a), None) => format!("{} (no end recorded)", pretty_utc(a)),
+        _ => "unknown".into(),
+    };
+    let interrupted = if m.interrupted == Some(true) {
+        " <strong>(interrupted: not every case ran to the end)</strong>"
+    } else {
+        ""
+    };
+    row("When", format!("{}{interrupted}", escape(&when)));
+    row(
+        "Protocol",
+        format!(
+            "{}{}",
+            or_unknown(m.protocol.as_deref()),
+            m.suite_file
+                .as_deref()
+                .map(|f| format!(" <span class=\"dim\">({})</span>", escape(f)))
+                .unwrap_or_default()
+        ),
+    );
+    let machine = [
+        m.machine.cpu_model.clone(),
+        m.machine.cores.map(|c| format!("{c} cores")),
+        m.machine.kernel.as_deref().map(|k| format!("Linux {k}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(", ");
+    row(
+        "Machine",
+        escape(if machine.is_empty() {
+            "unknown"
+        } else {
+            &machine
+        }),
+    );
+    row(
+        "CPUs",
+        format!(
+            "{} <span class=\"dim\">(each server gets one CPU of its own, so they compete on equal terms)</span>",
+            or_unknown(m.placement.as_deref())
+        ),
+    );
+    row(
+        "Command",
+        format!("<code>{}</code>", or_unknown(m.command.as_deref())),
+    );
+    let versions: Vec<String> = run
+        .cases
+        .iter()
+        .map(|c| {
+            format!(
+                "{}: {}",
+                escape(&c.name),
+                escape(c.server_version.as_deref().unwrap_or("unknown"))
+            )
+        })
+        .collect();
+    row(
+        "Versions",
+        format!(
+            "wsgibench {}; {}",
+            or_unknown(m.wsgibench_version.as_deref()),
+            versions.join("; ")
+        ),
+    );
+    h.push_str("</dl>\n</header>\n");
+}
+
+fn list<'a>(names: impl Iterator<Item = &'a str>) -> String {
+    let names: Vec<&str> = names.collect();
+    match names.as_slice() {
+        [] => "no server".into(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+fn findings_section(h: &mut String, run: &Run, findings: &[Finding]) {
+    h.push_str("<section id=\"findings\">\n<h2>What the numbers mean</h2>\n");
+    if findings.is_empty() {
+        h.push_str(
+            "<p class=\"finding ok\">Nothing unusual: no server failed, no request \
+             failed, the load generator had CPU to spare and every server kept its pace \
+             and its memory steady. The ranking below can be read as it is.</p>\n",
+        );
+    }
+    for f in findings {
+        let who = f
+            .case
+            .as_deref()
+            .map(|c| {
+                let style = run.cases.iter().position(|x| x.name == c).unwrap_or(0);
+                format!(
+                    "<a href=\"#{}\">{}{}</a>: ",
+                    anchor(c),
+                    plot::swatch(style),
+                    escape(c)
+                )
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            h,
+            "<div class=\"finding {sev}\"><span class=\"badge {sev}\">{sev}</span> \
+             <strong>{who}{}</strong><p>{}</p></div>",
+            escape(&f.title),
+            escape(&f.text),
+            sev = f.severity.label(),
+        );
+    }
+    h.push_str("</section>\n");
+}
+
+/// Milliseconds from microseconds with the decimals a reader needs: 0.312, 4.51, 44.1,
+/// 165.
+fn ms(us: f64) -> String {
+    let v = us / 1000.0;
+    let places = if v < 1.0 {
+        3
+    } else if v < 10.0 {
+        2
+    } else if v < 100.0 {
+        1
+    } else {
+        0
+    };
+    format!("{v:.places$}")
+}
+
+/// A table cell that sorts by `value` (missing values sort last either way).
+fn num_cell(value: Option<f64>, text: impl FnOnce(f64) -> String) -> String {
+    match value {
+        Some(v) if v.is_finite() => format!("<td class=\"n\" data-v=\"{v}\">{}</td>", text(v)),
+        _ => "<td class=\"n\" data-v=\"\">—</td>".into(),
+    }
+}
+
+fn ranking(h: &mut String, run: &Run) {
+    h.push_str(
+        "<section id=\"ranking\">\n<h2>Ranking</h2>\n<p class=\"hint\">Fastest first. \
+         <b>req/s</b>: answers per second (higher is better). <b>p50/p90/p99</b>: half, \
+         90 % and 99 % of requests were answered within this time (lower is better). \
+         CPU is in % of one core. Click a column to sort.</p>\n\
+         <table class=\"sortable\">\n<thead><tr>",
+    );
+    for (name, title) in [
+        ("#", "rank by req/s"),
+        ("server", ""),
+        ("status", ""),
+        ("req/s", "answers per second over the whole run"),
+        ("p50 ms", "median latency"),
+        ("p90 ms", ""),
+        ("p99 ms", ""),
+        ("max ms", "slowest answer"),
+        (
+            "errors",
+            "requests without an answer, plus answers that were not 2xx",
+        ),
+        (
+            "server CPU %",
+            "mean CPU of the server's processes, % of one core",
+        ),
+        (
+            "server MiB",
+            "largest resident memory of the server's processes",
+        ),
+        (
+            "generator CPU %",
+            "CPU used by wsgibench itself, % of one core",
+        ),
+    ] {
+        let _ = write!(h, "<th title=\"{}\">{}</th>", escape(title), escape(name));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    let mut order: Vec<(usize, &Case)> = run.cases.iter().enumerate().collect();
+    // Stable: failed cases keep the run's order, below every finished one.
+    order.sort_by(|(_, a), (_, b)| {
+        let rps = |c: &Case| {
+            c.is_ok()
+                .then(|| c.measured.as_ref().map_or(0.0, |m| m.digest.rps))
+        };
+        match (rps(a), rps(b)) {
+            (Some(x), Some(y)) => y.total_cmp(&x),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        }
+    });
+    for (rank, (style, c)) in order.iter().enumerate() {
+        let m = c.measured.as_ref();
+        let answered = m.filter(|m| m.digest.requests > 0);
+        let lat = |f: fn(&load::Latency) -> f64| answered.map(|m| f(&m.digest.latency_us));
+        let bad = m.map(|m| (m.digest.errors_total + m.digest.non_2xx()) as f64);
+        let status_class = if c.is_ok() { "ok" } else { "bad" };
+        let _ = writeln!(
+            h,
+            "<tr><td class=\"n\" data-v=\"{}\">{}</td><td data-v=\"{}\"><a href=\"#{}\">{}{}</a></td>\
+             <td data-v=\"{}\"><span class=\"status {status_class}\">{}</span></td>{}{}{}{}{}{}{}{}{}</tr>",
+            rank + 1,
+            if c.is_ok() { (rank + 1).to_string() } else { String::new() },
+            escape(&c.name),
+            anchor(&c.name),
+            plot::swatch(*style),
+            escape(&c.name),
+            escape(&c.status),
+            escape(&c.status),
+            num_cell(m.map(|m| m.digest.rps), |v| format!("{v:.0}")),
+            num_cell(lat(|l| l.p50 as f64), ms),
+            num_cell(lat(|l| l.p90 as f64), ms),
+            num_cell(lat(|l| l.p99 as f64), ms),
+            num_cell(lat(|l| l.max as f64), ms),
+            num_cell(bad, |v| format!("{v:.0}")),
+            num_cell(c.server_cpu_percent, |v| format!("{v:.0}")),
+            num_cell(c.server_rss_mib, |v| format!("{v:.1}")),
+            num_cell(m.map(|m| m.generator_cpu_percent), |v| format!("{v:.0}")),
+        );
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// A case's line in a cross-server chart, or `None` when it measured nothing.
+fn interval_series(
+    case: &Case,
+    style: usize,
+    value: impl Fn(&load::Interval) -> Option<f64>,
+) -> Option<Series> {
+    let m = case.measured.as_ref()?;
+    Some(Series::new(
+        &case.name,
+        style,
+        m.intervals
+            .iter()
+            .map(|i| value(i).map(|v| (i.t_s, v)))
+            .collect(),
+    ))
+}
+
+fn latency_ms(i: &load::Interval, f: fn(&load::Latency) -> u64) -> Option<f64> {
+    let v = f(&i.digest.latency_us) as f64 / 1000.0;
+    (i.digest.requests > 0 && v > 0.0).then_some(v)
+}
+
+fn mean_ms(i: &load::Interval) -> Option<f64> {
+    let v = i.digest.latency_us.mean / 1000.0;
+    (i.digest.requests > 0 && v > 0.0).then_some(v)
+}
+
+/// The summary's percentiles as points of the HDR percentile plot: min at 0, p50,
+/// p90, p99, p99.9, and the max at 1 - 1/N, the rank of the slowest of N answers.
+fn distribution(case: &Case, style: usize) -> Option<Series> {
+    let m = case.measured.as_ref().filter(|m| m.digest.requests > 0)?;
+    let l = &m.digest.latency_us;
+    let n = m.digest.requests as f64;
+    let max_x = n.log10().max(plot::percentile_x(0.999) + 0.3);
+    let points = [
+        (0.0, l.min),
+        (plot::percentile_x(0.5), l.p50),
+        (plot::percentile_x(0.9), l.p90),
+        (plot::percentile_x(0.99), l.p99),
+        (plot::percentile_x(0.999), l.p999),
+        (max_x, l.max),
+    ]
+    .iter()
+    .map(|&(x, us)| (us > 0).then_some((x, us as f64 / 1000.0)))
+    .collect();
+    Some(Series::new(&case.name, style, points))
+}
+
+fn samples(case: &Case, style: usize, value: fn(&load::ServerSample) -> f64) -> Option<Series> {
+    if case.server_samples.is_empty() {
+        return None;
+    }
+    Some(Series::new(
+        &case.name,
+        style,
+        case.server_samples
+            .iter()
+            .map(|s| Some((s.t_s, value(s))))
+            .collect(),
+    ))
+}
+
+const TIME: &str = "time since the load started (s)";
+const SERVER_TIME: &str = "time since the server started (s)";
+const DISTRIBUTION_NOTE: &str = "From the summary's percentiles only (min, p50, p90, p99, \
+    p99.9, max): the points are exact, the lines between them are not measured. The \
+    right end of each line is the slowest request, placed at 1 - 1/N for N requests.";
+
+struct Figure {
+    chart: String,
+    caption: &'static str,
+}
+
+fn figure(chart: Chart, caption: &'static str) -> Result<Figure, ReportError> {
+    Ok(Figure {
+        chart: plot::svg(&chart)?,
+        caption,
+    })
+}
+
+fn figures(h: &mut String, figs: Vec<Figure>, extra: &str) {
+    h.push_str("<div class=\"charts\">\n");
+    for f in figs {
+        let _ = writeln!(
+            h,
+            "<figure>{}<figcaption>{}</figcaption></figure>",
+            f.chart,
+            escape(f.caption)
+        );
+    }
+    h.push_str(extra);
+    h.push_str("</div>\n");
+}
+
+fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
+    h.push_str("<section id=\"charts\">\n<h2>Across servers</h2>\n<p class=\"legend\">");
+    for (i, c) in run.cases.iter().enumerate() {
+        let _ = write!(
+            h,
+            "<span>{}{}{}</span> ",
+            plot::swatch(i),
+            escape(&c.name),
+            if c.measured.is_none() {
+                " (no data)"
+            } else {
+                ""
+            }
+        );
+    }
+    h.push_str("</p>\n");
+    let each = |f: &dyn Fn(&Case, usize) -> Option<Series>| -> Vec<Series> {
+        run.cases
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| f(c, i))
+            .collect()
+    };
+    let figs = vec![
+        figure(
+            Chart {
+                title: "Requests answered per interval",
+                x: XAxis::Time,
+                x_desc: TIME,
+                y: YAxis::Linear { floor: 0.0 },
+                y_desc: "requests per interval",
+                series: each(&|c, i| {
+                    interval_series(c, i, |iv| Some(iv.digest.requests as f64))
+                }),
+                legend: false,
+            },
+            "Higher is better. A line that sinks over time means a server that slows down.",
+        )?,
+        figure(
+            Chart {
+                title: "Mean latency per interval",
+                x: XAxis::Time,
+                x_desc: TIME,
+                y: YAxis::Log,
+                y_desc: "ms (log scale)",
+                series: each(&|c, i| interval_series(c, i, mean_ms)),
+                legend: false,
+            },
+            "Lower is better. Log scale: each grid step is a factor, so fast servers stay visible.",
+        )?,
+        figure(
+            Chart {
+                title: "Median latency (p50) per interval",
+                x: XAxis::Time,
+                x_desc: TIME,
+                y: YAxis::Log,
+                y_desc: "ms (log scale)",
+                series: each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p50))),
+                legend: false,
+            },
+            "Half of the requests in each interval were answered within this time.",
+        )?,
+        figure(
+            Chart {
+                title: "Tail latency (p99) per interval",
+                x: XAxis::Time,
+                x_desc: TIME,
+                y: YAxis::Log,
+                y_desc: "ms (log scale)",
+                series: each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p99))),
+                legend: false,
+            },
+            "One request in a hundred was slower than this: what a busy user notices.",
+        )?,
+        figure(
+            Chart {
+                title: "Latency distribution over the whole run",
+                x: XAxis::Percentile,
+                x_desc: "percentile (each step: ten times rarer)",
+                y: YAxis::Log,
+                y_desc: "ms (log scale)",
+                series: each(&distribution),
+                legend: false,
+            },
+            DISTRIBUTION_NOTE,
+        )?,
+        figure(
+            Chart {
+                title: "Server CPU",
+                x: XAxis::Time,
+                x_desc: SERVER_TIME,
+                y: YAxis::Linear { floor: 100.0 },
+                y_desc: "% of one core",
+                series: each(&|c, i| samples(c, i, |s| s.cpu_percent)),
+                legend: false,
+            },
+            "100 % is one core fully busy. A server below 100 % under load is waiting, not working.",
+        )?,
+        figure(
+            Chart {
+                title: "Server memory (resident)",
+                x: XAxis::Time,
+                x_desc: SERVER_TIME,
+                y: YAxis::Linear { floor: 0.0 },
+                y_desc: "MiB",
+                series: each(&|c, i| samples(c, i, |s| s.rss_mib)),
+                legend: false,
+            },
+            "All of the server's processes together. A line that keeps rising may be a leak.",
+        )?,
+    ];
+    figures(h, figs, "");
+    h.push_str("</section>\n");
+    Ok(())
+}
+
+fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportError> {
+    let status_class = if case.is_ok() { "ok" } else { "bad" };
+    let _ = write!(
+        h,
+        "<section class=\"case\" id=\"{}\">\n<h2>{}{} <span class=\"status {status_class}\">{}</span></h2>\n\
+         <p class=\"dim\">{}</p>\n",
+        anchor(&case.name),
+        plot::swatch(style),
+        escape(&case.name),
+        escape(&case.status),
+        escape(case.server_version.as_deref().unwrap_or("version unknown")),
+    );
+    if let Some(detail) = &case.detail {
+        let _ = writeln!(
+            h,
+            "<pre class=\"detail\">{}</pre>",
+            escape(detail.trim_end())
+        );
+    }
+    if let Some(m) = &case.measured {
+        let d = &m.digest;
+        let _ = writeln!(
+            h,
+            "<p class=\"numbers\"><b>{}</b> requests in {:.1} s: <b>{:.0} req/s</b>; \
+             latency mean {} ms, p50 {} ms, p99 {} ms, max {} ms; {} connections opened, \
+             {} reconnects; server CPU {}; generator CPU {:.0} % of {} core{}.</p>",
+            d.requests,
+            d.duration_s,
+            d.rps,
+            ms(d.latency_us.mean),
+            ms(d.latency_us.p50 as f64),
+            ms(d.latency_us.p99 as f64),
+            ms(d.latency_us.max as f64),
+            d.connections_opened,
+            d.reconnects,
+            case.server_cpu_percent
+                .map_or("unknown".into(), |c| format!("{c:.0} %")),
+            m.generator_cpu_percent,
+            m.generator_threads.max(1),
+            if m.generator_threads > 1 { "s" } else { "" },
+        );
+        let percentile_series = |name: &str, f: fn(&load::Latency) -> u64, stroke, grey| {
+            let mut s = interval_series(case, style, |iv| latency_ms(iv, f))
+                .unwrap_or_else(|| Series::new(name, style, Vec::new()));
+            s.name = name.to_string();
+            s.stroke = stroke;
+            if grey {
+                s.colour = Some(plotters::style::RGBColor(150, 150, 150));
+            }
+            s
+        };
+        let single = |s: Option<Series>| s.into_iter().collect::<Vec<_>>();
+        // The counts fill the grid's last cell, beside the odd fifth chart.
+        let mut tables = String::from("<div class=\"counts\">");
+        counts(&mut tables, "Status codes", &d.status, "no answer");
+        counts(&mut tables, "Errors by kind", &d.errors, "none");
+        tables.push_str("</div>\n");
+        figures(
+            h,
+            vec![
+                figure(
+                    Chart {
+                        title: "Requests answered per interval",
+                        x: XAxis::Time,
+                        x_desc: TIME,
+                        y: YAxis::Linear { floor: 0.0 },
+                        y_desc: "requests per interval",
+                        series: single(interval_series(case, style, |iv| {
+                            Some(iv.digest.requests as f64)
+                        })),
+                        legend: false,
+                    },
+                    "",
+                )?,
+                figure(
+                    Chart {
+                        title: "Latency percentiles per interval",
+                        x: XAxis::Time,
+                        x_desc: TIME,
+                        y: YAxis::Log,
+                        y_desc: "ms (log scale)",
+                        series: vec![
+                            percentile_series("p50", |l| l.p50, Stroke::Solid, false),
+                            percentile_series("p90", |l| l.p90, Stroke::Dashed, false),
+                            percentile_series("p99", |l| l.p99, Stroke::Solid, true),
+                            percentile_series("max", |l| l.max, Stroke::Dashed, true),
+                        ],
+                        legend: true,
+                    },
+                    "",
+                )?,
+                figure(
+                    Chart {
+                        title: "Latency distribution",
+                        x: XAxis::Percentile,
+                        x_desc: "percentile (each step: ten times rarer)",
+                        y: YAxis::Log,
+                        y_desc: "ms (log scale)",
+                        series: single(distribution(case, style)),
+                        legend: false,
+                    },
+                    "",
+                )?,
+                figure(
+                    Chart {
+                        title: "Server CPU",
+                        x: XAxis::Time,
+                        x_desc: SERVER_TIME,
+                        y: YAxis::Linear { floor: 100.0 },
+                        y_desc: "% of one core",
+                        series: single(samples(case, style, |s| s.cpu_percent)),
+                        legend: false,
+                    },
+                    "",
+                )?,
+                figure(
+                    Chart {
+                        title: "Server memory (resident)",
+                        x: XAxis::Time,
+                        x_desc: SERVER_TIME,
+                        y: YAxis::Linear { floor: 0.0 },
+                        y_desc: "MiB",
+                        series: single(samples(case, style, |s| s.rss_mib)),
+                        legend: false,
+                    },
+                    "",
+                )?,
+            ],
+            &tables,
+        );
+    }
+    if case.log_tail.is_empty() {
+        h.push_str("<p class=\"dim\">The server wrote nothing to its log.</p>\n");
+    } else {
+        let _ = writeln!(
+            h,
+            "<h3>The last {} lines of its log</h3>\n<pre class=\"log\">{}</pre>",
+            case.log_tail.len(),
+            escape(&case.log_tail.join("\n"))
+        );
+    }
+    h.push_str("</section>\n");
+    Ok(())
+}
+
+fn counts(h: &mut String, title: &str, map: &BTreeMap<String, u64>, empty: &str) {
+    let _ = write!(
+        h,
+        "<table class=\"small\"><caption>{}</caption>",
+        escape(title)
+    );
+    if map.is_empty() {
+        let _ = write!(h, "<tr><td class=\"dim\">{}</td></tr>", escape(empty));
+    }
+    for (k, n) in map {
+        let _ = write!(h, "<tr><td>{}</td><td class=\"n\">{n}</td></tr>", escape(k));
+    }
+    h.push_str("</table>");
+}
+
+/// Click-to-sort for the ranking: numbers by `data-v`, missing values always last.
+const SCRIPT: &str = r#"
+for (const th of document.querySelectorAll("table.sortable th")) th.onclick = () => {
+  const body = th.closest("table").tBodies[0], col = th.cellIndex, up = th.dataset.dir !== "asc";
+  th.dataset.dir = up ? "asc" : "desc";
+  const key = r => r.cells[col].dataset.v ?? "", num = v => v !== "" && !isNaN(v);
+  [...body.rows].sort((a, b) => { const x = key(a), y = key(b);
+    if (num(x) && num(y)) return up ? x - y : y - x; if (num(x) !== num(y)) return num(x) ? -1 : 1;
+    return up ? x.localeCompare(y) : y.localeCompare(x); }).forEach(r => body.append(r));
+};
+"#;
+
+const STYLE: &str = r#"
+:root { --fg: #1d1d1f; --dim: #666; --line: #ddd; --bg2: #f6f6f4; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
+  color: var(--fg); margin: 0 auto; padding: 24px 32px 48px; max-width: 1320px; }
+h1 { font-size: 28px; margin: 0 0 4px; }
+h2 { font-size: 21px; margin: 36px 0 10px; padding-bottom: 4px; border-bottom: 2px solid var(--line); }
+h3 { font-size: 16px; margin: 18px 0 6px; }
+.lead { font-size: 17px; margin: 0 0 12px; }
+.dim, .hint, figcaption { color: var(--dim); }
+.hint { margin: 0 0 10px; }
+dl.meta { display: grid; grid-template-columns: max-content 1fr; gap: 2px 18px; margin: 0;
+  background: var(--bg2); padding: 12px 16px; border-radius: 6px; }
+dl.meta dt { font-weight: 600; } dl.meta dd { margin: 0; }
+code, pre { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace; font-size: 13px; }
+.finding { border-left: 5px solid #999; background: var(--bg2); padding: 8px 14px; margin: 8px 0; border-radius: 0 6px 6px 0; }
+.finding p { margin: 4px 0 0; }
+.finding.problem { border-color: #b2182b; } .finding.warning { border-color: #e69f00; }
+.finding.note { border-color: #0072b2; } .finding.ok { border-color: #009e73; }
+.badge { display: inline-block; font-size: 11px; font-weight: 700; text-transform: uppercase;
+  letter-spacing: .05em; padding: 1px 7px; border-radius: 3px; color: #fff; background: #777; margin-right: 6px; }
+.badge.problem { background: #b2182b; } .badge.warning { background: #9a6a00; } .badge.note { background: #0072b2; }
+a { color: inherit; text-decoration: none; border-bottom: 1px dotted #999; }
+table { border-collapse: collapse; }
+table.sortable { width: 100%; }
+table.sortable th { cursor: pointer; user-select: none; background: var(--bg2); }
+table.sortable th:hover { background: #ebebe7; }
+table.sortable th[data-dir="asc"]::after { content: " \25B2"; font-size: 10px; }
+table.sortable th[data-dir="desc"]::after { content: " \25BC"; font-size: 10px; }
+th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
+td.n, th:nth-child(n+4) { text-align: right; font-variant-numeric: tabular-nums; }
+tbody tr:nth-child(1) td { font-weight: 600; }
+.status { font-size: 12px; padding: 1px 7px; border-radius: 3px; }
+.status.ok { background: #dff3ea; color: #00674b; } .status.bad { background: #f9dede; color: #8f1322; }
+.swatch { vertical-align: -3px; margin-right: 5px; }
+.legend span { display: inline-block; margin-right: 16px; white-space: nowrap; }
+.charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(520px, 1fr)); gap: 14px 22px; }
+figure { margin: 0; }
+figure svg { width: 100%; height: auto; display: block; border: 1px solid var(--line); border-radius: 4px; }
+figcaption { font-size: 13px; margin-top: 3px; }
+.numbers { margin: 6px 0 12px; }
+.counts { display: flex; gap: 40px; align-items: flex-start; padding: 8px 4px; }
+table.small caption { text-align: left; font-weight: 600; padding-bottom: 2px; white-space: nowrap; }
+table.small td { padding: 2px 10px 2px 0; }
+pre.log, pre.detail { background: #1f2428; color: #e8e8e8; padding: 10px 12px; border-radius: 6px;
+  overflow: auto; max-height: 420px; white-space: pre-wrap; word-break: break-all; }
+footer { margin-top: 40px; font-size: 13px; color: var(--dim); }
+@media print {
+  body { padding: 0; max-width: none; font-size: 11pt; }
+  h2 { break-after: avoid; }
+  section.case { break-before: page; }
+  figure, .finding, tr { break-inside: avoid; }
+  .charts { grid-template-columns: 1fr 1fr; }
+  pre.log, pre.detail { max-height: none; background: #fff; color: #000; border: 1px solid #999; }
+  table.sortable th { cursor: auto; } table.sortable th::after { content: none !important; }
+  a { border: 0; }
+}
+"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markup() {
+        assert_eq!(
+            escape("<a href=\"x\">&'"),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
+    #[test]
+    fn stamps_read_as_dates() {
+        assert_eq!(
+            pretty_utc("2026-11-25T12-23-43Z"),
+            "2026-11-25 12:23:43 UTC"
+        );
+        assert_eq!(pretty_utc("yesterday"), "yesterday");
+    }
+
+    #[test]
+    fn milliseconds_keep_three_significant_digits() {
+        assert_eq!(ms(312.0), "0.312");
+        assert_eq!(ms(4510.0), "4.51");
+        assert_eq!(ms(44_095.0), "44.1");
+        assert_eq!(ms(164_740.0), "165");
+    }
+}

@@ -1,0 +1,550 @@
+//! The report's charts, drawn by plotters' SVG backend into strings that the page
+//! inlines, so the report is one file that needs nothing from the network.
+//!
+//! They follow `charts.rs` (the PNG/SVG files of a run) so the two look alike: the same
+//! colour-blind-safe palette in the same order, a marker shape per series so no two
+//! lines differ by colour alone, 1-2-5 ticks, and latency on a log axis (44 ms and
+//! 0.3 ms on one linear axis would flatten the fast servers into zero). They differ in
+//! size (two per row in a page) and in the legend, which the page draws once in HTML
+//! for all cross-server charts instead of repeating it in each.
+
+use std::ops::Range;
+use std::sync::OnceLock;
+
+use plotters::coord::combinators::LogCoord;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, ValueFormatter};
+use plotters::coord::types::RangedCoordf64;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+use plotters::style::{register_font, FontStyle};
+
+use crate::load::ReportError;
+
+/// The same family name as charts.rs: plotters keeps fonts in one global table, and
+/// the SVG names the family, which every browser maps to its own sans-serif.
+const FONT: &str = "sans-serif";
+
+/// Okabe & Ito's colour-blind-safe set, then Paul Tol's wine and grey: the order and
+/// values of charts.rs, so a server has the same colour in the PNGs and the report.
+pub const PALETTE: [(u8, u8, u8); 10] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 0, 0),
+    (136, 34, 85),
+    (119, 119, 119),
+    (220, 200, 40),
+];
+
+const GRID: RGBColor = RGBColor(228, 228, 228);
+const GREY: RGBColor = RGBColor(119, 119, 119);
+
+/// Seven shapes against ten colours: colour and shape together stay unique for 70
+/// series.
+const SHAPES: usize = 7;
+
+pub fn colour(style: usize) -> RGBColor {
+    let (r, g, b) = PALETTE[style % PALETTE.len()];
+    RGBColor(r, g, b)
+}
+
+/// `#rrggbb`, for the HTML around the charts.
+pub fn css_colour(style: usize) -> String {
+    let (r, g, b) = PALETTE[style % PALETTE.len()];
+    format!("#{r:02x}{g:02x}{b:02x}")
+}
+
+/// The marker of series `style` as a polygon around (0, 0), radius `r` pixels. Every
+/// shape is a polygon so one element type draws them all, in charts and legends.
+pub fn marker_outline(style: usize, r: f64) -> Vec<(f64, f64)> {
+    let regular = |n: usize, start_deg: f64, radius: f64| -> Vec<(f64, f64)> {
+        (0..n)
+            .map(|i| {
+                let a = (start_deg + 360.0 * i as f64 / n as f64).to_radians();
+                (radius * a.cos(), radius * a.sin())
+            })
+            .collect()
+    };
+    let plus = |turn: bool| -> Vec<(f64, f64)> {
+        let (a, w) = (r * 1.15, r * 0.4);
+        let corners = [
+            (w, -a),
+            (w, -w),
+            (a, -w),
+            (a, w),
+            (w, w),
+            (w, a),
+            (-w, a),
+            (-w, w),
+            (-a, w),
+            (-a, -w),
+            (-w, -w),
+            (-w, -a),
+        ];
+        let s = std::f64::consts::FRAC_1_SQRT_2;
+        corners
+            .iter()
+            .map(|&(x, y)| {
+                if turn {
+                    ((x - y) * s, (x + y) * s)
+                } else {
+                    (x, y)
+                }
+            })
+            .collect()
+    };
+    match style % SHAPES {
+        0 => regular(16, 0.0, r),
+        1 => regular(4, 45.0, r * 1.2),
+        // Triangles look smaller than circles of the same radius.
+        2 => regular(3, -90.0, r * 1.35),
+        3 => regular(4, 0.0, r * 1.3),
+        4 => regular(3, 90.0, r * 1.35),
+        5 => plus(false),
+        _ => plus(true),
+    }
+}
+
+/// A small inline SVG of the series' line and marker, for legends in the page.
+pub fn swatch(style: usize) -> String {
+    let points: Vec<String> = marker_outline(style, 4.5)
+        .iter()
+        .map(|(x, y)| format!("{:.1},{:.1}", x + 14.0, y + 8.0))
+        .collect();
+    let c = css_colour(style);
+    format!(
+        "<svg class=\"swatch\" width=\"28\" height=\"16\" viewBox=\"0 0 28 16\" aria-hidden=\"true\">\
+         <line x1=\"1\" y1=\"8\" x2=\"27\" y2=\"8\" stroke=\"{c}\" stroke-width=\"2\"/>\
+         <polygon points=\"{}\" fill=\"{c}\"/></svg>",
+        points.join(" ")
+    )
+}
+
+/// How a line is drawn.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Stroke {
+    Solid,
+    Dashed,
+}
+
+/// One line: points in order, `None` for an interval without a value (no request
+/// finished), which leaves a gap rather than a bridge.
+pub struct Series {
+    pub name: String,
+    /// Index into the palette and the marker shapes.
+    pub style: usize,
+    /// Overrides the palette colour (a grey for "max" in a per-server chart).
+    pub colour: Option<RGBColor>,
+    pub stroke: Stroke,
+    pub points: Vec<Option<(f64, f64)>>,
+}
+
+impl Series {
+    pub fn new(name: &str, style: usize, points: Vec<Option<(f64, f64)>>) -> Series {
+        Series {
+            name: name.to_string(),
+            style,
+            colour: None,
+            stroke: Stroke::Solid,
+            points,
+        }
+    }
+
+    fn runs(&self) -> Vec<Vec<(f64, f64)>> {
+        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
+        for p in &self.points {
+            match p {
+                Some((x, y)) if x.is_finite() && y.is_finite() => {
+                    runs.last_mut().expect("never empty").push((*x, *y))
+                }
+                _ if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
+                _ => {}
+            }
+        }
+        runs.retain(|r| !r.is_empty());
+        runs
+    }
+}
+
+/// What the x axis measures.
+#[derive(Clone, Copy, PartialEq)]
+pub enum XAxis {
+    /// Seconds, linear, from zero.
+    Time,
+    /// HdrHistogram's percentile axis: x = log10(1 / (1 - q)), so 0 is the minimum,
+    /// 1 is p90, 2 is p99, 3 is p99.9; each step right is ten times rarer.
+    Percentile,
+}
+
+/// What the y axis measures.
+#[derive(Clone, Copy, PartialEq)]
+pub enum YAxis {
+    /// From zero up; `floor` is the least top (100 for CPU %, so one busy CPU reads as
+    /// full height only when it is).
+    Linear { floor: f64 },
+    /// Latency: log scale, 1-2-5 ticks.
+    Log,
+}
+
+pub struct Chart<'a> {
+    pub title: &'a str,
+    pub x: XAxis,
+    pub x_desc: &'a str,
+    pub y: YAxis,
+    pub y_desc: &'a str,
+    pub series: Vec<Series>,
+    /// Draw a legend inside the plot (per-server charts, whose lines are not servers).
+    pub legend: bool,
+}
+
+/// Width and height of every chart, in SVG units; the page scales them to its column.
+pub const SIZE: (u32, u32) = (640, 360);
+
+/// Maps a percentile (0 < q < 1) to the x of [`XAxis::Percentile`].
+pub fn percentile_x(q: f64) -> f64 {
+    (1.0 / (1.0 - q)).log10()
+}
+
+/// The chart as an `<svg>` element ready to inline in HTML: the namespace attribute,
+/// which only standalone SVG files need, is dropped so the page holds no URL at all.
+pub fn svg(chart: &Chart) -> Result<String, ReportError> {
+    ensure_font()?;
+    let mut buf = String::new();
+    {
+        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
+        draw(root, chart).map_err(|e| ReportError::Chart {
+            title: chart.title.to_string(),
+            message: e.to_string(),
+        })?;
+    }
+    let buf = buf.replacen(" xmlns=\"http://www.w3.org/2000/svg\"", "", 1);
+    Ok(buf.replacen(
+        "<svg ",
+        &format!(
+            "<svg role=\"img\" aria-label=\"{}\" ",
+            super::escape(chart.title)
+        ),
+        1,
+    ))
+}
+
+fn ensure_font() -> Result<(), ReportError> {
+    static REGISTERED: OnceLock<bool> = OnceLock::new();
+    let ok = *REGISTERED.get_or_init(|| {
+        register_font(
+            FONT,
+            FontStyle::Normal,
+            include_bytes!("../../assets/DejaVuSans.ttf"),
+        )
+        .is_ok()
+    });
+    ok.then_some(()).ok_or_else(|| ReportError::Chart {
+        title: "(font)".into(),
+        message: "the embedded font assets/DejaVuSans.ttf is not a valid font".into(),
+    })
+}
+
+type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+
+fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> DrawResult<DB> {
+    root.fill(&WHITE)?;
+    let area = root.titled(chart.title, (FONT, 19))?;
+    let runs: Vec<Vec<Vec<(f64, f64)>>> = chart.series.iter().map(Series::runs).collect();
+    let points = || runs.iter().flatten().flatten();
+    let (x_range, x_ticks) = match chart.x {
+        XAxis::Time => {
+            let (hi, ticks) = linear_ticks(points().map(|p| p.0).fold(0.0, f64::max));
+            (-hi * 0.02..hi * 1.02, ticks)
+        }
+        XAxis::Percentile => {
+            let hi = points().map(|p| p.0).fold(3.0, f64::max).ceil();
+            (
+                -0.1..hi + 0.1,
+                (0..=hi as usize).map(|i| i as f64).collect(),
+            )
+        }
+    };
+    let x = Ticked {
+        inner: RangedCoordf64::from(x_range),
+        ticks: x_ticks,
+    };
+    match chart.y {
+        YAxis::Linear { floor } => {
+            let (hi, ticks) = linear_ticks(points().map(|p| p.1).fold(floor, f64::max));
+            let inner = RangedCoordf64::from(-hi * 0.02..hi * 1.04);
+            draw_plot(&area, chart, &runs, x, Ticked { inner, ticks })?;
+        }
+        YAxis::Log => {
+            let (range, ticks) = log_range(points().map(|p| p.1));
+            let inner: LogCoord<f64> = range.log_scale().into();
+            draw_plot(&area, chart, &runs, x, Ticked { inner, ticks })?;
+        }
+    }
+    root.present()
+}
+
+fn draw_plot<DB, X, Y>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+    runs: &[Vec<Vec<(f64, f64)>>],
+    x: X,
+    y: Y,
+) -> DrawResult<DB>
+where
+    DB: DrawingBackend,
+    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
+    let mut c = ChartBuilder::on(area)
+        .margin(10)
+        .margin_right(20)
+        .x_label_area_size(44)
+        .y_label_area_size(62)
+        .build_cartesian_2d(x, y)?;
+    let is_log = chart.y == YAxis::Log;
+    let x_kind = chart.x;
+    c.configure_mesh()
+        .x_desc(chart.x_desc)
+        .y_desc(chart.y_desc)
+        .x_label_formatter(&|v| match x_kind {
+            XAxis::Time => number(*v),
+            XAxis::Percentile => percentile_label(*v),
+        })
+        .y_label_formatter(&|v| if is_log { number(*v) } else { count(*v) })
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 14))
+        .bold_line_style(GRID)
+        .light_line_style(TRANSPARENT)
+        .draw()?;
+
+    for (series, runs) in chart.series.iter().zip(runs) {
+        let colour = series.colour.unwrap_or_else(|| colour(series.style));
+        let style = colour.stroke_width(2);
+        let outline: Vec<(i32, i32)> = marker_outline(series.style, 4.0)
+            .iter()
+            .map(|(x, y)| (x.round() as i32, y.round() as i32))
+            .collect();
+        let mut first = true;
+        for run in runs {
+            let line = match series.stroke {
+                Stroke::Solid => c.draw_series(LineSeries::new(run.iter().copied(), style))?,
+                Stroke::Dashed => {
+                    c.draw_series(DashedLineSeries::new(run.iter().copied(), 6, 4, style))?
+                }
+            };
+            if first && chart.legend {
+                let dashed = series.stroke == Stroke::Dashed;
+                // Offsets from the legend entry's left end; a dashed line is two dashes.
+                let (first_dash, second_dash) = if dashed {
+                    (vec![(0, 0), (7, 0)], vec![(13, 0), (20, 0)])
+                } else {
+                    (vec![(0, 0), (20, 0)], vec![(20, 0), (20, 0)])
+                };
+                let shifted: Vec<(i32, i32)> = outline.iter().map(|(x, y)| (x + 10, *y)).collect();
+                line.label(series.name.clone()).legend(move |at| {
+                    EmptyElement::at(at)
+                        + PathElement::new(first_dash.clone(), style)
+                        + PathElement::new(second_dash.clone(), style)
+                        + Polygon::new(shifted.clone(), colour.filled())
+                });
+                first = false;
+            }
+            c.draw_series(
+                run.iter()
+                    .map(|&p| EmptyElement::at(p) + Polygon::new(outline.clone(), colour.filled())),
+            )?;
+        }
+    }
+    if chart.legend && runs.iter().any(|r| !r.is_empty()) {
+        c.configure_series_labels()
+            .label_font((FONT, 13))
+            .background_style(WHITE.mix(0.85))
+            .border_style(GRID)
+            .position(SeriesLabelPosition::UpperLeft)
+            .draw()?;
+    }
+    if runs.iter().all(|r| r.is_empty()) {
+        let (w, h) = c.plotting_area().dim_in_pixel();
+        let centre = TextStyle::from((FONT, 15).into_font())
+            .color(&GREY)
+            .pos(Pos::new(HPos::Center, VPos::Center));
+        c.plotting_area().strip_coord_spec().draw(&Text::new(
+            "no data",
+            (w as i32 / 2, h as i32 / 2),
+            centre,
+        ))?;
+    }
+    Ok(())
+}
+
+/// An axis whose grid lines and labels are the given values (round 1-2-5 steps)
+/// instead of plotters' own choice, which on a log axis labels only powers of ten.
+struct Ticked<R> {
+    inner: R,
+    ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type ValueType = f64;
+    type FormatOption = DefaultFormatting;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
+}
+
+/// Ticks from 0 to at least `max` in steps of 1, 2 or 5 × 10ⁿ, five to ten of them.
+fn linear_ticks(max: f64) -> (f64, Vec<f64>) {
+    let max = if max > 0.0 { max } else { 1.0 };
+    let raw = max / 6.0;
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    let n = (max / step - 1e-9).ceil().max(1.0) as usize;
+    (n as f64 * step, (0..=n).map(|i| i as f64 * step).collect())
+}
+
+/// A log range from the 1-2-5 value at or below the smallest value to the one at or
+/// above the largest, with ticks at 1-2-5 (only at powers of ten past four decades).
+fn log_range(values: impl Iterator<Item = f64>) -> (Range<f64>, Vec<f64>) {
+    let (mut min, mut max) = (f64::INFINITY, 0.0f64);
+    for v in values.filter(|v| *v > 0.0) {
+        min = min.min(v);
+        max = max.max(v);
+    }
+    if !min.is_finite() {
+        (min, max) = (0.1, 10.0);
+    }
+    let steps = one_two_five(min / 10.0, max * 10.0);
+    let lo = steps
+        .iter()
+        .rev()
+        .find(|v| **v <= min * (1.0 + 1e-9))
+        .copied()
+        .unwrap_or(min);
+    let mut hi = steps
+        .iter()
+        .find(|v| **v >= max * (1.0 - 1e-9))
+        .copied()
+        .unwrap_or(max);
+    if hi <= lo {
+        hi = steps.iter().find(|v| **v > lo).copied().unwrap_or(lo * 2.0);
+    }
+    let decades = (hi / lo).log10();
+    let ticks = one_two_five(lo, hi)
+        .into_iter()
+        .filter(|v| decades <= 4.0 || ((v.log10() - v.log10().round()).abs() < 1e-9))
+        .collect();
+    (lo / 1.15..hi * 1.15, ticks)
+}
+
+fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut exp = lo.log10().floor() as i32;
+    while 10f64.powi(exp) <= hi * (1.0 + 1e-9) {
+        for m in [1.0, 2.0, 5.0] {
+            let v = m * 10f64.powi(exp);
+            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+                out.push(v);
+            }
+        }
+        exp += 1;
+    }
+    out
+}
+
+/// As many decimals as the value needs: 0.05, 0.2, 1, 50.
+fn number(v: f64) -> String {
+    if v == 0.0 || v.abs() >= 1.0 {
+        return format!("{v:.0}");
+    }
+    let places = (-v.abs().log10().floor()) as usize;
+    format!("{v:.places$}")
+}
+
+/// Counts with a k suffix, so 120000 fits the label column as "120k".
+fn count(v: f64) -> String {
+    if v.abs() >= 10_000.0 {
+        let k = v / 1000.0;
+        if (k - k.round()).abs() < 1e-9 {
+            format!("{k:.0}k")
+        } else {
+            format!("{k:.1}k")
+        }
+    } else {
+        number(v)
+    }
+}
+
+/// The label of x = n on the percentile axis: 0 → "min", 1 → "90%", 3 → "99.9%".
+fn percentile_label(x: f64) -> String {
+    let n = x.round() as i32;
+    if n <= 0 {
+        return "min".into();
+    }
+    let q = 100.0 * (1.0 - 10f64.powi(-n));
+    let places = (n - 2).max(0) as usize;
+    format!("{q:.places$}%")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentile_axis_labels() {
+        assert_eq!(percentile_label(0.0), "min");
+        assert_eq!(percentile_label(1.0), "90%");
+        assert_eq!(percentile_label(2.0), "99%");
+        assert_eq!(percentile_label(4.0), "99.99%");
+        assert!((percentile_x(0.99) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn svg_is_inline_ready_and_has_no_url() {
+        let chart = Chart {
+            title: "t <1>",
+            x: XAxis::Time,
+            x_desc: "s",
+            y: YAxis::Log,
+            y_desc: "ms",
+            series: vec![Series::new(
+                "a",
+                0,
+                vec![Some((1.0, 0.3)), None, Some((3.0, 44.0))],
+            )],
+            legend: true,
+        };
+        let s = svg(&chart).unwrap();
+        assert!(
+            s.starts_with("<svg role=\"img\" aria-label=\"t &lt;1&gt;\" "),
+            "{}",
+            &s[..80]
+        );
+        assert!(!s.contains("http"));
+        assert_eq!(s.matches("<svg").count(), s.matches("</svg>").count());
+    }
+}
