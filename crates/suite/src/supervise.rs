@@ -137,20 +137,10 @@ pub fn free_port() -> io::Result<u16> {
     Ok(listener.local_addr()?.port())
 }
 
-/// The CPUs this process may run on (its affinity mask), ascending. The runner pins
-/// the server to the last and the generator to the rest; with one CPU they share it.
-pub fn allowed_cpus() -> Vec<usize> {
-    // SAFETY: sched_getaffinity fills a cpu_set_t we own; CPU_ISSET reads it.
-    unsafe {
-        let mut set: libc::cpu_set_t = std::mem::zeroed();
-        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
-            return vec![0];
-        }
-        (0..libc::CPU_SETSIZE as usize)
-            .filter(|&c| libc::CPU_ISSET(c, &set))
-            .collect()
-    }
-}
+/// The CPUs this process may run on (its affinity mask), ascending: the engine's own
+/// reading, so the runner and the generator never disagree. The runner pins the server
+/// to the last and the generator to the rest; with one CPU they share it.
+pub use engine::allowed_cpus;
 
 /// A running server case.
 pub struct Server {
