@@ -18,18 +18,18 @@ use serde::Deserialize;
 pub enum ReportError {
     /// The file is missing or unreadable. `run.json` is the one file every run writes
     /// first: without it the folder is not a `wsgibench run` output.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        // Not a `#[source]`: the message already holds it, and a chain printer
+        // (anyhow's `{:#}`) would print it twice.
+        error: std::io::Error,
     },
     /// The file is not the JSON a run writes; the message has the line and column.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {error}", path.display())]
     Parse {
         path: PathBuf,
-        #[source]
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     /// A chart could not be drawn; the message is plotters' own.
     #[error("chart `{title}`: {message}")]
@@ -329,9 +329,9 @@ pub fn read_case(dir: &Path, name: &str) -> Result<Case, ReportError> {
 }
 
 fn read_file(path: &Path) -> Result<Vec<u8>, ReportError> {
-    std::fs::read(path).map_err(|source| ReportError::Read {
+    std::fs::read(path).map_err(|error| ReportError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
@@ -339,9 +339,9 @@ fn parse_bytes<T: serde::de::DeserializeOwned>(
     path: &Path,
     bytes: &[u8],
 ) -> Result<T, ReportError> {
-    serde_json::from_slice(bytes).map_err(|source| ReportError::Parse {
+    serde_json::from_slice(bytes).map_err(|error| ReportError::Parse {
         path: path.to_path_buf(),
-        source,
+        error,
     })
 }
 
@@ -361,10 +361,10 @@ fn read_intervals(path: &Path) -> Result<Vec<Interval>, ReportError> {
         match serde_json::from_str(line) {
             Ok(interval) => out.push(interval),
             Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(source) => {
+            Err(error) => {
                 return Err(ReportError::Parse {
                     path: PathBuf::from(format!("{}:{}", path.display(), i + 1)),
-                    source,
+                    error,
                 })
             }
         }
