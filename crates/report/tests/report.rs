@@ -1,0 +1,259 @@
+//! The HTML report built from a committed results folder (`tests/data/quick-run`: a
+//! real `wsgibench run --quick` of bjoern, gevent and gunicorn-sync, plus a hand-made
+//! crashed meinheld).
+//!
+//! - `report_*`: the page's content, that it references nothing outside itself, and
+//!   that its tags balance.
+//! - `chromium_*`: the page opened in headless Chromium (Debian package `chromium`):
+//!   the screenshot is not blank, the console shows no error, the sort script works.
+//!   Skipped, saying so, when `chromium` is not installed.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn fixture() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick-run")
+}
+
+/// A copy of the fixture in a temporary folder, since the report is written into it.
+fn results_copy() -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    copy_dir(&fixture(), tmp.path());
+    tmp
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn build() -> (tempfile::TempDir, PathBuf, String) {
+    let dir = results_copy();
+    let path = report::html::write(dir.path()).unwrap();
+    assert_eq!(path, dir.path().join("report.html"));
+    let html = std::fs::read_to_string(&path).unwrap();
+    (dir, path, html)
+}
+
+/// Every `name="value"` in the page's tags, outside script and style.
+fn attributes<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let pat = format!(" {name}=\"");
+    html.match_indices(&pat)
+        .map(|(i, _)| {
+            let rest = &html[i + pat.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+/// The page with every `<pre>` block's content removed: the only text that may hold
+/// a URL is a server's log or failure detail, escaped and shown as text.
+fn without_pre(html: &str) -> String {
+    let mut out = String::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<pre") {
+        out.push_str(&rest[..start]);
+        let end = rest[start..].find("</pre>").expect("<pre> closed") + start;
+        rest = &rest[end + "</pre>".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+#[test]
+fn report_names_every_case_and_the_findings() {
+    let (_dir, _, html) = build();
+    for case in ["bjoern", "gevent", "gunicorn-sync", "meinheld"] {
+        assert!(
+            html.contains(&format!("id=\"case-{case}\"")),
+            "no section for {case}"
+        );
+    }
+    assert!(html.contains("Nagle&#39;s algorithm meets delayed ACK"));
+    assert!(html.contains("the server crashed during the run"));
+    assert!(html.contains("Segmentation fault (core dumped)"));
+    assert!(html.contains("quick look: 5 users/s"));
+    assert!(html.contains("server on CPU 1, generator on CPU 0"));
+    assert!(html.contains("gevent 26.9.0") && html.contains("wsgibench 0.1.0"));
+    // The ranking puts the fastest first and the crashed case last.
+    let rows: Vec<usize> = ["bjoern", "gunicorn-sync", "gevent", "meinheld"]
+        .iter()
+        .map(|c| html.find(&format!("<td data-v=\"{c}\">")).unwrap())
+        .collect();
+    assert!(rows.windows(2).all(|w| w[0] < w[1]), "{rows:?}");
+}
+
+#[test]
+fn report_references_nothing_outside_itself() {
+    let (_dir, _, html) = build();
+    assert!(attributes(&html, "src").is_empty(), "no src= at all");
+    for href in attributes(&html, "href") {
+        assert!(href.starts_with('#'), "href={href}");
+    }
+    for needle in [
+        "url(", "@import", "<link", "<iframe", "<img", "<object", "<embed",
+    ] {
+        assert!(!html.contains(needle), "{needle}");
+    }
+    let outside_logs = without_pre(&html);
+    assert!(!outside_logs.contains("://"), "a URL outside the logs");
+    // The log's URL and markup are shown as text.
+    assert!(html.contains(
+        "Listening on http://127.0.0.1:40111/ &lt;b&gt;not bold&lt;/b&gt; &amp; &quot;quoted&quot;"
+    ));
+    assert!(!html.contains("<b>not bold</b>"));
+}
+
+#[test]
+fn report_tags_balance() {
+    let (_dir, _, html) = build();
+    // HTML void elements; SVG ones close themselves with "/>".
+    const VOID: [&str; 4] = ["meta", "br", "hr", "input"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html.as_str();
+    while let Some(open) = rest.find('<') {
+        rest = &rest[open..];
+        let close = rest.find('>').expect("a tag ends");
+        let tag = &rest[1..close];
+        rest = &rest[close + 1..];
+        if tag.starts_with('!') {
+            continue;
+        }
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
+        if let Some(closing) = tag.strip_prefix('/') {
+            let top = stack
+                .pop()
+                .unwrap_or_else(|| panic!("</{closing}> closes nothing"));
+            assert_eq!(top, name, "<{top}> closed by </{name}>");
+        } else if !tag.ends_with('/') && !VOID.contains(&name.as_str()) {
+            stack.push(name.clone());
+            // Their content is not markup.
+            if name == "script" || name == "style" {
+                let end = rest.find(&format!("</{name}>")).expect("closed");
+                rest = &rest[end..];
+            }
+        }
+    }
+    assert!(stack.is_empty(), "unclosed: {stack:?}");
+    assert_eq!(html.matches("<svg").count(), html.matches("</svg>").count());
+    // Each server section: 5 charts; across servers: 7; plus swatches.
+    assert!(html.matches("<figure>").count() >= 3 * 5 + 7);
+}
+
+#[test]
+fn report_of_a_folder_that_is_not_a_run_names_run_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let e = report::html::write(tmp.path()).unwrap_err().to_string();
+    assert!(e.contains("run.json"), "{e}");
+}
+
+/// Runs headless Chromium with the flags that keep it off the network and out of
+/// any profile; returns its stderr. `None` when it is not installed.
+fn chromium(page: &Path, screenshot: &Path, size: (u32, u32)) -> Option<String> {
+    let exe = ["chromium", "chromium-browser"].into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })?;
+    let profile = tempfile::tempdir().unwrap();
+    let out = Command::new(exe)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--hide-scrollbars",
+            "--enable-logging=stderr",
+            "--v=0",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--screenshot={}", screenshot.display()))
+        .arg(format!("--window-size={},{}", size.0, size.1))
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "chromium failed: {stderr}");
+    Some(stderr)
+}
+
+/// The page's own console lines (Chromium logs them as `INFO:CONSOLE`).
+fn console(stderr: &str) -> Vec<&str> {
+    stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
+}
+
+#[test]
+fn chromium_screenshot_is_not_blank_and_console_is_clean() {
+    let (dir, page, _) = build();
+    let shot = dir.path().join("shot.png");
+    let Some(stderr) = chromium(&page, &shot, (1280, 2400)) else {
+        eprintln!("skipped: `chromium` is not installed (Debian: apt-get install chromium)");
+        return;
+    };
+    assert_eq!(
+        console(&stderr),
+        Vec::<&str>::new(),
+        "console output from the page"
+    );
+    assert!(!stderr.contains("Uncaught"), "{stderr}");
+
+    let decoder = png::Decoder::new(std::fs::File::open(&shot).unwrap());
+    let mut reader = decoder.read_info().unwrap();
+    let mut buf = vec![0; reader.output_buffer_size()];
+    let info = reader.next_frame(&mut buf).unwrap();
+    assert_eq!((info.width, info.height), (1280, 2400));
+    let channels = info.color_type.samples();
+    let pixels = buf[..info.buffer_size()].chunks(channels);
+    let first = &buf[..channels];
+    let differing = pixels.filter(|p| *p != first).count();
+    let total = (info.width * info.height) as usize;
+    // Text, tables and charts: far more than a few stray pixels differ from the
+    // background.
+    assert!(
+        differing > total / 20,
+        "only {differing} of {total} pixels differ"
+    );
+}
+
+#[test]
+fn chromium_sorts_the_ranking_on_click() {
+    let (dir, _, html) = build();
+    // Click "req/s" once (ascending: slowest first, unmeasured still last), then print
+    // the order of the servers.
+    let probe = html.replace(
+        "</body>",
+        "<script>[...document.querySelectorAll('th')].find(t => t.textContent === 'req/s').click();\
+         console.log('order:' + [...document.querySelectorAll('table.sortable tbody tr')]\
+         .map(r => r.cells[1].dataset.v).join(','));</script></body>",
+    );
+    let probe_page = dir.path().join("probe.html");
+    std::fs::write(&probe_page, probe).unwrap();
+    let Some(stderr) = chromium(&probe_page, &dir.path().join("probe.png"), (800, 600)) else {
+        eprintln!("skipped: `chromium` is not installed (Debian: apt-get install chromium)");
+        return;
+    };
+    let lines = console(&stderr);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("order:gevent,gunicorn-sync,bjoern,meinheld")),
+        "{lines:?}"
+    );
+}
