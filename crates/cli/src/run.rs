@@ -367,6 +367,14 @@ fn write_case_summary(dir: &Path, r: &CaseResult, repeats: &[serde_json::Value])
         extra.insert("repeats".into(), repeats.to_vec().into());
     }
     extra.insert("case".into(), r.case.clone().into());
+    // `status` below is the case's status (issue #4's field); the engine's answers by
+    // code move to `status_codes` so that neither hides the other.
+    if let Some(s) = &r.summary {
+        extra.insert(
+            "status_codes".into(),
+            serde_json::to_value(&s.digest.status).expect("json"),
+        );
+    }
     extra.insert("status".into(), r.status.as_str().into());
     extra.insert("server_version".into(), r.version.clone().into());
     let res = r.resource_summary();

@@ -16,7 +16,6 @@
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
 
 use engine::Interval;
 use plotters::coord::combinators::LogCoord;
@@ -25,7 +24,8 @@ use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{register_font, FontStyle};
+
+use crate::style::{colour, font_registered, marker_outline, FONT};
 
 /// One server's line.
 pub struct Series<'a> {
@@ -47,7 +47,6 @@ pub enum ChartError {
 
 /// Size of both images, in pixels: 16:9, wide enough for a legend column.
 const SIZE: (u32, u32) = (1280, 720);
-const FONT: &str = "sans-serif";
 const TITLE_PX: u32 = 30;
 const AXIS_DESC_PX: u32 = 22;
 const TICK_PX: u32 = 18;
@@ -55,110 +54,15 @@ const LEGEND_PX: u32 = 19;
 const LINE_WIDTH: u32 = 3;
 const MARKER_RADIUS: f64 = 5.5;
 
-/// Okabe & Ito (2008) in an order that keeps neighbours far apart, then Tol's wine and
-/// grey for series 9 and 10. The yellow is last: on white it is the weakest.
-const PALETTE: [RGBColor; 10] = [
-    RGBColor(0, 114, 178),   // blue
-    RGBColor(213, 94, 0),    // vermillion
-    RGBColor(0, 158, 115),   // bluish green
-    RGBColor(204, 121, 167), // reddish purple
-    RGBColor(230, 159, 0),   // orange
-    RGBColor(86, 180, 233),  // sky blue
-    RGBColor(0, 0, 0),       // black
-    RGBColor(136, 34, 85),   // Tol's wine
-    RGBColor(119, 119, 119), // Tol's grey
-    RGBColor(220, 200, 40),  // Okabe–Ito yellow, darkened a little to show on white
-];
-
-/// Seven shapes against ten colours: colour and shape together stay unique for 70
-/// series, and neighbours in the legend never share a shape.
-#[derive(Clone, Copy)]
-enum Marker {
-    Circle,
-    Square,
-    TriangleUp,
-    Diamond,
-    TriangleDown,
-    Plus,
-    Cross,
-}
-
-const MARKERS: [Marker; 7] = [
-    Marker::Circle,
-    Marker::Square,
-    Marker::TriangleUp,
-    Marker::Diamond,
-    Marker::TriangleDown,
-    Marker::Plus,
-    Marker::Cross,
-];
-
-impl Marker {
-    /// The outline in pixels around the point. Everything is a polygon so one element
-    /// type draws every shape, on the plot and in the legend alike.
-    fn outline(self) -> Vec<(i32, i32)> {
-        let r = MARKER_RADIUS;
-        let px = |x: f64, y: f64| (x.round() as i32, y.round() as i32);
-        let regular = |n: usize, start_deg: f64, radius: f64| -> Vec<(i32, i32)> {
-            (0..n)
-                .map(|i| {
-                    let a = (start_deg + 360.0 * i as f64 / n as f64).to_radians();
-                    px(radius * a.cos(), radius * a.sin())
-                })
-                .collect()
-        };
-        // A plus sign of arm half-width w, as a 12-corner polygon, optionally turned 45°.
-        let plus = |turn: bool| -> Vec<(i32, i32)> {
-            let (a, w) = (r * 1.15, r * 0.4);
-            let corners = [
-                (w, -a),
-                (w, -w),
-                (a, -w),
-                (a, w),
-                (w, w),
-                (w, a),
-                (-w, a),
-                (-w, w),
-                (-a, w),
-                (-a, -w),
-                (-w, -w),
-                (-w, -a),
-            ];
-            let s = std::f64::consts::FRAC_1_SQRT_2;
-            corners
-                .iter()
-                .map(|&(x, y)| {
-                    if turn {
-                        px((x - y) * s, (x + y) * s)
-                    } else {
-                        px(x, y)
-                    }
-                })
-                .collect()
-        };
-        match self {
-            Marker::Circle => regular(16, 0.0, r),
-            Marker::Square => regular(4, 45.0, r * 1.2),
-            // Triangles are drawn bigger: at the same radius they look smaller.
-            Marker::TriangleUp => regular(3, -90.0, r * 1.35),
-            Marker::TriangleDown => regular(3, 90.0, r * 1.35),
-            Marker::Diamond => regular(4, 0.0, r * 1.3),
-            Marker::Plus => plus(false),
-            Marker::Cross => plus(true),
-        }
-    }
-}
-
 /// A marker centred on a pixel; the caller maps data to pixels, so the marker keeps
 /// its size whatever the axes. (plotters' composed elements would do the mapping, but
 /// they cannot be boxed into one type without a `'static` backend, and the SVG
 /// backend borrows its path.)
-fn marker(centre: (i32, i32), shape: Marker, colour: RGBColor) -> Polygon<(i32, i32)> {
+fn marker(centre: (i32, i32), style: usize, colour: RGBColor) -> Polygon<(i32, i32)> {
     let (cx, cy) = centre;
-    let outline: Vec<(i32, i32)> = shape
-        .outline()
+    let outline: Vec<(i32, i32)> = marker_outline(style, MARKER_RADIUS)
         .into_iter()
-        .map(|(x, y)| (cx + x, cy + y))
+        .map(|(x, y)| (cx + x.round() as i32, cy + y.round() as i32))
         .collect();
     Polygon::new(outline, colour.filled())
 }
@@ -253,19 +157,8 @@ impl<'a> Line<'a> {
     }
 }
 
-/// Registers the embedded font once per process; plotters looks fonts up by family
-/// name in a global table.
 fn ensure_font() -> Result<(), ChartError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        register_font(
-            FONT,
-            FontStyle::Normal,
-            include_bytes!("../assets/DejaVuSans.ttf"),
-        )
-        .is_ok()
-    });
-    ok.then_some(()).ok_or(ChartError::Font)
+    font_registered().then_some(()).ok_or(ChartError::Font)
 }
 
 fn with_ext(path_without_ext: &Path, ext: &str) -> PathBuf {
@@ -379,11 +272,8 @@ fn legend_label(line: &Line) -> String {
     }
 }
 
-fn style(index: usize) -> (RGBColor, Marker) {
-    (
-        PALETTE[index % PALETTE.len()],
-        MARKERS[index % MARKERS.len()],
-    )
+fn style(index: usize) -> (RGBColor, usize) {
+    (colour(index), index)
 }
 
 fn draw_plot<DB, X, Y>(area: &DrawingArea<DB, Shift>, plot: &Plot, x: X, y: Y) -> DrawResult<DB>

@@ -11,6 +11,7 @@ pub mod diagnosis;
 pub mod files;
 pub mod html;
 pub mod load;
+pub mod style;
 pub mod table;
 pub mod tsung_log;
 

@@ -118,9 +118,9 @@ impl Digest {
     }
 }
 
-/// `wsgibench run` writes the case's status (`"ok"`) over the engine's `status` map
-/// in summary.json, as both have the same name; a string there means "no codes here",
-/// and [`read_case`] adds the codes up from the intervals instead.
+/// In a case's summary.json `status` is the case's status (`"ok"`) and the answers by
+/// code are under `status_codes`; a string here means "no codes here", and
+/// [`read_case`] reads `status_codes` instead.
 fn codes_or_nothing<'de, D: serde::Deserializer<'de>>(
     d: D,
 ) -> Result<BTreeMap<String, u64>, D::Error> {
@@ -304,6 +304,13 @@ pub fn read_case(dir: &Path, name: &str) -> Result<Case, ReportError> {
     // A failed case has only the suite's fields; `requests` marks an engine summary.
     let measured = if value.get("requests").is_some() {
         let mut m: Measured = parse_bytes(&summary_path, &bytes)?;
+        if let Some(codes) = value.get("status_codes").and_then(|c| c.as_object()) {
+            m.digest.status = codes
+                .iter()
+                .filter_map(|(k, v)| Some((k.clone(), v.as_u64()?)))
+                .collect();
+        }
+        // Summaries written before `status_codes` existed: add the codes up from the intervals.
         if m.digest.status.is_empty() {
             for i in &m.intervals {
                 for (code, n) in &i.digest.status {

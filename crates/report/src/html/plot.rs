@@ -9,105 +9,20 @@
 //! for all cross-server charts instead of repeating it in each.
 
 use std::ops::Range;
-use std::sync::OnceLock;
 
+pub use crate::style::{colour, css_colour, marker_outline};
+use crate::style::{font_registered, FONT};
+
+const GRID: RGBColor = RGBColor(228, 228, 228);
+const GREY: RGBColor = RGBColor(119, 119, 119);
 use plotters::coord::combinators::LogCoord;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, ValueFormatter};
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
-use plotters::style::{register_font, FontStyle};
 
 use crate::load::ReportError;
-
-/// The same family name as charts.rs: plotters keeps fonts in one global table, and
-/// the SVG names the family, which every browser maps to its own sans-serif.
-const FONT: &str = "sans-serif";
-
-/// Okabe & Ito's colour-blind-safe set, then Paul Tol's wine and grey: the order and
-/// values of charts.rs, so a server has the same colour in the PNGs and the report.
-pub const PALETTE: [(u8, u8, u8); 10] = [
-    (0, 114, 178),
-    (213, 94, 0),
-    (0, 158, 115),
-    (204, 121, 167),
-    (230, 159, 0),
-    (86, 180, 233),
-    (0, 0, 0),
-    (136, 34, 85),
-    (119, 119, 119),
-    (220, 200, 40),
-];
-
-const GRID: RGBColor = RGBColor(228, 228, 228);
-const GREY: RGBColor = RGBColor(119, 119, 119);
-
-/// Seven shapes against ten colours: colour and shape together stay unique for 70
-/// series.
-const SHAPES: usize = 7;
-
-pub fn colour(style: usize) -> RGBColor {
-    let (r, g, b) = PALETTE[style % PALETTE.len()];
-    RGBColor(r, g, b)
-}
-
-/// `#rrggbb`, for the HTML around the charts.
-pub fn css_colour(style: usize) -> String {
-    let (r, g, b) = PALETTE[style % PALETTE.len()];
-    format!("#{r:02x}{g:02x}{b:02x}")
-}
-
-/// The marker of series `style` as a polygon around (0, 0), radius `r` pixels. Every
-/// shape is a polygon so one element type draws them all, in charts and legends.
-pub fn marker_outline(style: usize, r: f64) -> Vec<(f64, f64)> {
-    let regular = |n: usize, start_deg: f64, radius: f64| -> Vec<(f64, f64)> {
-        (0..n)
-            .map(|i| {
-                let a = (start_deg + 360.0 * i as f64 / n as f64).to_radians();
-                (radius * a.cos(), radius * a.sin())
-            })
-            .collect()
-    };
-    let plus = |turn: bool| -> Vec<(f64, f64)> {
-        let (a, w) = (r * 1.15, r * 0.4);
-        let corners = [
-            (w, -a),
-            (w, -w),
-            (a, -w),
-            (a, w),
-            (w, w),
-            (w, a),
-            (-w, a),
-            (-w, w),
-            (-a, w),
-            (-a, -w),
-            (-w, -w),
-            (-w, -a),
-        ];
-        let s = std::f64::consts::FRAC_1_SQRT_2;
-        corners
-            .iter()
-            .map(|&(x, y)| {
-                if turn {
-                    ((x - y) * s, (x + y) * s)
-                } else {
-                    (x, y)
-                }
-            })
-            .collect()
-    };
-    match style % SHAPES {
-        0 => regular(16, 0.0, r),
-        1 => regular(4, 45.0, r * 1.2),
-        // Triangles look smaller than circles of the same radius.
-        2 => regular(3, -90.0, r * 1.35),
-        3 => regular(4, 0.0, r * 1.3),
-        4 => regular(3, 90.0, r * 1.35),
-        5 => plus(false),
-        _ => plus(true),
-    }
-}
 
 /// A small inline SVG of the series' line and marker, for legends in the page.
 pub fn swatch(style: usize) -> String {
@@ -233,19 +148,12 @@ pub fn svg(chart: &Chart) -> Result<String, ReportError> {
 }
 
 fn ensure_font() -> Result<(), ReportError> {
-    static REGISTERED: OnceLock<bool> = OnceLock::new();
-    let ok = *REGISTERED.get_or_init(|| {
-        register_font(
-            FONT,
-            FontStyle::Normal,
-            include_bytes!("../../assets/DejaVuSans.ttf"),
-        )
-        .is_ok()
-    });
-    ok.then_some(()).ok_or_else(|| ReportError::Chart {
-        title: "(font)".into(),
-        message: "the embedded font assets/DejaVuSans.ttf is not a valid font".into(),
-    })
+    font_registered()
+        .then_some(())
+        .ok_or_else(|| ReportError::Chart {
+            title: "(font)".into(),
+            message: "the embedded font assets/DejaVuSans.ttf is not a valid font".into(),
+        })
 }
 
 type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
