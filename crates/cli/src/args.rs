@@ -34,6 +34,8 @@ pub enum Command {
     ///   wsgibench load http://127.0.0.1:8000/ -n 100000 -c 10 --json out.json --interval 1s
     #[command(verbatim_doc_comment)]
     Load(LoadArgs),
+    /// Rebuild DIR/report.html (one self-contained page) from a `wsgibench run` folder.
+    Report(crate::report_cmd::ReportArgs),
     /// Run a Tsung XML scenario (HTTP subset) unchanged, or show its plan with --dry-run.
     Tsung(crate::tsung::TsungArgs),
 }

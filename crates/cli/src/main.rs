@@ -5,6 +5,7 @@ mod args;
 mod assets;
 mod load;
 mod progress;
+mod report_cmd;
 mod run;
 mod tsung;
 
@@ -17,6 +18,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         args::Command::Run(a) => run::run(a),
         args::Command::Load(a) => load::run(a),
+        args::Command::Report(a) => report_cmd::run(a),
         args::Command::Tsung(a) => tsung::run(a),
     };
     match result {

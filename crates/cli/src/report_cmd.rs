@@ -3,7 +3,7 @@
 //! `wsgibench run` builds the same page at its end; this rebuilds it for an old run,
 //! or after a newer wsgibench improved the report.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -16,16 +16,26 @@ pub struct ReportArgs {
 }
 
 pub fn run(a: ReportArgs) -> Result<ExitCode> {
-    // Read once for the console; `html::write` reads again, which costs milliseconds
-    // and keeps its signature the one `wsgibench run` calls.
-    // The error names the file (DIR/run.json when DIR is not a results folder).
-    let loaded = report::load::read_run(&a.dir)?;
-    for f in report::diagnosis::diagnose(&loaded) {
-        let case = f.case.map(|c| format!("{c}: ")).unwrap_or_default();
-        println!("{:<8} {case}{}", f.severity.label(), f.title);
-    }
-    let path = report::html::write(&a.dir)
-        .with_context(|| format!("cannot write the report in {}", a.dir.display()))?;
-    println!("report    {}", path.display());
+    build(&a.dir)?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the diagnosis's findings and writes `dir/report.html`; `wsgibench run` ends
+/// with this too.
+pub fn build(dir: &Path) -> Result<PathBuf> {
+    // Read once for the console; `html::write` reads again, which costs milliseconds.
+    // The error names the file (DIR/run.json when DIR is not a results folder).
+    let loaded = report::load::read_run(dir)?;
+    let findings = report::diagnosis::diagnose(&loaded);
+    if !findings.is_empty() {
+        println!("findings:");
+    }
+    for f in findings {
+        let case = f.case.map(|c| format!("{c}: ")).unwrap_or_default();
+        println!("  {:<8} {case}{}", f.severity.label(), f.title);
+    }
+    let path = report::html::write(dir)
+        .with_context(|| format!("cannot write the report in {}", dir.display()))?;
+    println!("report    {}", path.display());
+    Ok(path)
 }

@@ -261,6 +261,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         }
     }
     println!();
+    crate::report_cmd::build(&out)?;
     println!("results   {}", out.join("results.md").display());
     println!(
         "charts    {} and {}",
