@@ -98,7 +98,7 @@ cat > "$XML" <<XML
 XML
 
 # Reads a Tsung-layout log (ours or Tsung's) and prints:
-# requests finished_users mean_latency_ms first_ts last_ts
+# requests finished_users started_users mean_latency_ms first_ts last_ts
 log_figures() {
     python3 - "$1" <<'PY'
 import json, sys
@@ -118,7 +118,7 @@ if req:
     mean = (r["global_mean"] * r["global_count"] + r["mean"] * r["value"]) / n if n else 0.0
 codes = sum(last(s["name"], "total") for s in {x["name"]: x for e in stats for x in e["samples"]}.values()
             if s["name"].startswith("http_"))
-print(codes, last("finish_users_count", "total"), f"{mean:.4f}", stats[0]["timestamp"], stats[-1]["timestamp"])
+print(codes, last("finish_users_count", "total"), last("users_count", "total"), f"{mean:.4f}", stats[0]["timestamp"], stats[-1]["timestamp"])
 PY
 }
 
@@ -137,8 +137,8 @@ run_tsung() {
         > "$dir/stdout" 2>&1 || { echo "tsung failed, see $dir/stdout" >&2; return 1; }
     local log
     log=$(ls -d "$dir"/logs/*/ | head -n1)tsung.log
-    read -r req users mean t0 t1 < <(log_figures "$log")
-    record tsung "$round" "$req" "$users" "$((t1 - t0))" "$mean" "$(cpu_of "$dir/time")"
+    read -r req users started mean t0 t1 < <(log_figures "$log")
+    record tsung "$round" "$req" "$users" "$((t1 - t0))" "$mean" "$(cpu_of "$dir/time")" "$started"
 }
 
 run_wsgibench() {
@@ -150,21 +150,24 @@ run_wsgibench() {
         > "$dir/stdout" 2>&1 || { echo "wsgibench failed, see $dir/stdout" >&2; return 1; }
     local secs
     secs=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["duration_s"])' "$dir/summary.json")
-    read -r req users mean _ _ < <(log_figures "$dir/tsung.json")
-    record wsgibench "$round" "$req" "$users" "$secs" "$mean" "$(cpu_of "$dir/time")"
+    read -r req users started mean _ _ < <(log_figures "$dir/tsung.json")
+    record wsgibench "$round" "$req" "$users" "$secs" "$mean" "$(cpu_of "$dir/time")" "$started"
 }
 
 record() {
-    local tool=$1 round=$2 req=$3 users=$4 secs=$5 mean=$6 cpu=$7
+    # tool round requests finished_users seconds mean_ms cpu_s started_users
     python3 - "$@" >> "$RESULTS" <<'PY'
 import sys
-tool, rnd, req, users, secs, mean, cpu = sys.argv[1:]
+tool, rnd, req, users, secs, mean, cpu, started = sys.argv[1:]
 req, users, secs, cpu = int(req), int(users), float(secs), float(cpu)
-print("\t".join([tool, rnd, str(req), str(users), f"{req / users if users else 0:.1f}",
+# Per user only when every started user finished (Tsung may start one user fewer at
+# a phase's end); a run cut mid-loop has no such figure.
+per_user = f"{req / users:.1f}" if users and users == int(started) else "-"
+print("\t".join([tool, rnd, str(req), str(users), per_user,
                  f"{secs:.2f}", f"{req / secs if secs else 0:.0f}", mean, f"{cpu:.2f}",
                  f"{req / cpu if cpu else 0:.0f}"]))
 PY
-    tail -n1 "$RESULTS" | awk -F'\t' '{ printf "  %-9s round %s: %s requests (%s per user), %s req/s, mean %s ms, %s CPU-s, %s req/CPU-s\n", $1, $2, $3, $5, $7, $8, $9, $10 }'
+    tail -n1 "$RESULTS" | awk -F'\t' '{ printf "  %-9s round %s: %s requests (%s per finished user), %s req/s, mean %s ms, %s CPU-s, %s req/CPU-s\n", $1, $2, $3, $5, $7, $8, $9, $10 }'
 }
 
 echo "wsgibench vs Tsung: $USERS users over ${ARRIVAL}s, $LOOP GETs each, cut at ${CUT}s;"
@@ -178,7 +181,8 @@ python3 - "$RESULTS" <<'PY'
 import csv, sys, statistics as st
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 def med(tool, key):
-    return st.median(float(r[key]) for r in rows if r["tool"] == tool)
+    vals = [float(r[key]) for r in rows if r["tool"] == tool and r[key] != "-"]
+    return st.median(vals) if vals else None
 print()
 print("| median of %d round(s) | Tsung 1.7.0 | wsgibench | wsgibench / Tsung |" % (len(rows) // 2))
 print("|---|---:|---:|---:|")
@@ -186,6 +190,7 @@ for key, label, fmt in [("requests", "total requests", "{:.0f}"), ("per_user", "
                         ("req_s", "req/s", "{:.0f}"), ("mean_ms", "mean latency (ms)", "{:.3f}"),
                         ("cpu_s", "generator CPU-seconds", "{:.2f}"), ("req_per_cpu_s", "requests per CPU-second", "{:.0f}")]:
     t, w = med("tsung", key), med("wsgibench", key)
-    ratio = f"{w / t:.2f}" if t else "-"
-    print(f"| {label} | {fmt.format(t)} | {fmt.format(w)} | {ratio} |")
+    ratio = f"{w / t:.2f}" if t and w is not None else "-"
+    show = lambda v: "-" if v is None else fmt.format(v)
+    print(f"| {label} | {show(t)} | {show(w)} | {ratio} |")
 PY
