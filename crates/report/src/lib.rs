@@ -6,9 +6,11 @@
 //! - [`console`]: the end-of-run summary in the spirit of wrk's.
 
 pub mod charts;
+pub mod compare;
 pub mod console;
 pub mod diagnosis;
 pub mod files;
+pub mod history;
 pub mod html;
 pub mod load;
 pub mod style;

@@ -1,0 +1,672 @@
+//! The history database: every `wsgibench run` recorded in one SQLite file, so runs
+//! from different days (a new server version, another kernel, a changed protocol) can
+//! be listed and compared long after their results folders were moved or deleted.
+//!
+//! It reads a results folder through [`crate::load`], never the engine's live state,
+//! so `record` can also bring in a folder copied from another machine.
+//!
+//! Layout (version 1, see [`SCHEMA`]):
+//!
+//! - `schema_version`: one row, the layout's version; a newer file is refused rather
+//!   than misread.
+//! - `runs`: one row per recorded folder (`run.json`), `id` never reused.
+//! - `cases`: one row per case, the same numbers as `results.csv` plus the repeats.
+//! - `intervals`: the interval series, for charts of old runs.
+//!
+//! A run is inserted in one transaction, in WAL mode: a process killed while
+//! recording leaves a file that opens and holds every run committed before.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+use serde::{Deserialize, Serialize};
+
+use crate::load::{self, Case, ReportError};
+use crate::table::CaseRow;
+
+/// The layout this code writes and reads. Raise it, and add a migration in
+/// [`migrate`], when a table changes.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// The tables. `case_name`, not `case`: CASE is an SQL keyword, and someone querying
+/// the file by hand in `sqlite3` should not have to quote it.
+pub const SCHEMA: &str = "
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+-- AUTOINCREMENT so an id is never given twice, even after the newest run is deleted:
+-- `wsgibench compare 3 5` must not silently mean other runs later.
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    recorded_utc TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%SZ', 'now')),
+    started_utc TEXT,
+    finished_utc TEXT,
+    command TEXT,
+    protocol TEXT,
+    suite_file TEXT,
+    placement TEXT,
+    machine TEXT,            -- run.json's machine object, as JSON
+    dir TEXT NOT NULL,       -- the results folder, absolute when it could be resolved
+    interrupted INTEGER,     -- 0, 1, or NULL when the run was killed before saying
+    wsgibench_version TEXT
+);
+CREATE TABLE cases (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,   -- the suite's order, kept for export
+    case_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    rps REAL,
+    mean_ms REAL,
+    p50_ms REAL,
+    p90_ms REAL,
+    p99_ms REAL,
+    max_ms REAL,
+    errors INTEGER,
+    server_cpu_percent REAL,
+    server_rss_mib REAL,
+    generator_cpu_percent REAL,
+    server_version TEXT,
+    repeats TEXT,                -- JSON array of Repeat, NULL without --repeat
+    PRIMARY KEY (run_id, case_name)
+);
+CREATE TABLE intervals (
+    run_id INTEGER NOT NULL,
+    case_name TEXT NOT NULL,
+    t_s REAL NOT NULL,
+    requests INTEGER NOT NULL,
+    rps REAL NOT NULL,
+    mean_ms REAL,
+    p50_ms REAL,
+    p99_ms REAL,
+    errors INTEGER NOT NULL,
+    FOREIGN KEY (run_id, case_name) REFERENCES cases(run_id, case_name) ON DELETE CASCADE
+);
+CREATE INDEX intervals_by_case ON intervals(run_id, case_name);
+";
+
+/// Reading or writing the history failed. Each variant names the database file, since
+/// `--db` may point anywhere.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// The results folder could not be read (no `run.json`, a broken summary).
+    #[error(transparent)]
+    Results(#[from] ReportError),
+    /// Neither `--db`, `XDG_DATA_HOME` nor `HOME` says where the database lives.
+    #[error("no place for the history database: set XDG_DATA_HOME or HOME, or pass --db")]
+    NoDataDir,
+    /// The database's folder could not be made.
+    #[error("cannot create {}: {source}", path.display())]
+    CreateDir {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite refused: not a database, locked past the timeout, a full disk.
+    #[error("{}: {source}", path.display())]
+    Sqlite {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The file was written by a newer wsgibench; reading it with this one could
+    /// misread columns, so upgrade wsgibench or pass another --db.
+    #[error(
+        "{}: history layout version {found}, newer than this wsgibench's {SCHEMA_VERSION}: \
+         upgrade wsgibench or pass another --db",
+        path.display()
+    )]
+    TooNew { path: PathBuf, found: i64 },
+    /// No run has this id; `wsgibench history` lists the ids.
+    #[error("no run {id} in {}: `wsgibench history` lists the recorded runs", path.display())]
+    UnknownRun { path: PathBuf, id: i64 },
+}
+
+/// One repetition of a case under `wsgibench run --repeat N`, as summary.json's
+/// `repeats` holds it. Latency in microseconds, like the rest of summary.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Repeat {
+    pub rps: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub mean_us: f64,
+    pub errors: u64,
+}
+
+/// A recorded run as `wsgibench history` lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunRow {
+    pub id: i64,
+    pub started_utc: Option<String>,
+    pub finished_utc: Option<String>,
+    pub command: Option<String>,
+    pub protocol: Option<String>,
+    pub dir: String,
+    pub interrupted: Option<bool>,
+    /// Cases recorded, whatever their status.
+    pub cases: usize,
+    /// Cases that ran to the end.
+    pub cases_ok: usize,
+    /// The case with the most req/s among those that ran to the end, and its req/s.
+    pub best: Option<(String, f64)>,
+}
+
+/// One case of a recorded run: its results-table row and, under `--repeat`, the
+/// numbers of each repetition (empty otherwise).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseRecord {
+    pub row: CaseRow,
+    pub repeats: Vec<Repeat>,
+}
+
+/// A recorded run in full, without its interval series (see [`intervals`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedRun {
+    pub run: RunRow,
+    pub placement: Option<String>,
+    pub suite_file: Option<String>,
+    /// run.json's `machine` object (cpu_model, cores, kernel).
+    pub machine: serde_json::Value,
+    pub wsgibench_version: Option<String>,
+    /// In the suite's order.
+    pub cases: Vec<CaseRecord>,
+}
+
+/// One interval of a case, as stored.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct IntervalRow {
+    pub t_s: f64,
+    pub requests: u64,
+    pub rps: f64,
+    pub mean_ms: Option<f64>,
+    pub p50_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    pub errors: u64,
+}
+
+/// `$XDG_DATA_HOME/wsgibench/history.sqlite3`, else
+/// `~/.local/share/wsgibench/history.sqlite3`: data, not cache, since deleting it
+/// loses the past runs. A relative XDG_DATA_HOME is ignored, as the XDG spec says.
+pub fn default_db_path() -> Result<PathBuf, HistoryError> {
+    db_path_from(std::env::var_os("XDG_DATA_HOME"), std::env::var_os("HOME"))
+}
+
+/// [`default_db_path`] without the environment, so tests need not change it.
+fn db_path_from(
+    xdg_data_home: Option<std::ffi::OsString>,
+    home: Option<std::ffi::OsString>,
+) -> Result<PathBuf, HistoryError> {
+    let absolute = |v: Option<std::ffi::OsString>| v.map(PathBuf::from).filter(|p| p.is_absolute());
+    let data = absolute(xdg_data_home)
+        .or_else(|| absolute(home).map(|h| h.join(".local").join("share")))
+        .ok_or(HistoryError::NoDataDir)?;
+    Ok(data.join("wsgibench").join("history.sqlite3"))
+}
+
+/// Reads the results folder `dir` and adds it to the database at `db` (made, with its
+/// folder, if missing) as a new run; returns the run's id. Recording the same folder
+/// twice makes two runs. All or nothing: one transaction.
+pub fn record(db: &Path, dir: &Path) -> Result<i64, HistoryError> {
+    let run = load::read_run(dir)?;
+    let mut conn = open_for_writing(db)?;
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let tx = conn.transaction().map_err(sql)?;
+    let id = insert_run(&tx, &run).map_err(sql)?;
+    tx.commit().map_err(sql)?;
+    Ok(id)
+}
+
+fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i64> {
+    let m = &run.meta;
+    // Absolute, so `wsgibench history` still points at the folder from elsewhere.
+    let dir = std::fs::canonicalize(&run.dir).unwrap_or_else(|_| run.dir.clone());
+    let machine = serde_json::json!({
+        "cpu_model": m.machine.cpu_model,
+        "cores": m.machine.cores,
+        "kernel": m.machine.kernel,
+    });
+    tx.execute(
+        "INSERT INTO runs (started_utc, finished_utc, command, protocol, suite_file,
+             placement, machine, dir, interrupted, wsgibench_version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            m.started_utc,
+            m.finished_utc,
+            m.command,
+            m.protocol,
+            m.suite_file,
+            m.placement,
+            machine.to_string(),
+            dir.to_string_lossy(),
+            m.interrupted,
+            m.wsgibench_version,
+        ],
+    )?;
+    let id = tx.last_insert_rowid();
+    let mut case_stmt = tx.prepare(
+        "INSERT INTO cases (run_id, position, case_name, status, rps, mean_ms, p50_ms,
+             p90_ms, p99_ms, max_ms, errors, server_cpu_percent, server_rss_mib,
+             generator_cpu_percent, server_version, repeats)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+    )?;
+    let mut interval_stmt = tx.prepare(
+        "INSERT INTO intervals (run_id, case_name, t_s, requests, rps, mean_ms, p50_ms,
+             p99_ms, errors)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    )?;
+    for (position, case) in run.cases.iter().enumerate() {
+        let r = case_row(case);
+        let repeats = read_repeats(&run.dir, case);
+        let repeats_json = (!repeats.is_empty())
+            .then(|| serde_json::to_string(&repeats).expect("plain numbers serialize"));
+        case_stmt.execute(params![
+            id,
+            position as i64,
+            r.case,
+            r.status,
+            r.rps,
+            r.latency_mean_ms,
+            r.p50_ms,
+            r.p90_ms,
+            r.p99_ms,
+            r.max_ms,
+            r.errors.map(|n| n as i64),
+            r.server_cpu_percent,
+            r.server_rss_mib,
+            r.generator_cpu_percent,
+            r.server_version,
+            repeats_json,
+        ])?;
+        for i in case.measured.iter().flat_map(|m| &m.intervals) {
+            let d = &i.digest;
+            let ms = |us: f64| (d.requests > 0).then_some(us / 1000.0);
+            interval_stmt.execute(params![
+                id,
+                r.case,
+                i.t_s,
+                d.requests as i64,
+                d.rps,
+                ms(d.latency_us.mean),
+                ms(d.latency_us.p50 as f64),
+                ms(d.latency_us.p99 as f64),
+                d.errors_total as i64,
+            ])?;
+        }
+    }
+    Ok(id)
+}
+
+/// The results-table row of a case read from a folder, with the same rules as
+/// [`CaseRow::from_summary`]: latency empty when nothing was answered. A case whose
+/// summary is missing (`no summary`: killed mid-case) has intervals but no totals.
+pub fn case_row(case: &Case) -> CaseRow {
+    let totals = case
+        .measured
+        .as_ref()
+        .filter(|_| case.status != "no summary");
+    let Some(m) = totals else {
+        return CaseRow::failed(&case.name, &case.status, case.server_version.clone());
+    };
+    let d = &m.digest;
+    let l = &d.latency_us;
+    let ms = |us: f64| (d.requests > 0).then_some(us / 1000.0);
+    CaseRow {
+        case: case.name.clone(),
+        status: case.status.clone(),
+        rps: Some(d.rps),
+        latency_mean_ms: ms(l.mean),
+        p50_ms: ms(l.p50 as f64),
+        p90_ms: ms(l.p90 as f64),
+        p99_ms: ms(l.p99 as f64),
+        max_ms: ms(l.max as f64),
+        errors: Some(d.errors_total),
+        server_cpu_percent: case.server_cpu_percent,
+        server_rss_mib: case.server_rss_mib,
+        generator_cpu_percent: Some(m.generator_cpu_percent),
+        server_version: case.server_version.clone(),
+    }
+}
+
+/// summary.json's `repeats` (written by `run --repeat N`). [`load::Case`] does not
+/// carry it yet, so it is read here; unreadable or absent means no repeats, since
+/// load::read_run already vouched for the file.
+fn read_repeats(run_dir: &Path, case: &Case) -> Vec<Repeat> {
+    #[derive(Deserialize)]
+    struct WithRepeats {
+        #[serde(default)]
+        repeats: Vec<Repeat>,
+    }
+    std::fs::read(run_dir.join(&case.name).join("summary.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<WithRepeats>(&b).ok())
+        .map(|w| w.repeats)
+        .unwrap_or_default()
+}
+
+/// Every recorded run, oldest first. A database that does not exist yet has none
+/// (and is not made: listing should leave no file behind).
+pub fn list(db: &Path) -> Result<Vec<RunRow>, HistoryError> {
+    let Some(conn) = open_for_reading(db)? else {
+        return Ok(Vec::new());
+    };
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(&format!("{RUN_ROW_SELECT} ORDER BY r.id"))
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map([], run_row)
+        .map_err(sql)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql);
+    rows
+}
+
+/// One run with its cases; [`HistoryError::UnknownRun`] when no run has `id`.
+pub fn run(db: &Path, id: i64) -> Result<RecordedRun, HistoryError> {
+    let unknown = || HistoryError::UnknownRun {
+        path: db.to_path_buf(),
+        id,
+    };
+    let conn = open_for_reading(db)?.ok_or_else(unknown)?;
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let (run, placement, suite_file, machine, version) = conn
+        .query_row(&format!("{RUN_ROW_SELECT} WHERE r.id = ?1"), [id], |row| {
+            Ok((
+                run_row(row)?,
+                row.get::<_, Option<String>>("placement")?,
+                row.get::<_, Option<String>>("suite_file")?,
+                row.get::<_, Option<String>>("machine")?,
+                row.get::<_, Option<String>>("wsgibench_version")?,
+            ))
+        })
+        .optional()
+        .map_err(sql)?
+        .ok_or_else(unknown)?;
+    let mut stmt = conn
+        .prepare(
+            "SELECT case_name, status, rps, mean_ms, p50_ms, p90_ms, p99_ms, max_ms, errors,
+                 server_cpu_percent, server_rss_mib, generator_cpu_percent, server_version,
+                 repeats
+             FROM cases WHERE run_id = ?1 ORDER BY position",
+        )
+        .map_err(sql)?;
+    let cases = stmt
+        .query_map([id], |row| {
+            let repeats: Option<String> = row.get(13)?;
+            Ok(CaseRecord {
+                row: CaseRow {
+                    case: row.get(0)?,
+                    status: row.get(1)?,
+                    rps: row.get(2)?,
+                    latency_mean_ms: row.get(3)?,
+                    p50_ms: row.get(4)?,
+                    p90_ms: row.get(5)?,
+                    p99_ms: row.get(6)?,
+                    max_ms: row.get(7)?,
+                    errors: row.get::<_, Option<i64>>(8)?.map(|n| n.max(0) as u64),
+                    server_cpu_percent: row.get(9)?,
+                    server_rss_mib: row.get(10)?,
+                    generator_cpu_percent: row.get(11)?,
+                    server_version: row.get(12)?,
+                },
+                // Written by `record` from typed values, so a parse failure means a
+                // hand-edited file; showing no repeats is the honest fallback.
+                repeats: repeats
+                    .and_then(|j| serde_json::from_str(&j).ok())
+                    .unwrap_or_default(),
+            })
+        })
+        .map_err(sql)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql)?;
+    Ok(RecordedRun {
+        run,
+        placement,
+        suite_file,
+        machine: machine
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or(serde_json::Value::Null),
+        wsgibench_version: version,
+        cases,
+    })
+}
+
+/// The interval series of one case of a run, in time order; empty when the run or
+/// the case is unknown.
+pub fn intervals(db: &Path, id: i64, case: &str) -> Result<Vec<IntervalRow>, HistoryError> {
+    let Some(conn) = open_for_reading(db)? else {
+        return Ok(Vec::new());
+    };
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut stmt = conn
+        .prepare(
+            "SELECT t_s, requests, rps, mean_ms, p50_ms, p99_ms, errors FROM intervals
+             WHERE run_id = ?1 AND case_name = ?2 ORDER BY t_s",
+        )
+        .map_err(sql)?;
+    let rows = stmt
+        .query_map(params![id, case], |row| {
+            Ok(IntervalRow {
+                t_s: row.get(0)?,
+                requests: row.get::<_, i64>(1)?.max(0) as u64,
+                rps: row.get(2)?,
+                mean_ms: row.get(3)?,
+                p50_ms: row.get(4)?,
+                p99_ms: row.get(5)?,
+                errors: row.get::<_, i64>(6)?.max(0) as u64,
+            })
+        })
+        .map_err(sql)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql);
+    rows
+}
+
+/// The columns [`run_row`] and [`run`] read, with the case counts and the best case computed in
+/// SQL so listing many runs stays one query.
+const RUN_ROW_SELECT: &str = "
+SELECT r.id, r.started_utc, r.finished_utc, r.command, r.protocol, r.dir, r.interrupted,
+    r.placement, r.suite_file, r.machine, r.wsgibench_version,
+    (SELECT count(*) FROM cases c WHERE c.run_id = r.id) AS n_cases,
+    (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'ok') AS n_ok,
+    (SELECT c.case_name FROM cases c WHERE c.run_id = r.id AND c.status = 'ok'
+        AND c.rps IS NOT NULL ORDER BY c.rps DESC, c.position LIMIT 1) AS best_case,
+    (SELECT max(c.rps) FROM cases c WHERE c.run_id = r.id AND c.status = 'ok') AS best_rps
+FROM runs r";
+
+fn run_row(row: &rusqlite::Row) -> rusqlite::Result<RunRow> {
+    let best_case: Option<String> = row.get("best_case")?;
+    let best_rps: Option<f64> = row.get("best_rps")?;
+    Ok(RunRow {
+        id: row.get("id")?,
+        started_utc: row.get("started_utc")?,
+        finished_utc: row.get("finished_utc")?,
+        command: row.get("command")?,
+        protocol: row.get("protocol")?,
+        dir: row.get("dir")?,
+        interrupted: row.get("interrupted")?,
+        cases: row.get::<_, i64>("n_cases")? as usize,
+        cases_ok: row.get::<_, i64>("n_ok")? as usize,
+        best: best_case.zip(best_rps),
+    })
+}
+
+/// How long a writer or reader waits for another process's write to finish before
+/// giving up: longer than any one `record` takes, short enough to not look hung.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Opens (making it and its folder if needed) and brings the layout up to date.
+pub fn open_for_writing(db: &Path) -> Result<Connection, HistoryError> {
+    if let Some(parent) = db.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|source| HistoryError::CreateDir {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    let mut conn = Connection::open(db).map_err(sql)?;
+    configure(&conn).map_err(sql)?;
+    // WAL: a commit is one append to the -wal file, and a process killed at any
+    // point leaves the main file intact; the next open replays the committed frames
+    // and drops the torn ones. It also lets `history` read while a run records.
+    // Persistent: stored in the file, so readers see WAL too.
+    conn.pragma_update(None, "journal_mode", "WAL")
+        .map_err(sql)?;
+    // NORMAL is durable against a killed process (the kernel keeps what was written);
+    // only a power cut may lose the last commits, never corrupt the file.
+    conn.pragma_update(None, "synchronous", "NORMAL")
+        .map_err(sql)?;
+    migrate(&mut conn, db)?;
+    Ok(conn)
+}
+
+/// Opens an existing database without creating it; `None` when there is no file or
+/// no run was ever recorded in it.
+fn open_for_reading(db: &Path) -> Result<Option<Connection>, HistoryError> {
+    if !db.exists() {
+        return Ok(None);
+    }
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    // Read-write, not read-only: opening a WAL database whose writer was killed
+    // replays its -wal file, which needs write access to the -shm index.
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(sql)?;
+    configure(&conn).map_err(sql)?;
+    if check_version(&conn, db)? == 0 {
+        return Ok(None);
+    }
+    Ok(Some(conn))
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    // Off by default in SQLite; on, deleting a run also deletes its cases and series.
+    conn.pragma_update(None, "foreign_keys", "ON")
+}
+
+/// The layout version stored in the file; 0 for a file without our tables (new).
+fn stored_version(conn: &Connection) -> rusqlite::Result<i64> {
+    let has_table: bool = conn.query_row(
+        "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        [],
+        |r| r.get::<_, i64>(0).map(|n| n > 0),
+    )?;
+    if !has_table {
+        return Ok(0);
+    }
+    conn.query_row("SELECT max(version) FROM schema_version", [], |r| {
+        r.get::<_, Option<i64>>(0)
+    })
+    .map(|v| v.unwrap_or(0))
+}
+
+/// Refuses a layout newer than this code's, which it could misread.
+fn check_version(conn: &Connection, db: &Path) -> Result<i64, HistoryError> {
+    let version = stored_version(conn).map_err(|source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    })?;
+    if version > SCHEMA_VERSION {
+        return Err(HistoryError::TooNew {
+            path: db.to_path_buf(),
+            found: version,
+        });
+    }
+    Ok(version)
+}
+
+/// Creates the tables in a new file. Later versions add their steps here, each in the
+/// same transaction as the version bump. Readers never call this: it takes the write
+/// lock, and `history` must not wait for a run that is recording.
+fn migrate(conn: &mut Connection, db: &Path) -> Result<(), HistoryError> {
+    if check_version(conn, db)? == SCHEMA_VERSION {
+        return Ok(());
+    }
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    // IMMEDIATE takes the write lock before looking again, so two processes opening
+    // a new file at once do not both create the tables.
+    let tx = conn
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .map_err(sql)?;
+    if check_version(&tx, db)? == 0 {
+        tx.execute_batch(SCHEMA).map_err(sql)?;
+        tx.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [SCHEMA_VERSION],
+        )
+        .map_err(sql)?;
+    }
+    tx.commit().map_err(sql)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_path_prefers_xdg_data_home() {
+        let os = |s: &str| Some(std::ffi::OsString::from(s));
+        assert_eq!(
+            db_path_from(os("/data"), os("/home/u")).unwrap(),
+            Path::new("/data/wsgibench/history.sqlite3")
+        );
+        assert_eq!(
+            db_path_from(os("relative"), os("/home/u")).unwrap(),
+            Path::new("/home/u/.local/share/wsgibench/history.sqlite3")
+        );
+        assert!(matches!(
+            db_path_from(None, None),
+            Err(HistoryError::NoDataDir)
+        ));
+    }
+
+    #[test]
+    fn a_newer_layout_is_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("h.sqlite3");
+        drop(open_for_writing(&db).unwrap());
+        Connection::open(&db)
+            .unwrap()
+            .execute("UPDATE schema_version SET version = 99", [])
+            .unwrap();
+        let e = list(&db).unwrap_err();
+        assert!(matches!(e, HistoryError::TooNew { found: 99, .. }), "{e}");
+        assert!(e.to_string().contains("h.sqlite3"), "{e}");
+    }
+
+    #[test]
+    fn reading_a_missing_database_makes_no_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("none.sqlite3");
+        assert!(list(&db).unwrap().is_empty());
+        assert!(matches!(
+            run(&db, 1),
+            Err(HistoryError::UnknownRun { id: 1, .. })
+        ));
+        assert!(!db.exists());
+    }
+}
