@@ -36,6 +36,12 @@ pub enum Command {
     Load(LoadArgs),
     /// Rebuild DIR/report.html (one self-contained page) from a `wsgibench run` folder.
     Report(crate::report_cmd::ReportArgs),
+    /// List the recorded runs: id, date, protocol, cases, fastest server.
+    History(crate::history_cmd::HistoryArgs),
+    /// Compare two recorded runs server by server: req/s and p50/p90/p99 deltas.
+    Compare(crate::history_cmd::CompareArgs),
+    /// Write a recorded run's results table (as results.csv) from the history.
+    Export(crate::history_cmd::ExportArgs),
     /// Run a Tsung XML scenario (HTTP subset) unchanged, or show its plan with --dry-run.
     Tsung(crate::tsung::TsungArgs),
 }

@@ -3,6 +3,7 @@
 
 mod args;
 mod assets;
+mod history_cmd;
 mod load;
 mod progress;
 mod report_cmd;
@@ -19,6 +20,9 @@ fn main() -> ExitCode {
         args::Command::Run(a) => run::run(a),
         args::Command::Load(a) => load::run(a),
         args::Command::Report(a) => report_cmd::run(a),
+        args::Command::History(a) => history_cmd::history(a),
+        args::Command::Compare(a) => history_cmd::compare(a),
+        args::Command::Export(a) => history_cmd::export(a),
         args::Command::Tsung(a) => tsung::run(a),
     };
     match result {

@@ -57,6 +57,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub tsung_log: bool,
 
+    /// The run history database [default: ~/.local/share/wsgibench/history.sqlite3].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+
     /// No live progress bars.
     #[arg(long, short = 'q')]
     pub quiet: bool,
@@ -262,6 +266,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     }
     println!();
     crate::report_cmd::build(&out)?;
+    crate::history_cmd::record_run(a.db.as_deref(), &out);
     println!("results   {}", out.join("results.md").display());
     println!(
         "charts    {} and {}",

@@ -6,7 +6,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 /// The shipped catalog plus a case whose command exits at once.
@@ -24,7 +27,14 @@ fn catalog_with_a_broken_case(dir: &Path) -> PathBuf {
 fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     let text = std::fs::read_to_string(path).unwrap();
     // The test's values hold no quoted commas except the version column, which is last.
-    text.lines().skip(1).map(|l| l.splitn(13, ',').map(|c| c.trim_matches('"').to_string()).collect()).collect()
+    text.lines()
+        .skip(1)
+        .map(|l| {
+            l.splitn(13, ',')
+                .map(|c| c.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect()
 }
 
 #[test]
@@ -34,6 +44,8 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
     let catalog = catalog_with_a_broken_case(tmp.path());
     let output = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
         .current_dir(repo())
+        // The run records itself in the history: keep it out of the user's data folder.
+        .env("XDG_DATA_HOME", tmp.path().join("data"))
         .args(["run", "-q", "--suite", "suites/ci.toml", "--catalog"])
         .arg(&catalog)
         .arg("--out")
@@ -42,7 +54,11 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "exit {:?}\n{stdout}\n{stderr}", output.status);
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{stdout}\n{stderr}",
+        output.status
+    );
 
     let rows = csv_rows(&out.join("results.csv"));
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
@@ -59,7 +75,10 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
         "waitress",
         "broken",
     ] {
-        assert!(names.contains(&case), "{case} missing from results.csv: {names:?}");
+        assert!(
+            names.contains(&case),
+            "{case} missing from results.csv: {names:?}"
+        );
     }
     for r in &rows {
         let (case, status) = (r[0].as_str(), r[1].as_str());
@@ -77,7 +96,10 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
     // The broken case says why, with its log.
     assert!(stdout.contains("no such server"), "{stdout}");
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
-    assert!(md.contains("| bjoern") && md.contains("failed to start"), "{md}");
+    assert!(
+        md.contains("| bjoern") && md.contains("failed to start"),
+        "{md}"
+    );
     for chart in ["request-mean", "request-count"] {
         for ext in ["png", "svg"] {
             let p = out.join(format!("{chart}.{ext}"));
@@ -86,10 +108,17 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
         }
     }
     let summary: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("bjoern/summary.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out.join("bjoern/summary.json")).unwrap())
+            .unwrap();
     assert_eq!(summary["status"], "ok");
     assert!(summary["server_rss_mib"].as_f64().unwrap() > 1.0);
-    assert!(summary["users_started"].as_u64().unwrap() >= 9, "{}", summary["users_started"]);
+    assert!(
+        summary["users_started"].as_u64().unwrap() >= 9,
+        "{}",
+        summary["users_started"]
+    );
+    assert!(stdout.contains("history   run 1"), "{stdout}");
+    assert!(out.join("report.html").is_file());
     let lines = std::fs::read_to_string(out.join("bjoern/intervals.jsonl")).unwrap();
     assert!(lines.lines().count() >= 3, "{lines}");
 }
