@@ -1,0 +1,92 @@
+# Shared helpers for the bench/ scripts (sourced, not run).
+# Starts a private nginx (Debian nginx-light) on 127.0.0.1 that answers every
+# request with `200 Pong!`, and stops exactly the PID it started.
+
+# free_port: prints a TCP port that was free on 127.0.0.1 a moment ago.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# nginx_start DIR PORT CPU WORKER_CONNECTIONS
+# Writes DIR/nginx.conf, starts nginx pinned to CPU (master and its one worker),
+# waits until it answers, and sets NGINX_PID (the master) and NGINX_WORKER_PID.
+nginx_start() {
+    local dir=$1 port=$2 cpu=$3 wconns=$4
+    local nginx_bin=${NGINX:-/usr/sbin/nginx}
+    local nofile=$((wconns * 2 + 100)) hard
+    hard=$(ulimit -Hn)
+    if [ "$hard" != unlimited ] && [ "$nofile" -gt "$hard" ]; then nofile=$hard; fi
+    chmod 755 "$dir"   # the worker runs as nobody when we are root
+    cat > "$dir/nginx.conf" <<EOF
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+daemon off;
+master_process on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+events {
+    worker_connections $wconns;
+    multi_accept on;
+}
+http {
+    access_log off;
+    keepalive_requests 100000000;
+    keepalive_timeout 300s;
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+    server {
+        listen 127.0.0.1:$port backlog=16384;
+        location / {
+            default_type text/plain;
+            return 200 "Pong!";
+        }
+    }
+}
+EOF
+    taskset -c "$cpu" "$nginx_bin" -p "$dir" -e "$dir/error.log" -c "$dir/nginx.conf" \
+        > "$dir/nginx.stdout" 2>&1 &
+    NGINX_PID=$!
+    local i
+    for i in $(seq 1 100); do
+        if curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$port/" 2>/dev/null; then
+            break
+        fi
+        if ! kill -0 "$NGINX_PID" 2>/dev/null; then
+            echo "nginx failed to start:" >&2
+            cat "$dir/nginx.stdout" "$dir/error.log" >&2 2>/dev/null
+            return 1
+        fi
+        sleep 0.1
+    done
+    if [ -f "$dir/nginx.pid" ] && [ "$(cat "$dir/nginx.pid")" != "$NGINX_PID" ]; then
+        echo "warning: nginx pid file says $(cat "$dir/nginx.pid"), started $NGINX_PID" >&2
+    fi
+    NGINX_WORKER_PID=$(pgrep -P "$NGINX_PID" | head -n1)
+    if [ -z "$NGINX_WORKER_PID" ]; then
+        echo "nginx worker not found" >&2
+        return 1
+    fi
+}
+
+# nginx_stop: stops the nginx master we started (by PID only) and waits for it.
+nginx_stop() {
+    if [ -n "${NGINX_PID:-}" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
+        kill -QUIT "$NGINX_PID" 2>/dev/null
+        local i
+        for i in $(seq 1 50); do
+            kill -0 "$NGINX_PID" 2>/dev/null || break
+            sleep 0.1
+        done
+        kill -0 "$NGINX_PID" 2>/dev/null && kill -KILL "$NGINX_PID" 2>/dev/null
+        wait "$NGINX_PID" 2>/dev/null
+    fi
+    NGINX_PID=
+}
+
+# proc_cpu_ticks PID: utime+stime of PID in clock ticks (0 if gone).
+proc_cpu_ticks() {
+    awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
