@@ -250,7 +250,12 @@ impl Pacer {
                 position,
                 script_len,
             } => {
-                let planned = schedule.take()?;
+                let Some(planned) = schedule.take() else {
+                    // Every planned instant is taken by another connection: stay open
+                    // (idle) until the run ends, as `-c` promises, instead of closing.
+                    tokio::time::sleep_until(schedule.end).await;
+                    return None;
+                };
                 tokio::time::sleep_until(planned).await;
                 let request = *position;
                 *position = (*position + 1) % *script_len;

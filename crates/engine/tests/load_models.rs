@@ -58,6 +58,18 @@ fn open_run_sends_the_planned_rate() {
 }
 
 #[test]
+fn open_run_holds_every_connection_open_even_when_idle() {
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::ZERO,
+    });
+    // 2 planned requests for 20 connections: 18 never send, yet stay connected.
+    let s = run(&open(server.port, 20, 1.0, Duration::from_secs(2)), 1);
+    assert_eq!(s.digest.requests, 2);
+    assert_eq!(s.digest.connections_opened, 20);
+    assert_eq!(s.intervals.last().unwrap().connections_open, 20);
+}
+
+#[test]
 fn open_run_latency_matches_the_server_delay() {
     let server = TestServer::start(Behaviour::Pong {
         delay: Duration::from_millis(20),
