@@ -312,12 +312,15 @@ pub fn throughput_falls(case: &Case) -> Option<Finding> {
     let m = case.measured.as_ref()?;
     // The first interval holds the ramp-up (connections opening, users arriving), so
     // it is left out; rps (not the request count) keeps a cut-short last interval
-    // comparable. Fewer than six intervals say more about the ramp than a trend.
+    // comparable. Intervals that end with no user and no connection had no demand
+    // left (a fast server's users all finished once arrivals stopped): the load fell,
+    // not the server. Fewer than six intervals say more about the ramp than a trend.
     let rps: Vec<f64> = m
         .intervals
         .iter()
         .skip(1)
         .filter(|i| i.digest.duration_s > 0.0)
+        .filter(|i| i.users_active > 0 || i.connections_open > 0)
         .map(|i| i.digest.rps)
         .collect();
     if rps.len() < MIN_TREND_POINTS {
@@ -418,6 +421,7 @@ mod tests {
                 iv.digest.duration_s = 1.0;
                 iv.digest.rps = 1000.0;
                 iv.digest.requests = 1000;
+                iv.connections_open = 10;
                 iv
             })
             .collect();
@@ -559,6 +563,13 @@ mod tests {
         for iv in &mut m(&mut c).intervals[7..] {
             iv.digest.rps = 0.0;
             iv.digest.duration_s = 0.0;
+        }
+        assert!(throughput_falls(&c).is_none());
+        // Once every user has finished and left, the load fell, not the server.
+        let mut c = case("w");
+        for iv in &mut m(&mut c).intervals[7..] {
+            iv.digest.rps = 100.0;
+            iv.connections_open = 0;
         }
         assert!(throughput_falls(&c).is_none());
         // A quick run's four intervals are all ramp: no verdict.
