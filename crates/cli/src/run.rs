@@ -396,7 +396,7 @@ fn write_case_summary(dir: &Path, r: &CaseResult, repeats: &[serde_json::Value])
         "server_samples".into(),
         r.resources
             .iter()
-            .map(|s| serde_json::json!({"t_s": s.t_s, "cpu_percent": s.cpu_percent, "rss_mib": s.rss_mib, "processes": s.processes}))
+            .map(|s| serde_json::to_value(s).expect("json"))
             .collect::<Vec<_>>()
             .into(),
     );

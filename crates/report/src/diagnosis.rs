@@ -64,6 +64,7 @@ pub fn diagnose(run: &Run) -> Vec<Finding> {
         out.extend(errors(case));
         out.extend(resets(case));
         out.extend(more_than_one_cpu(case));
+        out.extend(restarted(case));
         out.extend(throughput_falls(case));
         out.extend(memory_grows(case));
     }
@@ -300,6 +301,33 @@ pub fn more_than_one_cpu(case: &Case) -> Option<Finding> {
     ))
 }
 
+/// Processes of the server's tree ended and new ones started while the load ran (the
+/// leader stayed up, or the case would be "crashed"): a master restarted its worker,
+/// so the run measured a cold worker and lost the requests the old one held.
+pub fn restarted(case: &Case) -> Option<Finding> {
+    let exited: u32 = case.server_samples.iter().map(|s| s.processes_exited).sum();
+    let started: u32 = case
+        .server_samples
+        .iter()
+        .map(|s| s.processes_started)
+        .sum();
+    if exited == 0 || started == 0 {
+        return None;
+    }
+    Some(Finding::new(
+        Severity::Warning,
+        case,
+        format!(
+            "the server restarted a process during the run ({exited} ended, {started} started)"
+        ),
+        "While the load ran, processes of the server's tree ended and new ones took their \
+         place, with the main process still up: its master restarted a worker (after a \
+         timeout, a crash, or a request limit). Requests in flight on the old worker \
+         were lost, and the new one started cold. Look at the end of its log."
+            .to_string(),
+    ))
+}
+
 /// A drop larger than this from the first third of the run to the last.
 const THROUGHPUT_DROP: f64 = 0.2;
 /// Intervals (after the first) needed before a trend means anything.
@@ -364,6 +392,33 @@ pub fn memory_grows(case: &Case) -> Option<Finding> {
     let grew = last - first;
     if !(first < middle && middle < last && grew > RSS_GROWTH * first && grew > RSS_GROWTH_MIB) {
         return None;
+    }
+    // Memory that grows with the open connections (users piling up on a slow server)
+    // is the load growing, not a leak: say so, as a note.
+    let open: Vec<f64> = case
+        .measured
+        .as_ref()
+        .map(|m| {
+            m.intervals
+                .iter()
+                .map(|i| i.connections_open as f64)
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some((c_first, _, c_last)) = thirds(&open) {
+        if c_last > c_first * (1.0 + RSS_GROWTH) {
+            return Some(Finding::new(
+                Severity::Note,
+                case,
+                format!("memory grew with the open connections: {first:.0} \u{2192} {last:.0} MiB"),
+                format!(
+                    "The server's resident memory rose by {grew:.1} MiB while its open \
+                     connections rose from about {c_first:.0} to {c_last:.0} (users kept \
+                     arriving faster than they finished): memory per connection, not \
+                     necessarily a leak."
+                ),
+            ));
+        }
     }
     Some(Finding::new(
         Severity::Warning,
@@ -435,6 +490,7 @@ mod tests {
                     cpu_percent: 95.0,
                     rss_mib: 30.0,
                     processes: 1,
+                    ..ServerSample::default()
                 })
                 .collect(),
             measured: Some(m),
@@ -546,6 +602,16 @@ mod tests {
     }
 
     #[test]
+    fn a_worker_restart_is_found() {
+        let mut c = case("gunicorn-sync");
+        assert!(restarted(&c).is_none());
+        c.server_samples[3].processes_exited = 1;
+        assert!(restarted(&c).is_none(), "an exit alone is not a restart");
+        c.server_samples[4].processes_started = 1;
+        assert!(restarted(&c).unwrap().title.contains("1 ended, 1 started"));
+    }
+
+    #[test]
     fn throughput_falling_by_more_than_a_fifth() {
         let mut c = case("x");
         let set = |c: &mut Case, last: f64| {
@@ -577,6 +643,20 @@ mod tests {
         m(&mut c).intervals.truncate(4);
         m(&mut c).intervals[3].digest.rps = 100.0;
         assert!(throughput_falls(&c).is_none());
+    }
+
+    #[test]
+    fn memory_growing_with_the_connections_is_a_note() {
+        let mut c = case("gevent");
+        for (i, s) in c.server_samples.iter_mut().enumerate() {
+            s.rss_mib = 30.0 + 2.0 * i as f64;
+        }
+        for (i, iv) in m(&mut c).intervals.iter_mut().enumerate() {
+            iv.connections_open = 10 * (i as u64 + 1);
+        }
+        let f = memory_grows(&c).unwrap();
+        assert_eq!(f.severity, Severity::Note);
+        assert!(f.title.contains("open connections"), "{}", f.title);
     }
 
     #[test]

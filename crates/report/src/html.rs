@@ -362,6 +362,18 @@ fn interval_series(
     ))
 }
 
+/// Requests of each interval, except a last one under half the longest: a run that
+/// ended early would otherwise draw a cliff that is not a slowdown.
+fn full_interval_requests(case: &Case) -> impl Fn(&load::Interval) -> Option<f64> {
+    let full = case.measured.as_ref().map_or(0.0, |m| {
+        m.intervals
+            .iter()
+            .map(|i| i.digest.duration_s)
+            .fold(0.0, f64::max)
+    });
+    move |iv| (iv.digest.duration_s >= full / 2.0).then_some(iv.digest.requests as f64)
+}
+
 fn latency_ms(i: &load::Interval, f: fn(&load::Latency) -> u64) -> Option<f64> {
     let v = f(&i.digest.latency_us) as f64 / 1000.0;
     (i.digest.requests > 0 && v > 0.0).then_some(v)
@@ -470,12 +482,11 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 x_desc: TIME,
                 y: YAxis::Linear { floor: 0.0 },
                 y_desc: "requests per interval",
-                series: each(&|c, i| {
-                    interval_series(c, i, |iv| Some(iv.digest.requests as f64))
-                }),
+                series: each(&|c, i| interval_series(c, i, full_interval_requests(c))),
                 legend: false,
             },
-            "Higher is better. A line that sinks over time means a server that slows down.",
+            "Higher is better. A line that sinks over time means a server that slows down. \
+             A last interval shorter than half the others (the run ended early) is not drawn.",
         )?,
         figure(
             Chart {
@@ -622,9 +633,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
                         x_desc: TIME,
                         y: YAxis::Linear { floor: 0.0 },
                         y_desc: "requests per interval",
-                        series: single(interval_series(case, style, |iv| {
-                            Some(iv.digest.requests as f64)
-                        })),
+                        series: single(interval_series(case, style, full_interval_requests(case))),
                         legend: false,
                     },
                     "",

@@ -175,6 +175,9 @@ pub struct ServerSample {
     pub cpu_percent: f64,
     pub rss_mib: f64,
     pub processes: u32,
+    /// Processes of the server's tree that appeared / ended since the previous sample.
+    pub processes_started: u32,
+    pub processes_exited: u32,
 }
 
 /// A case's status when it ran to the end.

@@ -108,6 +108,10 @@ pub struct ResourceSample {
     /// `ps` does).
     pub rss_mib: f64,
     pub processes: u32,
+    /// Processes of the tree that appeared and that ended since the previous sample:
+    /// both at once, with the leader alive, is a worker restarted by its master.
+    pub processes_started: u32,
+    pub processes_exited: u32,
 }
 
 /// A summary of samples, as the results table shows it.
@@ -626,14 +630,19 @@ fn sample_loop(leader: i32, every: Duration, stopped: mpsc::Receiver<()>) -> Vec
             })
             .sum();
         let secs = now.duration_since(prev_at).as_secs_f64().max(1e-3);
+        let current = snapshot(&tree);
+        let started_now = current.keys().filter(|k| !prev.contains_key(k)).count() as u32;
+        let exited_now = prev.keys().filter(|k| !current.contains_key(k)).count() as u32;
         samples.push(ResourceSample {
             t_s: now.duration_since(started).as_secs_f64(),
             cpu_percent: ticks as f64 / tck / secs * 100.0,
             rss_mib: tree.iter().map(|p| rss_bytes(p.pid, page)).sum::<u64>() as f64
                 / (1024.0 * 1024.0),
             processes: tree.len() as u32,
+            processes_started: started_now,
+            processes_exited: exited_now,
         });
-        prev = snapshot(&tree);
+        prev = current;
         prev_at = now;
     }
 }
@@ -687,6 +696,8 @@ mod tests {
             cpu_percent: cpu,
             rss_mib: rss,
             processes: 1,
+            processes_started: 0,
+            processes_exited: 0,
         };
         let sum = ResourceSummary::of(&[s(10.0, 5.0), s(30.0, 7.0)]).unwrap();
         assert_eq!(sum.cpu_percent_mean, 20.0);
