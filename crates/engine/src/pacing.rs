@@ -338,7 +338,7 @@ mod tests {
             seen.push(templates[i].path.clone());
         }
         let expect: Vec<&str> = std::iter::once("/login")
-            .chain(std::iter::repeat(["/a", "/b", "/b"]).take(3).flatten())
+            .chain(std::iter::repeat_n(["/a", "/b", "/b"], 3).flatten())
             .collect();
         assert_eq!(seen, expect);
     }

@@ -354,18 +354,19 @@ async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Optio
             outcome = attempt(local, slot, request, sent_at).await;
         }
     }
-    let mut rec = local.recorder.borrow_mut();
     match outcome {
         Ok(done) => {
-            rec.record_response(done.status, planned.unwrap_or(sent_at).elapsed());
+            let latency = planned.unwrap_or(sent_at).elapsed();
+            local
+                .recorder
+                .borrow_mut()
+                .record_response(done.status, latency);
             if done.close {
-                drop(rec);
                 close(local, slot);
             }
         }
         Err(kind) => {
-            rec.record_error(kind);
-            drop(rec);
+            local.recorder.borrow_mut().record_error(kind);
             close(local, slot);
             // A refused connect or an instant garbage answer completes without ever
             // waiting: yield so the worker's timers (deadline, snapshots) still run.

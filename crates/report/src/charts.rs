@@ -19,13 +19,16 @@ use std::path::{Path, PathBuf};
 
 use engine::Interval;
 use plotters::coord::combinators::LogCoord;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, ValueFormatter};
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::style::{colour, font_registered, marker_outline, FONT};
+use crate::style::{
+    colour, font_registered, format_count, format_number, marker_outline, one_two_five, Ticked,
+    FONT,
+};
 
 /// One server's line.
 pub struct Series<'a> {
@@ -242,41 +245,6 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, plot: &Plot) -> DrawRe
 /// Text that says "nothing here": a legend entry without data, the "no data" note.
 const GREY: RGBColor = RGBColor(119, 119, 119);
 
-/// An axis with the ticks chosen here (round 1-2-5 steps, padded range) instead of
-/// plotters' own, whose log axis labels only powers of ten. plotters' `WithKeyPoints`
-/// does the same but cannot be labelled on a plain f64 axis in 0.3.
-struct Ticked<R> {
-    inner: R,
-    ticks: Vec<f64>,
-}
-
-impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
-    type ValueType = f64;
-    // Labels come from the mesh's formatters; this only satisfies `draw`'s bound.
-    type FormatOption = DefaultFormatting;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        // No light (minor) grid lines: the 1-2-5 lines are dense enough.
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.inner.range()
-    }
-
-    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
-        self.inner.axis_pixel_range(limit)
-    }
-}
-
 /// Room for the line-and-marker sample in front of each legend entry.
 const LEGEND_SAMPLE_W: u32 = 56;
 
@@ -472,47 +440,9 @@ fn log_axis(plot: &Plot) -> (Range<f64>, Vec<f64>) {
     (lo / 1.12..hi * 1.12, ticks)
 }
 
-fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut exp = lo.log10().floor() as i32;
-    while 10f64.powi(exp) <= hi * (1.0 + 1e-9) {
-        for m in [1.0, 2.0, 5.0] {
-            let v = m * 10f64.powi(exp);
-            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
-                out.push(v);
-            }
-        }
-        exp += 1;
-    }
-    out
-}
-
 fn is_power_of_ten(v: f64) -> bool {
     let l = v.log10();
     (l - l.round()).abs() < 1e-9
-}
-
-/// A tick value with as many decimals as it needs and no more: 0.05, 0.2, 1, 50.
-fn format_number(v: f64) -> String {
-    if v == 0.0 || v.abs() >= 1.0 {
-        return format!("{v:.0}");
-    }
-    let places = (-v.abs().log10().floor()) as usize;
-    format!("{v:.places$}")
-}
-
-/// Counts with a thousands suffix so 100000 reads as "100k" in a narrow label column.
-fn format_count(v: f64) -> String {
-    if v.abs() >= 10_000.0 {
-        let k = v / 1000.0;
-        if (k - k.round()).abs() < 1e-9 {
-            format!("{k:.0}k")
-        } else {
-            format!("{k:.1}k")
-        }
-    } else {
-        format_number(v)
-    }
 }
 
 #[cfg(test)]

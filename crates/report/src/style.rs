@@ -4,6 +4,9 @@
 
 use std::sync::OnceLock;
 
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::style::{register_font, FontStyle, RGBColor};
 
 /// plotters looks fonts up by family name in one global table; the SVG names the
@@ -101,4 +104,78 @@ pub fn font_registered() -> bool {
         )
         .is_ok()
     })
+}
+
+/// An axis with the ticks chosen here (round 1-2-5 steps, padded range) instead of
+/// plotters' own, whose log axis labels only powers of ten. plotters' `WithKeyPoints`
+/// does the same but cannot be labelled on a plain f64 axis in 0.3.
+pub struct Ticked<R> {
+    pub inner: R,
+    pub ticks: Vec<f64>,
+}
+
+impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
+    type ValueType = f64;
+    // Labels come from the mesh's formatters; this only satisfies `draw`'s bound.
+    type FormatOption = DefaultFormatting;
+
+    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
+        self.inner.map(value, limit)
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        // No light (minor) grid lines: the 1-2-5 lines are dense enough.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks.clone()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.inner.range()
+    }
+
+    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
+        self.inner.axis_pixel_range(limit)
+    }
+}
+
+/// Values 1, 2 and 5 × 10ⁿ between `lo` and `hi`: ticks a reader can read off a log axis.
+pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
+    let mut out = Vec::new();
+    let mut exp = lo.log10().floor() as i32;
+    while 10f64.powi(exp) <= hi * (1.0 + 1e-9) {
+        for m in [1.0, 2.0, 5.0] {
+            let v = m * 10f64.powi(exp);
+            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
+                out.push(v);
+            }
+        }
+        exp += 1;
+    }
+    out
+}
+
+/// A tick value with as many decimals as it needs and no more: 0.05, 0.2, 1, 50.
+pub fn format_number(v: f64) -> String {
+    if v == 0.0 || v.abs() >= 1.0 {
+        return format!("{v:.0}");
+    }
+    let places = (-v.abs().log10().floor()) as usize;
+    format!("{v:.places$}")
+}
+
+/// Counts with a thousands suffix so 100000 reads as "100k" in a narrow label column.
+pub fn format_count(v: f64) -> String {
+    if v.abs() >= 10_000.0 {
+        let k = v / 1000.0;
+        if (k - k.round()).abs() < 1e-9 {
+            format!("{k:.0}k")
+        } else {
+            format!("{k:.1}k")
+        }
+    } else {
+        format_number(v)
+    }
 }

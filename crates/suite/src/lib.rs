@@ -57,8 +57,8 @@ pub mod supervise;
 
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
-pub use source::{FileError, Problem};
 pub use runner::{run_case, CaseResult, CaseStatus, Placement};
+pub use source::{FileError, Problem};
 pub use suite_file::SuiteFile;
 pub use supervise::{
     allowed_cpus, free_port, port_in_use, LaunchError, ResourceSample, ResourceSummary, Server,

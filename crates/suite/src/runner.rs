@@ -51,7 +51,13 @@ impl CaseResult {
         ResourceSummary::of(&self.resources)
     }
 
-    fn failed(case: &Case, status: CaseStatus, detail: String, version: Option<String>, log: Option<PathBuf>) -> Self {
+    fn failed(
+        case: &Case,
+        status: CaseStatus,
+        detail: String,
+        version: Option<String>,
+        log: Option<PathBuf>,
+    ) -> Self {
         CaseResult {
             case: case.name.clone(),
             status,
@@ -76,9 +82,18 @@ impl Placement {
     /// The server gets the last allowed CPU, the generator all the others.
     pub fn split(allowed: &[usize]) -> Placement {
         match allowed {
-            [] => Placement { server_cpu: None, generator_cpus: Vec::new() },
-            [only] => Placement { server_cpu: Some(*only), generator_cpus: vec![*only] },
-            [rest @ .., last] => Placement { server_cpu: Some(*last), generator_cpus: rest.to_vec() },
+            [] => Placement {
+                server_cpu: None,
+                generator_cpus: Vec::new(),
+            },
+            [only] => Placement {
+                server_cpu: Some(*only),
+                generator_cpus: vec![*only],
+            },
+            [rest @ .., last] => Placement {
+                server_cpu: Some(*last),
+                generator_cpus: rest.to_vec(),
+            },
         }
     }
 
@@ -88,13 +103,19 @@ impl Placement {
             Some(s) if self.generator_cpus == [s] => {
                 format!("server and generator share CPU {s} (one CPU available): results understate both")
             }
-            Some(s) => format!("server on CPU {s}, generator on CPU {}", join(&self.generator_cpus)),
+            Some(s) => format!(
+                "server on CPU {s}, generator on CPU {}",
+                join(&self.generator_cpus)
+            ),
         }
     }
 }
 
 fn join(cpus: &[usize]) -> String {
-    cpus.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(",")
+    cpus.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Runs one case. `dir` receives the server's log; `sinks` receive the intervals as
@@ -115,7 +136,15 @@ pub fn run_case(
     let log_path = dir.join("server.log");
     let port = match free_port() {
         Ok(p) => p,
-        Err(e) => return CaseResult::failed(case, CaseStatus::FailedToStart, format!("no free port: {e}"), version, None),
+        Err(e) => {
+            return CaseResult::failed(
+                case,
+                CaseStatus::FailedToStart,
+                format!("no free port: {e}"),
+                version,
+                None,
+            )
+        }
     };
     let started = Server::launch(case, env, port, placement.server_cpu, &log_path)
         .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
@@ -126,7 +155,13 @@ pub fn run_case(
                 LaunchError::FailedToStart { .. } | LaunchError::NotReady { .. } => e.to_string(),
                 _ => format!("{e}\n{}", crate::supervise::log_tail(&log_path, 20)),
             };
-            return CaseResult::failed(case, CaseStatus::FailedToStart, detail, version, Some(log_path));
+            return CaseResult::failed(
+                case,
+                CaseStatus::FailedToStart,
+                detail,
+                version,
+                Some(log_path),
+            );
         }
     };
     server.start_sampler();
@@ -138,11 +173,23 @@ pub fn run_case(
     let version = server.version().map(str::to_string).or(version);
     let stop = server.stop();
     let (status, detail) = match (&outcome, crashed) {
-        (Err(e), _) => (CaseStatus::FailedToStart, Some(format!("the load could not start: {e}"))),
-        (Ok(_), Some(exit)) => (CaseStatus::Crashed, Some(format!("the server exited during the load ({exit}):\n{tail}"))),
-        (Ok(_), None) if !stop.port_free => {
-            (CaseStatus::Ok, Some(format!("port {port} still answered after the stop ({})", stop.status)))
-        }
+        (Err(e), _) => (
+            CaseStatus::FailedToStart,
+            Some(format!("the load could not start: {e}")),
+        ),
+        (Ok(_), Some(exit)) => (
+            CaseStatus::Crashed,
+            Some(format!(
+                "the server exited during the load ({exit}):\n{tail}"
+            )),
+        ),
+        (Ok(_), None) if !stop.port_free => (
+            CaseStatus::Ok,
+            Some(format!(
+                "port {port} still answered after the stop ({})",
+                stop.status
+            )),
+        ),
         (Ok(_), None) => (CaseStatus::Ok, None),
     };
     CaseResult {
@@ -171,8 +218,13 @@ mod tests {
     #[test]
     fn placement_gives_the_server_the_last_cpu() {
         let p = Placement::split(&[0, 1, 2, 3]);
-        assert_eq!((p.server_cpu, p.generator_cpus.as_slice()), (Some(3), &[0, 1, 2][..]));
-        assert!(p.describe().contains("server on CPU 3, generator on CPU 0,1,2"));
+        assert_eq!(
+            (p.server_cpu, p.generator_cpus.as_slice()),
+            (Some(3), &[0, 1, 2][..])
+        );
+        assert!(p
+            .describe()
+            .contains("server on CPU 3, generator on CPU 0,1,2"));
         let one = Placement::split(&[5]);
         assert!(one.describe().contains("share CPU 5"));
     }

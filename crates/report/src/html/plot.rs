@@ -11,12 +11,12 @@
 use std::ops::Range;
 
 pub use crate::style::{colour, css_colour, marker_outline};
-use crate::style::{font_registered, FONT};
+use crate::style::{font_registered, format_count, format_number, one_two_five, Ticked, FONT};
 
 const GRID: RGBColor = RGBColor(228, 228, 228);
 const GREY: RGBColor = RGBColor(119, 119, 119);
 use plotters::coord::combinators::LogCoord;
-use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, ValueFormatter};
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -219,10 +219,16 @@ where
         .x_desc(chart.x_desc)
         .y_desc(chart.y_desc)
         .x_label_formatter(&|v| match x_kind {
-            XAxis::Time => number(*v),
+            XAxis::Time => format_number(*v),
             XAxis::Percentile => percentile_label(*v),
         })
-        .y_label_formatter(&|v| if is_log { number(*v) } else { count(*v) })
+        .y_label_formatter(&|v| {
+            if is_log {
+                format_number(*v)
+            } else {
+                format_count(*v)
+            }
+        })
         .label_style((FONT, 13))
         .axis_desc_style((FONT, 14))
         .bold_line_style(GRID)
@@ -289,38 +295,6 @@ where
     Ok(())
 }
 
-/// An axis whose grid lines and labels are the given values (round 1-2-5 steps)
-/// instead of plotters' own choice, which on a log axis labels only powers of ten.
-struct Ticked<R> {
-    inner: R,
-    ticks: Vec<f64>,
-}
-
-impl<R: Ranged<ValueType = f64>> Ranged for Ticked<R> {
-    type ValueType = f64;
-    type FormatOption = DefaultFormatting;
-
-    fn map(&self, value: &f64, limit: (i32, i32)) -> i32 {
-        self.inner.map(value, limit)
-    }
-
-    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
-        if hint.weight().allow_light_points() {
-            Vec::new()
-        } else {
-            self.ticks.clone()
-        }
-    }
-
-    fn range(&self) -> Range<f64> {
-        self.inner.range()
-    }
-
-    fn axis_pixel_range(&self, limit: (i32, i32)) -> Range<i32> {
-        self.inner.axis_pixel_range(limit)
-    }
-}
-
 /// Ticks from 0 to at least `max` in steps of 1, 2 or 5 × 10ⁿ, five to ten of them.
 fn linear_ticks(max: f64) -> (f64, Vec<f64>) {
     let max = if max > 0.0 { max } else { 1.0 };
@@ -367,44 +341,6 @@ fn log_range(values: impl Iterator<Item = f64>) -> (Range<f64>, Vec<f64>) {
         .filter(|v| decades <= 4.0 || ((v.log10() - v.log10().round()).abs() < 1e-9))
         .collect();
     (lo / 1.15..hi * 1.15, ticks)
-}
-
-fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
-    let mut out = Vec::new();
-    let mut exp = lo.log10().floor() as i32;
-    while 10f64.powi(exp) <= hi * (1.0 + 1e-9) {
-        for m in [1.0, 2.0, 5.0] {
-            let v = m * 10f64.powi(exp);
-            if v >= lo * (1.0 - 1e-9) && v <= hi * (1.0 + 1e-9) {
-                out.push(v);
-            }
-        }
-        exp += 1;
-    }
-    out
-}
-
-/// As many decimals as the value needs: 0.05, 0.2, 1, 50.
-fn number(v: f64) -> String {
-    if v == 0.0 || v.abs() >= 1.0 {
-        return format!("{v:.0}");
-    }
-    let places = (-v.abs().log10().floor()) as usize;
-    format!("{v:.places$}")
-}
-
-/// Counts with a k suffix, so 120000 fits the label column as "120k".
-fn count(v: f64) -> String {
-    if v.abs() >= 10_000.0 {
-        let k = v / 1000.0;
-        if (k - k.round()).abs() < 1e-9 {
-            format!("{k:.0}k")
-        } else {
-            format!("{k:.1}k")
-        }
-    } else {
-        number(v)
-    }
 }
 
 /// The label of x = n on the percentile axis: 0 → "min", 1 → "90%", 3 → "99.9%".
