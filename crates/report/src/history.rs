@@ -20,7 +20,6 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
-use serde::{Deserialize, Serialize};
 
 use crate::load::{self, Case, ReportError};
 use crate::table::CaseRow;
@@ -120,18 +119,7 @@ pub enum HistoryError {
     UnknownRun { path: PathBuf, id: i64 },
 }
 
-/// One repetition of a case under `wsgibench run --repeat N`, as summary.json's
-/// `repeats` holds it. Latency in microseconds, like the rest of summary.json.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct Repeat {
-    pub rps: f64,
-    pub p50_us: u64,
-    pub p90_us: u64,
-    pub p99_us: u64,
-    pub mean_us: f64,
-    pub errors: u64,
-}
+pub use crate::load::Repeat;
 
 /// A recorded run as `wsgibench history` lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,7 +247,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i
     )?;
     for (position, case) in run.cases.iter().enumerate() {
         let r = case_row(case);
-        let repeats = read_repeats(&run.dir, case);
+        let repeats = &case.repeats;
         let repeats_json = (!repeats.is_empty())
             .then(|| serde_json::to_string(&repeats).expect("plain numbers serialize"));
         case_stmt.execute(params![
@@ -328,22 +316,6 @@ pub fn case_row(case: &Case) -> CaseRow {
         generator_cpu_percent: Some(m.generator_cpu_percent),
         server_version: case.server_version.clone(),
     }
-}
-
-/// summary.json's `repeats` (written by `run --repeat N`). [`load::Case`] does not
-/// carry it yet, so it is read here; unreadable or absent means no repeats, since
-/// load::read_run already vouched for the file.
-fn read_repeats(run_dir: &Path, case: &Case) -> Vec<Repeat> {
-    #[derive(Deserialize)]
-    struct WithRepeats {
-        #[serde(default)]
-        repeats: Vec<Repeat>,
-    }
-    std::fs::read(run_dir.join(&case.name).join("summary.json"))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<WithRepeats>(&b).ok())
-        .map(|w| w.repeats)
-        .unwrap_or_default()
 }
 
 /// Every recorded run, oldest first. A database that does not exist yet has none

@@ -201,6 +201,21 @@ pub struct Case {
     pub measured: Option<Measured>,
     /// The last lines of `server.log`, oldest first; empty when there is no log.
     pub log_tail: Vec<String>,
+    /// Every repetition's numbers with `wsgibench run --repeat N`; empty otherwise.
+    pub repeats: Vec<Repeat>,
+}
+
+/// One repetition of a case under `wsgibench run --repeat N`, as summary.json's
+/// `repeats` holds it. Latency in microseconds, like the rest of summary.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, Deserialize)]
+#[serde(default)]
+pub struct Repeat {
+    pub rps: f64,
+    pub p50_us: u64,
+    pub p90_us: u64,
+    pub p99_us: u64,
+    pub mean_us: f64,
+    pub errors: u64,
 }
 
 impl Case {
@@ -226,6 +241,8 @@ struct CaseFields {
     server_samples: Vec<ServerSample>,
     #[serde(default)]
     detail: Option<String>,
+    #[serde(default)]
+    repeats: Vec<Repeat>,
 }
 
 /// A whole results folder.
@@ -333,6 +350,7 @@ pub fn read_case(dir: &Path, name: &str) -> Result<Case, ReportError> {
         server_rss_mib: fields.server_rss_mib,
         server_samples: fields.server_samples,
         detail: fields.detail,
+        repeats: fields.repeats,
         measured,
         log_tail,
     })
