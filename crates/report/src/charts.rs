@@ -26,8 +26,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::style::{
-    colour, font_registered, format_count, format_number, marker_outline, one_two_five, Ticked,
-    FONT,
+    colour, font_registered, format_count, format_number, log_ticks, marker_outline, Ticked, FONT,
 };
 
 /// One server's line.
@@ -404,45 +403,8 @@ fn log_axis(plot: &Plot) -> (Range<f64>, Vec<f64>) {
             .map(|p| p.1)
             .filter(|v| *v > 0.0)
     };
-    let (min, max) = match (values().reduce(f64::min), values().reduce(f64::max)) {
-        (Some(min), Some(max)) => (min, max),
-        _ => (0.1, 10.0),
-    };
-    let all = one_two_five(min / 10.0, max * 10.0);
-    let lo = all
-        .iter()
-        .rev()
-        .find(|v| **v <= min * (1.0 + 1e-9))
-        .copied()
-        .unwrap_or(min);
-    let mut hi = all
-        .iter()
-        .find(|v| **v >= max * (1.0 - 1e-9))
-        .copied()
-        .unwrap_or(max);
-    if hi <= lo {
-        // One constant value: widen to the neighbouring 1-2-5 values.
-        hi = all.iter().find(|v| **v > lo).copied().unwrap_or(lo * 2.0);
-    }
-    let lo = all
-        .iter()
-        .rev()
-        .find(|v| **v < lo)
-        .copied()
-        .filter(|_| min == max)
-        .unwrap_or(lo);
-    let decades = (hi / lo).log10();
-    let ticks: Vec<f64> = one_two_five(lo, hi)
-        .into_iter()
-        .filter(|v| decades <= 4.0 || is_power_of_ten(*v))
-        .collect();
     // Markers at the extremes keep a little room, as on the linear axes.
-    (lo / 1.12..hi * 1.12, ticks)
-}
-
-fn is_power_of_ten(v: f64) -> bool {
-    let l = v.log10();
-    (l - l.round()).abs() < 1e-9
+    log_ticks(values(), 1.12)
 }
 
 #[cfg(test)]

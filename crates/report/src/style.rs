@@ -179,3 +179,47 @@ pub fn format_count(v: f64) -> String {
         format_number(v)
     }
 }
+
+/// A log axis over the positive `values`: bounds on 1-2-5 values around them (one step
+/// wider when all are equal), ticks on every 1-2-5 value up to four decades and on
+/// powers of ten beyond, and `margin` (a factor) of room so end markers are not cut.
+pub fn log_ticks(values: impl Iterator<Item = f64>, margin: f64) -> (Range<f64>, Vec<f64>) {
+    let (mut min, mut max) = (f64::INFINITY, 0.0f64);
+    for v in values.filter(|v| *v > 0.0) {
+        min = min.min(v);
+        max = max.max(v);
+    }
+    if !min.is_finite() {
+        (min, max) = (0.1, 10.0);
+    }
+    let all = one_two_five(min / 10.0, max * 10.0);
+    let lo = all
+        .iter()
+        .rev()
+        .find(|v| **v <= min * (1.0 + 1e-9))
+        .copied()
+        .unwrap_or(min);
+    let mut hi = all
+        .iter()
+        .find(|v| **v >= max * (1.0 - 1e-9))
+        .copied()
+        .unwrap_or(max);
+    if hi <= lo {
+        // One constant value: widen to the neighbouring 1-2-5 values.
+        hi = all.iter().find(|v| **v > lo).copied().unwrap_or(lo * 2.0);
+    }
+    let lo = all
+        .iter()
+        .rev()
+        .find(|v| **v < lo)
+        .copied()
+        .filter(|_| min == max)
+        .unwrap_or(lo);
+    let decades = (hi / lo).log10();
+    let is_power_of_ten = |v: f64| (v.log10() - v.log10().round()).abs() < 1e-9;
+    let ticks = one_two_five(lo, hi)
+        .into_iter()
+        .filter(|v| decades <= 4.0 || is_power_of_ten(*v))
+        .collect();
+    (lo / margin..hi * margin, ticks)
+}

@@ -11,7 +11,7 @@
 use std::ops::Range;
 
 pub use crate::style::{colour, css_colour, marker_outline};
-use crate::style::{font_registered, format_count, format_number, one_two_five, Ticked, FONT};
+use crate::style::{font_registered, format_count, format_number, log_ticks, Ticked, FONT};
 
 const GRID: RGBColor = RGBColor(228, 228, 228);
 const GREY: RGBColor = RGBColor(119, 119, 119);
@@ -312,35 +312,7 @@ fn linear_ticks(max: f64) -> (f64, Vec<f64>) {
 /// A log range from the 1-2-5 value at or below the smallest value to the one at or
 /// above the largest, with ticks at 1-2-5 (only at powers of ten past four decades).
 fn log_range(values: impl Iterator<Item = f64>) -> (Range<f64>, Vec<f64>) {
-    let (mut min, mut max) = (f64::INFINITY, 0.0f64);
-    for v in values.filter(|v| *v > 0.0) {
-        min = min.min(v);
-        max = max.max(v);
-    }
-    if !min.is_finite() {
-        (min, max) = (0.1, 10.0);
-    }
-    let steps = one_two_five(min / 10.0, max * 10.0);
-    let lo = steps
-        .iter()
-        .rev()
-        .find(|v| **v <= min * (1.0 + 1e-9))
-        .copied()
-        .unwrap_or(min);
-    let mut hi = steps
-        .iter()
-        .find(|v| **v >= max * (1.0 - 1e-9))
-        .copied()
-        .unwrap_or(max);
-    if hi <= lo {
-        hi = steps.iter().find(|v| **v > lo).copied().unwrap_or(lo * 2.0);
-    }
-    let decades = (hi / lo).log10();
-    let ticks = one_two_five(lo, hi)
-        .into_iter()
-        .filter(|v| decades <= 4.0 || ((v.log10() - v.log10().round()).abs() < 1e-9))
-        .collect();
-    (lo / 1.15..hi * 1.15, ticks)
+    log_ticks(values, 1.15)
 }
 
 /// The label of x = n on the percentile axis: 0 → "min", 1 → "90%", 3 → "99.9%".
