@@ -157,13 +157,19 @@ pub fn one_two_five(lo: f64, hi: f64) -> Vec<f64> {
     out
 }
 
-/// A tick value with as many decimals as it needs and no more: 0.05, 0.2, 1, 50.
+/// A tick value with as many decimals as it needs and no more: 0.05, 0.2, 1, 2.5, 50.
 pub fn format_number(v: f64) -> String {
-    if v == 0.0 || v.abs() >= 1.0 {
-        return format!("{v:.0}");
+    if v == 0.0 {
+        return "0".into();
     }
-    let places = (-v.abs().log10().floor()) as usize;
-    format!("{v:.places$}")
+    // Two places past the first significant digit cover every 1-2-5 or half step.
+    let places = 2 + if v.abs() >= 1.0 {
+        0
+    } else {
+        (-v.abs().log10().floor()) as usize
+    };
+    let text = format!("{v:.places$}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
 /// Counts with a thousands suffix so 100000 reads as "100k" in a narrow label column.
@@ -222,4 +228,21 @@ pub fn log_ticks(values: impl Iterator<Item = f64>, margin: f64) -> (Range<f64>,
         .filter(|v| decades <= 4.0 || is_power_of_ten(*v))
         .collect();
     (lo / margin..hi * margin, ticks)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::format_number;
+
+    #[test]
+    fn tick_labels_keep_the_fraction_they_need() {
+        let labels: Vec<String> = [0.0, 0.05, 0.2, 0.5, 1.0, 1.5, 2.5, 10.0, 50.0, 100.0]
+            .into_iter()
+            .map(format_number)
+            .collect();
+        assert_eq!(
+            labels,
+            ["0", "0.05", "0.2", "0.5", "1", "1.5", "2.5", "10", "50", "100"]
+        );
+    }
 }
