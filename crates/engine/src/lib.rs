@@ -6,6 +6,7 @@
 //! - `response`: an incremental response parser that skips bodies in place.
 //! - `connection`: one keep-alive connection with its fixed read buffer.
 //! - `pacing`: when the next request goes (closed budget, open schedule, session program).
+//! - `timer`: a timerfd for open-model send instants, finer than tokio's 1 ms tick.
 //! - `worker`: a thread with its own current-thread tokio runtime and [`Recorder`].
 //! - `collector`: merges the workers' interval [`Stats`] exactly and feeds the [`Sink`]s.
 //!
@@ -35,6 +36,7 @@ mod recorder;
 mod request;
 mod response;
 mod sys;
+mod timer;
 mod worker;
 
 use std::collections::BTreeMap;

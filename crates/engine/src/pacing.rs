@@ -14,6 +14,8 @@ use rand::{Rng, SeedableRng};
 use scenario::Step;
 use tokio::time::Instant;
 
+use crate::timer::PreciseTimer;
+
 /// The next request to send: which template, and when it was meant to go.
 #[derive(Debug, Clone, Copy)]
 pub struct Next {
@@ -216,11 +218,13 @@ pub enum Pacer {
         position: usize,
         script_len: usize,
     },
-    /// Send at the schedule's next planned instant.
+    /// Send at the schedule's next planned instant, woken by the connection's own
+    /// precise timer (tokio's sleep if the OS refused one).
     Open {
         schedule: Rc<Schedule>,
         position: usize,
         script_len: usize,
+        timer: Option<PreciseTimer>,
     },
 }
 
@@ -249,6 +253,7 @@ impl Pacer {
                 schedule,
                 position,
                 script_len,
+                timer,
             } => {
                 let Some(planned) = schedule.take() else {
                     // Every planned instant is taken by another connection: stay open
@@ -256,7 +261,13 @@ impl Pacer {
                     tokio::time::sleep_until(schedule.end).await;
                     return None;
                 };
-                tokio::time::sleep_until(planned).await;
+                let precise = match timer {
+                    Some(t) => t.sleep_until(planned).await.is_ok(),
+                    None => false,
+                };
+                if !precise {
+                    tokio::time::sleep_until(planned).await;
+                }
                 let request = *position;
                 *position = (*position + 1) % *script_len;
                 Some(Next {

@@ -21,6 +21,7 @@ use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
 use crate::response::Complete;
 use crate::sys;
+use crate::timer::PreciseTimer;
 use crate::{Live, StopFlag};
 
 /// How often a worker refreshes the live counters and looks at the stop flag.
@@ -225,6 +226,7 @@ async fn drive(local: Rc<Local>, share: Share) {
                         schedule: s.clone(),
                         position,
                         script_len,
+                        timer: PreciseTimer::new().ok(),
                     },
                     None => Pacer::Closed {
                         budget: budget.clone(),

@@ -76,6 +76,7 @@ fn open_run_latency_matches_the_server_delay() {
     });
     let s = run(&open(server.port, 20, 200.0, Duration::from_secs(3)), 1);
     let p50 = ms(s.digest.latency_us.p50);
+    eprintln!("open model, 20 ms server: p50 {p50} ms");
     assert!((20.0..=21.5).contains(&p50), "p50 {p50} ms");
 }
 
