@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use scenario::Step;
 use tokio::time::Instant;
 
-use crate::timer::PreciseTimer;
+use crate::timer::PreciseClock;
 
 /// The next request to send: which template, and when it was meant to go.
 #[derive(Debug, Clone, Copy)]
@@ -218,13 +218,13 @@ pub enum Pacer {
         position: usize,
         script_len: usize,
     },
-    /// Send at the schedule's next planned instant, woken by the connection's own
-    /// precise timer (tokio's sleep if the OS refused one).
+    /// Send at the schedule's next planned instant, woken by the worker's precise
+    /// clock (tokio's sleep if the OS refused one).
     Open {
         schedule: Rc<Schedule>,
         position: usize,
         script_len: usize,
-        timer: Option<PreciseTimer>,
+        clock: Option<Rc<PreciseClock>>,
     },
 }
 
@@ -253,7 +253,7 @@ impl Pacer {
                 schedule,
                 position,
                 script_len,
-                timer,
+                clock,
             } => {
                 let Some(planned) = schedule.take() else {
                     // Every planned instant is taken by another connection: stay open
@@ -261,12 +261,9 @@ impl Pacer {
                     tokio::time::sleep_until(schedule.end).await;
                     return None;
                 };
-                let precise = match timer {
-                    Some(t) => t.sleep_until(planned).await.is_ok(),
-                    None => false,
-                };
-                if !precise {
-                    tokio::time::sleep_until(planned).await;
+                match clock {
+                    Some(c) => c.sleep_until(planned).await,
+                    None => tokio::time::sleep_until(planned).await,
                 }
                 let request = *position;
                 *position = (*position + 1) % *script_len;

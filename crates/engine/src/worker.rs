@@ -21,7 +21,7 @@ use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
 use crate::response::Complete;
 use crate::sys;
-use crate::timer::PreciseTimer;
+use crate::timer::PreciseClock;
 use crate::{Live, StopFlag};
 
 /// How often a worker refreshes the live counters and looks at the stop flag.
@@ -218,6 +218,10 @@ async fn drive(local: Rc<Local>, share: Share) {
                 ))),
                 _ => None,
             };
+            let clock = schedule
+                .as_ref()
+                .and_then(|_| PreciseClock::new().ok())
+                .map(Rc::new);
             let mut set = JoinSet::new();
             for c in 0..share.connections {
                 let position = c as usize % script_len;
@@ -226,7 +230,7 @@ async fn drive(local: Rc<Local>, share: Share) {
                         schedule: s.clone(),
                         position,
                         script_len,
-                        timer: PreciseTimer::new().ok(),
+                        clock: clock.clone(),
                     },
                     None => Pacer::Closed {
                         budget: budget.clone(),
