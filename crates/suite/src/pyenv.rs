@@ -436,22 +436,9 @@ for n in sys.argv[1:]:
     except m.PackageNotFoundError:
         pass
 "#;
-        let out = Command::new(self.python())
-            .args(["-c", PROBE])
-            .args(names)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| EnvError::Python {
-                python: self.python(),
-                reason: e.to_string(),
-            })?;
-        if !out.status.success() {
-            return Err(EnvError::Python {
-                python: self.python(),
-                reason: tail(&combined(&out), PIP_TAIL_LINES),
-            });
-        }
-        Ok(String::from_utf8_lossy(&out.stdout)
+        let mut args = vec!["-c", PROBE];
+        args.extend(names.iter().map(String::as_str));
+        Ok(run_python(&self.python(), &args)?
             .lines()
             .filter_map(|l| l.split_once(' '))
             .map(|(n, v)| (normalize(n), v.trim().to_string()))
@@ -462,24 +449,32 @@ for n in sys.argv[1:]:
 /// The interpreter's version and real path: a venv is bound to the interpreter that
 /// made it, so both go into the venv's hash.
 fn python_identity(python: &Path) -> Result<String, EnvError> {
-    let out = Command::new(python)
-        .args([
+    let out = run_python(
+        python,
+        &[
             "-c",
             "import sys; print(sys.version); print(sys.base_prefix)",
-        ])
+        ],
+    )?;
+    Ok(out.trim().to_string())
+}
+
+/// Runs `python ARGS` and returns its stdout; a failure names the interpreter and
+/// carries the last lines of its output.
+fn run_python(python: &Path, args: &[&str]) -> Result<String, EnvError> {
+    let failed = |reason: String| EnvError::Python {
+        python: python.to_path_buf(),
+        reason,
+    };
+    let out = Command::new(python)
+        .args(args)
         .stdin(Stdio::null())
         .output()
-        .map_err(|e| EnvError::Python {
-            python: python.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+        .map_err(|e| failed(e.to_string()))?;
     if !out.status.success() {
-        return Err(EnvError::Python {
-            python: python.to_path_buf(),
-            reason: tail(&combined(&out), PIP_TAIL_LINES),
-        });
+        return Err(failed(tail(&combined(&out), PIP_TAIL_LINES)));
     }
-    Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
 fn create_venv(python: &Path, root: &Path) -> Result<(), EnvError> {
