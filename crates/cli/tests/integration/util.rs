@@ -82,6 +82,20 @@ fn content_length(head: &[u8]) -> usize {
 /// A Tsung file of the HTTP subset: `rate` users/s arrive for `phase_s` seconds, each
 /// runs `body` (XML inside `<session>`); the whole test is cut at `duration_s`.
 pub fn tsung_xml(port: u16, rate: u32, phase_s: u32, duration_s: u32, body: &str) -> String {
+    tsung_xml_capped(port, rate, phase_s, None, duration_s, body)
+}
+
+/// [`tsung_xml`] with the phase's `maxnumber`. Tsung spaces arrivals as a Poisson
+/// process, so only a cap reached well before the phase ends fixes its user count.
+pub fn tsung_xml_capped(
+    port: u16,
+    rate: u32,
+    phase_s: u32,
+    max_users: Option<u32>,
+    duration_s: u32,
+    body: &str,
+) -> String {
+    let cap = max_users.map_or(String::new(), |m| format!(r#" maxnumber="{m}""#));
     format!(
         r#"<?xml version="1.0"?>
 <!DOCTYPE tsung SYSTEM "/usr/share/tsung/tsung-1.0.dtd">
@@ -94,7 +108,7 @@ pub fn tsung_xml(port: u16, rate: u32, phase_s: u32, duration_s: u32, body: &str
   </servers>
   <load duration="{duration_s}" unit="second">
     <arrivalphase phase="1" duration="{phase_s}" unit="second">
-      <users arrivalrate="{rate}" unit="second"/>
+      <users arrivalrate="{rate}" unit="second"{cap}/>
     </arrivalphase>
   </load>
   <sessions>
