@@ -192,10 +192,22 @@ fn tsung_http_simple_example_imports() {
     // No <load duration>: the deadline is arrivals (600 s) + 20 s think + 60 s.
     assert_eq!(i.scenario.duration, Some(Duration::from_secs(680)));
     assert!(i.notes.iter().any(|n| n.contains("<monitoring>: ignored")));
-    assert!(i
-        .notes
+    // Its two user agents, 80 % and 20 %, make two weighted copies of its session.
+    let agents: Vec<(f64, &str)> = sessions
         .iter()
-        .any(|n| n.contains("most probable user agent (80%")));
+        .map(|s| {
+            let r = &s.requests()[0];
+            let ua = r.headers.iter().find(|(n, _)| n == "User-Agent").unwrap();
+            (s.weight, &ua.1[..20])
+        })
+        .collect();
+    assert_eq!(
+        agents,
+        vec![
+            (80.0, "Mozilla/5.0 (X11; U;"),
+            (20.0, "Mozilla/5.0 (Windows")
+        ]
+    );
 }
 
 #[test]

@@ -62,6 +62,9 @@ struct Ctx<'a> {
     src: &'a Source<'a>,
     notes: Vec<String>,
     think: GlobalThink,
+    /// `<option name="user_agent">`: (probability in %, agent).
+    user_agents: Vec<(f64, String)>,
+    /// The agent the session being converted sends.
     user_agent: Option<String>,
     server: Option<Server>,
     timeouts: Timeouts,
@@ -76,6 +79,7 @@ pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, Tsun
             draw: Draw::Fixed,
             override_all: false,
         },
+        user_agents: Vec::new(),
         user_agent: None,
         server: None,
         timeouts: Timeouts::default(),
@@ -220,7 +224,11 @@ impl Ctx<'_> {
 
     fn note(&mut self, node: &Node, message: String) {
         let at = self.at(node);
-        self.notes.push(format!("{at}: <{}>: {message}", node.name));
+        let note = format!("{at}: <{}>: {message}", node.name);
+        // A session converted once per user agent says the same things each time.
+        if !self.notes.contains(&note) {
+            self.notes.push(note);
+        }
     }
 
     fn unsupported(&self, node: &Node, supported: &str) -> TsungError {
@@ -871,28 +879,8 @@ impl Ctx<'_> {
                 format!("the user_agent probabilities must sum to 100, got {sum}"),
             ));
         }
-        // wsgibench builds request bytes once per template, so a user agent drawn per
-        // user would multiply the templates; the most probable one is sent with every
-        // request, and the note says so. First one wins a tie, as written.
-        let best = agents
-            .iter()
-            .enumerate()
-            .max_by(|(i, a), (j, b)| a.0.total_cmp(&b.0).then(j.cmp(i)))
-            .map(|(_, a)| a.clone())
-            .expect("agents is not empty");
-        if agents.len() > 1 {
-            self.note(
-                option,
-                format!(
-                    "every request is sent with the most probable user agent ({}%: {}); the \
-                     others ({}%) are not used",
-                    best.0,
-                    best.1,
-                    100.0 - best.0
-                ),
-            );
-        }
-        self.user_agent = Some(best.1);
+        agents.retain(|(p, _)| *p > 0.0);
+        self.user_agents = agents;
         Ok(())
     }
 
@@ -970,12 +958,7 @@ impl Ctx<'_> {
                         .into(),
                 );
             }
-            let steps = self.steps(s, &[])?;
-            out.push(Session {
-                name,
-                weight,
-                steps,
-            });
+            out.extend(self.session_per_user_agent(s, name, weight)?);
         }
         if out.is_empty() {
             return Err(self.invalid(sessions, "at least one <session> is required".into()));
@@ -989,6 +972,42 @@ impl Ctx<'_> {
                 ));
             }
         }
+        Ok(out)
+    }
+
+    /// Tsung draws a user's agent at its start, independently of its session. The
+    /// engine draws only sessions, so a session becomes one per agent, weighted by
+    /// both probabilities; each keeps request bytes built once.
+    fn session_per_user_agent(
+        &mut self,
+        s: &Node,
+        name: String,
+        weight: f64,
+    ) -> Result<Vec<Session>, TsungError> {
+        if self.user_agents.is_empty() {
+            let steps = self.steps(s, &[])?;
+            return Ok(vec![Session {
+                name,
+                weight,
+                steps,
+            }]);
+        }
+        let agents = self.user_agents.clone();
+        let mut out = Vec::with_capacity(agents.len());
+        for (i, (probability, agent)) in agents.iter().enumerate() {
+            self.user_agent = Some(agent.clone());
+            let steps = self.steps(s, &[])?;
+            out.push(Session {
+                name: if agents.len() == 1 {
+                    name.clone()
+                } else {
+                    format!("{name} (user agent {} of {})", i + 1, agents.len())
+                },
+                weight: weight * probability / 100.0,
+                steps,
+            });
+        }
+        self.user_agent = None;
         Ok(out)
     }
 

@@ -332,20 +332,55 @@ fn phase_and_load_errors() {
 // ---- <options> ----
 
 #[test]
-fn user_agent_option_sends_the_most_probable_agent() {
+fn each_user_draws_its_agent_like_tsung() {
     let opts = r#"<options><option type="ts_http" name="user_agent"><user_agent probability="20">Firefox</user_agent><user_agent probability="80">
         Mozilla/5.0 (X11)
-    </user_agent></option></options>"#;
+    </user_agent><user_agent probability="0">Never</user_agent></option></options>"#;
     let i = ok(&file("", &opts.replace('\n', " "), GET));
-    let r = only_request(&i);
-    assert_eq!(
-        r.headers,
-        vec![("User-Agent".to_string(), "Mozilla/5.0 (X11)".to_string())]
-    );
-    assert!(i
-        .notes
+    let Load::Sessions { sessions, .. } = &i.scenario.load else {
+        panic!("sessions expected");
+    };
+    // One session per agent, weighted by both the session's and the agent's
+    // probability; an agent of probability 0 is never drawn.
+    let drawn: Vec<(&str, f64, &[(String, String)])> = sessions
         .iter()
-        .any(|n| n.contains("most probable user agent (80%")));
+        .map(|s| match s.steps.as_slice() {
+            [Step::Request(r)] => (s.name.as_str(), s.weight, r.headers.as_slice()),
+            other => panic!("expected one request, got {other:?}"),
+        })
+        .collect();
+    let header = |v: &str| vec![("User-Agent".to_string(), v.to_string())];
+    assert_eq!(
+        drawn,
+        vec![
+            ("s (user agent 1 of 2)", 20.0, header("Firefox").as_slice()),
+            (
+                "s (user agent 2 of 2)",
+                80.0,
+                header("Mozilla/5.0 (X11)").as_slice()
+            ),
+        ]
+    );
+    assert!(
+        !i.notes.iter().any(|n| n.contains("agent")),
+        "{:?}",
+        i.notes
+    );
+}
+
+#[test]
+fn a_session_converted_per_agent_notes_each_thing_once() {
+    let opts = r#"<options><option type="ts_http" name="user_agent"><user_agent probability="50">A</user_agent><user_agent probability="50">B</user_agent></option></options>"#;
+    let i = ok(&file(
+        "",
+        opts,
+        r#"<request subst="true"><http url="/"/></request>"#,
+    ));
+    let about_requests: Vec<&String> = i.notes.iter().filter(|n| n.contains("<request>")).collect();
+    assert_eq!(
+        about_requests,
+        ["t.xml:7:1: <request>: subst=\"true\" but nothing to substitute: sent as written"]
+    );
 }
 
 #[test]
