@@ -342,7 +342,8 @@ fn each_user_draws_its_agent_like_tsung() {
     };
     // One session per agent, weighted by both the session's and the agent's
     // probability; an agent of probability 0 is never drawn.
-    let drawn: Vec<(&str, f64, &[(String, String)])> = sessions
+    type Drawn<'a> = (&'a str, f64, &'a [(String, String)]);
+    let drawn: Vec<Drawn> = sessions
         .iter()
         .map(|s| match s.steps.as_slice() {
             [Step::Request(r)] => (s.name.as_str(), s.weight, r.headers.as_slice()),
