@@ -117,6 +117,13 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
         "{}",
         summary["users_started"]
     );
+    // The whole run's distribution, for the report's percentile plot: it climbs to
+    // the slowest answer, which is the summary's max.
+    let distribution = summary["latency_distribution_us"].as_array().unwrap();
+    assert!(distribution.len() >= 20, "{distribution:?}");
+    let last = distribution.last().unwrap();
+    assert_eq!(last["q"], 1.0);
+    assert_eq!(last["us"], summary["latency_us"]["max"]);
     assert!(stdout.contains("history   run 1"), "{stdout}");
     assert!(out.join("report.html").is_file());
     let lines = std::fs::read_to_string(out.join("bjoern/intervals.jsonl")).unwrap();

@@ -70,6 +70,7 @@ pub(crate) fn collect(
         generator_cpu_percent: percent(cpu, c.last_end),
         generator_threads: workers,
         interrupted: false,
+        latency_distribution_us: crate::latency_distribution(&c.total.latency),
         total: c.total,
         intervals: c.intervals,
     }

@@ -44,6 +44,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
+use hdrhistogram::Histogram;
 use scenario::{Load, Scenario, ScenarioError};
 use serde::Serialize;
 
@@ -193,8 +194,40 @@ pub struct Summary {
     /// The run was ended early (Ctrl-C); what it measured until then is all here.
     pub interrupted: bool,
     pub intervals: Vec<Interval>,
+    /// The whole run's latency distribution, for an HDR percentile plot.
+    pub latency_distribution_us: Vec<QuantilePoint>,
     #[serde(skip)]
     pub total: Stats,
+}
+
+/// One step of a latency distribution: `q` of the answers took `us` microseconds or
+/// less.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QuantilePoint {
+    pub q: f64,
+    pub us: u64,
+}
+
+/// Steps per halving of the remaining share, as HdrHistogram's own percentile
+/// output: 0.5, 0.75, 0.875, ... get this many points each, so the tail is as
+/// detailed as the body, and a million answers make about a hundred points.
+const DISTRIBUTION_STEPS_PER_HALF: u32 = 5;
+
+/// The distribution of `latency`, from its smallest value to its largest (`q` = 1).
+pub fn latency_distribution(latency: &Histogram<u64>) -> Vec<QuantilePoint> {
+    if latency.is_empty() {
+        return Vec::new();
+    }
+    let mut points: Vec<QuantilePoint> = latency
+        .iter_quantiles(DISTRIBUTION_STEPS_PER_HALF)
+        .map(|v| QuantilePoint {
+            q: v.quantile_iterated_to(),
+            us: latency.highest_equivalent(v.value_iterated_to()),
+        })
+        .collect();
+    // The iterator may repeat a value at finer quantiles; one point per step is enough.
+    points.dedup_by(|later, earlier| later.us == earlier.us && later.q == earlier.q);
+    points
 }
 
 impl Summary {
@@ -402,4 +435,30 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
             share
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_distribution_climbs_from_the_body_to_the_slowest_answer() {
+        let mut h = Stats::default().latency;
+        assert!(latency_distribution(&h).is_empty());
+        for us in 1..=10_000 {
+            h.record(us).unwrap();
+        }
+        let d = latency_distribution(&h);
+        assert!(d.windows(2).all(|w| w[0].q < w[1].q && w[0].us <= w[1].us));
+        let last = d.last().unwrap();
+        assert_eq!((last.q, last.us), (1.0, h.highest_equivalent(10_000)));
+        // Uniform 1..=10 000 µs: q of the answers took 10 000·q µs or less, within
+        // the histogram's 3 significant digits.
+        for p in &d {
+            assert!((p.us as f64 - 10_000.0 * p.q).abs() <= 12.0, "{p:?}");
+        }
+        assert!(d.iter().any(|p| p.q == 0.5));
+        // Five steps per halving: the tail past p99 is drawn with points of its own.
+        assert!(d.iter().filter(|p| p.q > 0.99 && p.q < 1.0).count() >= 10);
+    }
 }

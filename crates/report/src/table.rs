@@ -407,6 +407,7 @@ mod tests {
             generator_threads: 2,
             interrupted: false,
             intervals: Vec::new(),
+            latency_distribution_us: Vec::new(),
             total,
         }
     }
