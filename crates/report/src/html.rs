@@ -384,25 +384,38 @@ fn mean_ms(i: &load::Interval) -> Option<f64> {
     (i.digest.requests > 0 && v > 0.0).then_some(v)
 }
 
-/// The summary's percentiles as points of the HDR percentile plot: min at 0, p50,
-/// p90, p99, p99.9, and the max at 1 - 1/N, the rank of the slowest of N answers.
+/// The HDR percentile plot of a case: x is 1/(1-q) on a log scale, so each grid step
+/// is ten times rarer; the slowest of N answers sits at N, its rank. Summaries older
+/// than the full distribution give their six percentiles instead.
 fn distribution(case: &Case, style: usize) -> Option<Series> {
     let m = case.measured.as_ref().filter(|m| m.digest.requests > 0)?;
     let l = &m.digest.latency_us;
-    let n = m.digest.requests as f64;
-    let max_x = n.log10().max(plot::percentile_x(0.999) + 0.3);
-    let points = [
-        (0.0, l.min),
-        (plot::percentile_x(0.5), l.p50),
-        (plot::percentile_x(0.9), l.p90),
-        (plot::percentile_x(0.99), l.p99),
-        (plot::percentile_x(0.999), l.p999),
-        (max_x, l.max),
-    ]
-    .iter()
-    .map(|&(x, us)| (us > 0).then_some((x, us as f64 / 1000.0)))
-    .collect();
-    Some(Series::new(&case.name, style, points))
+    let max_x = (m.digest.requests as f64)
+        .log10()
+        .max(plot::percentile_x(0.999) + 0.3);
+    let points: Vec<(f64, u64)> = if m.latency_distribution_us.is_empty() {
+        vec![
+            (0.0, l.min),
+            (plot::percentile_x(0.5), l.p50),
+            (plot::percentile_x(0.9), l.p90),
+            (plot::percentile_x(0.99), l.p99),
+            (plot::percentile_x(0.999), l.p999),
+            (max_x, l.max),
+        ]
+    } else {
+        m.latency_distribution_us
+            .iter()
+            .map(|p| (plot::percentile_x(p.q).min(max_x), p.us))
+            .collect()
+    };
+    let points = points
+        .into_iter()
+        .map(|(x, us)| (us > 0).then_some((x, us as f64 / 1000.0)))
+        .collect();
+    let mut series = Series::new(&case.name, style, points);
+    // Two markers per decade: enough to tell the lines apart where they cross.
+    series.marker_spacing = 0.5;
+    Some(series)
 }
 
 fn samples(case: &Case, style: usize, value: fn(&load::ServerSample) -> f64) -> Option<Series> {
@@ -421,9 +434,10 @@ fn samples(case: &Case, style: usize, value: fn(&load::ServerSample) -> f64) -> 
 
 const TIME: &str = "time since the load started (s)";
 const SERVER_TIME: &str = "time since the server started (s)";
-const DISTRIBUTION_NOTE: &str = "From the summary's percentiles only (min, p50, p90, p99, \
-    p99.9, max): the points are exact, the lines between them are not measured. The \
-    right end of each line is the slowest request, placed at 1 - 1/N for N requests.";
+const DISTRIBUTION_NOTE: &str = "How many requests waited how long, over the whole run: \
+    read a point as \"this share of requests took this long or less\". The further \
+    right, the rarer: 99% is one request in a hundred. Each line ends at its slowest \
+    request.";
 
 struct Figure {
     chart: String,
@@ -798,6 +812,49 @@ footer { margin-top: 40px; font-size: 13px; color: var(--dim); }
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_distribution_plots_every_step_and_ends_at_the_slowest_of_n() {
+        let steps = [
+            (0.0, 100),
+            (0.5, 400),
+            (0.9, 900),
+            (0.99, 2_000),
+            (1.0, 7_000),
+        ];
+        let case = Case {
+            name: "s".into(),
+            measured: Some(load::Measured {
+                digest: load::Digest {
+                    requests: 100_000,
+                    ..Default::default()
+                },
+                latency_distribution_us: steps
+                    .iter()
+                    .map(|&(q, us)| load::QuantilePoint { q, us })
+                    .collect(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let series = distribution(&case, 0).unwrap();
+        let points: Vec<(f64, f64)> = series.points.iter().map(|p| p.unwrap()).collect();
+        // x is log10(1/(1-q)); the slowest of 100 000 answers sits at log10(100 000).
+        let expected = [
+            (0.0, 0.1),
+            (std::f64::consts::LOG10_2, 0.4),
+            (1.0, 0.9),
+            (2.0, 2.0),
+            (5.0, 7.0),
+        ];
+        assert_eq!(points.len(), expected.len());
+        for ((x, ms), (want_x, want_ms)) in points.iter().zip(expected) {
+            assert!(
+                (x - want_x).abs() < 1e-4 && (ms - want_ms).abs() < 1e-9,
+                "{points:?}"
+            );
+        }
+    }
 
     #[test]
     fn escapes_markup() {

@@ -164,6 +164,15 @@ pub struct Measured {
     pub generator_bound: bool,
     pub interrupted: bool,
     pub intervals: Vec<Interval>,
+    /// Empty in summaries written before the engine wrote it.
+    pub latency_distribution_us: Vec<QuantilePoint>,
+}
+
+/// `q` of the answers took `us` microseconds or less.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Deserialize)]
+pub struct QuantilePoint {
+    pub q: f64,
+    pub us: u64,
 }
 
 /// One sample of the server's process tree.
@@ -438,6 +447,7 @@ mod tests {
             "a/summary.json",
             r#"{"case": "a", "status": "ok", "requests": 10, "rps": 5.0,
                 "latency_us": {"p50": 100},
+                "latency_distribution_us": [{"q": 0.5, "us": 100}, {"q": 1.0, "us": 900}],
                 "intervals": [{"index": 0, "t_s": 2.0, "requests": 10, "status": {"200": 10}}],
                 "server_samples": [{"t_s": 1.0, "cpu_percent": 50.0, "rss_mib": 9.0, "processes": 1}]}"#,
         );
@@ -459,6 +469,13 @@ mod tests {
         };
         assert!(a.is_ok());
         let m = a.measured.as_ref().unwrap();
+        assert_eq!(
+            m.latency_distribution_us,
+            [
+                QuantilePoint { q: 0.5, us: 100 },
+                QuantilePoint { q: 1.0, us: 900 }
+            ]
+        );
         assert_eq!(m.intervals[0].digest.requests, 10);
         assert_eq!(m.digest.latency_us.p50, 100);
         // The case's "ok" overwrote the codes; they come back from the intervals.

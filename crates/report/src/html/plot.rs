@@ -56,6 +56,9 @@ pub struct Series {
     pub colour: Option<RGBColor>,
     pub stroke: Stroke,
     pub points: Vec<Option<(f64, f64)>>,
+    /// Least distance along x between two markers: a line of a hundred points
+    /// would otherwise be a row of overlapping shapes. 0 marks every point.
+    pub marker_spacing: f64,
 }
 
 impl Series {
@@ -66,6 +69,7 @@ impl Series {
             colour: None,
             stroke: Stroke::Solid,
             points,
+            marker_spacing: 0.0,
         }
     }
 
@@ -267,8 +271,16 @@ where
                 });
                 first = false;
             }
+            let mut last_marked = f64::NEG_INFINITY;
+            let marked = run.iter().filter(|(x, _)| {
+                let far_enough = x - last_marked >= series.marker_spacing;
+                if far_enough {
+                    last_marked = *x;
+                }
+                far_enough
+            });
             c.draw_series(
-                run.iter()
+                marked
                     .map(|&p| EmptyElement::at(p) + Polygon::new(outline.clone(), colour.filled())),
             )?;
         }
