@@ -106,3 +106,18 @@ fn error_statuses_are_answers_counted_by_code() {
     assert_eq!(s.digest.status.get("503"), Some(&20));
     assert_eq!(s.digest.errors_total, 0);
 }
+
+#[test]
+fn each_request_gets_the_whole_timeout_on_a_reused_connection() {
+    // 200 ms answers with a 300 ms timeout: each request's deadline lies past the
+    // previous one's, which the connection's timer passes on the way.
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::from_millis(200),
+    });
+    let mut scenario = closed(server.port, 1, Some(6), Some(Duration::from_secs(20)));
+    scenario.timeouts.response = Duration::from_millis(300);
+    let s = run(&scenario, 1);
+    assert_eq!(s.digest.requests, 6, "{:?}", s.digest.errors);
+    assert_eq!(s.digest.errors_total, 0, "{:?}", s.digest.errors);
+    assert_eq!(s.digest.connections_opened, 1);
+}
