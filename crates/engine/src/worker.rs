@@ -362,7 +362,7 @@ async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Optio
     }
     match outcome {
         Ok(done) => {
-            let latency = planned.unwrap_or(sent_at).elapsed();
+            let latency = latency_start(planned, sent_at).elapsed();
             local
                 .recorder
                 .borrow_mut()
@@ -379,6 +379,13 @@ async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Optio
             tokio::task::yield_now().await;
         }
     }
+}
+
+/// Where a request's latency starts. An open-model request sent late starts at its
+/// planned instant, so the wait counts (no coordinated omission); one the precise clock
+/// sent a few µs early starts at its send, so no latency is shortened.
+fn latency_start(planned: Option<Instant>, sent_at: Instant) -> Instant {
+    planned.map_or(sent_at, |p| p.min(sent_at))
 }
 
 /// Opens the slot's connection and records the handshake time.
@@ -417,4 +424,18 @@ async fn attempt(
     let (sent, received) = c.take_traffic();
     local.recorder.borrow_mut().record_bytes(sent, received);
     outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn latency_starts_at_the_plan_when_late_and_at_the_send_when_early() {
+        let plan = Instant::now();
+        let us = Duration::from_micros;
+        assert_eq!(latency_start(None, plan), plan);
+        assert_eq!(latency_start(Some(plan), plan + us(700)), plan);
+        assert_eq!(latency_start(Some(plan + us(30)), plan), plan);
+    }
 }
