@@ -409,7 +409,10 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                     share.offset = Duration::from_secs_f64(i as f64 / rate);
                 }
                 Load::Sessions {
-                    phases, max_users, ..
+                    phases,
+                    max_users,
+                    arrival,
+                    ..
                 } => {
                     let mut begin = Duration::ZERO;
                     share.max_users_at_once = max_users.map(|m| split(m, i));
@@ -427,6 +430,7 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                             gap,
                             end: begin + phase.duration,
                             max: Some(mine),
+                            poisson: *arrival == scenario::Arrival::Poisson,
                         });
                         begin += phase.duration;
                     }

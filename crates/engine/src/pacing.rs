@@ -24,6 +24,13 @@ pub struct Next {
     pub planned: Option<Instant>,
 }
 
+/// A gap drawn from the exponential distribution of this mean: successive gaps make a
+/// Poisson process of rate 1/mean, as Tsung's arrivals and random think times are.
+pub(crate) fn exponential(mean: Duration, rng: &mut SmallRng) -> Duration {
+    let u: f64 = rng.gen();
+    mean.mul_f64(-(1.0 - u).ln())
+}
+
 /// Planned send instants of one worker in an open-model run. Shared by the worker's
 /// connections (an `Rc`, one thread): whichever connection is free takes the earliest
 /// untaken instant, so when all are busy the wait is part of the measured latency.
@@ -70,9 +77,7 @@ impl Schedule {
         let at = match &self.poisson {
             None => self.first + self.gap.mul_f64(self.taken.get() as f64),
             Some(clock) => {
-                // Exponential gaps make arrivals a Poisson process of the same mean rate.
-                let u: f64 = clock.rng.borrow_mut().gen();
-                let at = clock.next.get() + self.gap.mul_f64(-(1.0 - u).ln());
+                let at = clock.next.get() + exponential(self.gap, &mut clock.rng.borrow_mut());
                 clock.next.set(at);
                 at
             }
@@ -187,8 +192,7 @@ impl Cursor {
                 Op::Think { mean, random } => {
                     self.pc += 1;
                     let pause = if random {
-                        let u: f64 = self.rng.gen();
-                        mean.mul_f64(-(1.0 - u).ln())
+                        exponential(mean, &mut self.rng)
                     } else {
                         mean
                     };

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::connection::Connection;
-use crate::pacing::{Cursor, Pacer, Program, Schedule};
+use crate::pacing::{exponential, Cursor, Pacer, Program, Schedule};
 use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
 use crate::response::Complete;
@@ -60,13 +60,32 @@ pub(crate) struct Share {
     pub max_users_at_once: Option<u64>,
 }
 
-/// A phase's arrivals as one worker sees them: its users arrive `gap` apart from
-/// `first`, until `end`, at most `max` of them.
+/// A phase's arrivals as one worker sees them: from `first`, its users arrive `gap`
+/// apart (or `gap` apart on average, with exponential gaps), until `end`, at most
+/// `max` of them.
 pub(crate) struct Arrivals {
     pub first: Duration,
     pub gap: Duration,
     pub end: Duration,
     pub max: Option<u64>,
+    pub poisson: bool,
+}
+
+impl Arrivals {
+    /// The arrival instants, from the run's start, in order.
+    pub fn instants<'a>(&'a self, rng: &'a mut SmallRng) -> impl Iterator<Item = Duration> + 'a {
+        let mut poisson_at = self.first;
+        (0..self.max.unwrap_or(u64::MAX))
+            .map(move |k| {
+                if self.poisson {
+                    poisson_at += exponential(self.gap, rng);
+                    poisson_at
+                } else {
+                    self.first + self.gap.mul_f64(k as f64)
+                }
+            })
+            .take_while(|at| *at < self.end)
+    }
 }
 
 /// A worker's interval, sent to the collector.
@@ -245,15 +264,11 @@ async fn drive(local: Rc<Local>, share: Share) {
         Mode::Sessions { programs } => {
             let total_weight: f64 = programs.iter().map(|(_, w)| w.max(0.0)).sum();
             let mut rng = SmallRng::seed_from_u64(0xa11ce ^ share.index as u64);
+            let mut arrival_rng = SmallRng::seed_from_u64(0xa441 ^ share.index as u64);
             let mut users = JoinSet::new();
             let mut user_seq = 0u64;
             for phase in &share.arrivals {
-                let mut arrived = 0u64;
-                loop {
-                    let at = phase.first + phase.gap.mul_f64(arrived as f64);
-                    if at >= phase.end || phase.max.is_some_and(|m| arrived >= m) {
-                        break;
-                    }
+                for at in phase.instants(&mut arrival_rng) {
                     let when = shared.start + at;
                     // Reap finished users while waiting, so the set stays small.
                     loop {
@@ -262,7 +277,6 @@ async fn drive(local: Rc<Local>, share: Share) {
                             Some(_) = users.join_next() => {}
                         }
                     }
-                    arrived += 1;
                     // Like Tsung at `maxusers`, an arrival over the cap is not started.
                     if share
                         .max_users_at_once
@@ -429,6 +443,48 @@ async fn attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn arrivals(poisson: bool, max: Option<u64>) -> Arrivals {
+        Arrivals {
+            first: Duration::from_secs(1),
+            gap: Duration::from_millis(10),
+            end: Duration::from_secs(101),
+            max,
+            poisson,
+        }
+    }
+
+    #[test]
+    fn even_arrivals_are_exactly_rate_times_duration() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let even = arrivals(false, None);
+        let at: Vec<Duration> = even.instants(&mut rng).collect();
+        assert_eq!(at.len(), 10_000);
+        assert_eq!(at[0], Duration::from_secs(1));
+        assert_eq!(at[9_999], Duration::from_millis(100_990));
+        assert_eq!(arrivals(false, Some(7)).instants(&mut rng).count(), 7);
+    }
+
+    #[test]
+    fn poisson_arrivals_keep_the_rate_with_exponential_gaps() {
+        let mut rng = SmallRng::seed_from_u64(1);
+        let random = arrivals(true, None);
+        let at: Vec<f64> = random.instants(&mut rng).map(|d| d.as_secs_f64()).collect();
+        // 100 s at 100 per second: 10 000 expected, the standard deviation is 100.
+        assert!((9_600..=10_400).contains(&at.len()), "{}", at.len());
+        assert!(at.windows(2).all(|w| w[0] < w[1]) && at[0] > 1.0);
+        let gaps: Vec<f64> = at.windows(2).map(|w| w[1] - w[0]).collect();
+        let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+        let var = gaps.iter().map(|g| (g - mean).powi(2)).sum::<f64>() / gaps.len() as f64;
+        // An exponential distribution's standard deviation equals its mean.
+        assert!((mean - 0.010).abs() < 0.0005, "mean gap {mean}");
+        assert!(
+            (var.sqrt() / mean - 1.0).abs() < 0.05,
+            "cv {}",
+            var.sqrt() / mean
+        );
+        assert_eq!(arrivals(true, Some(7)).instants(&mut rng).count(), 7);
+    }
 
     #[test]
     fn latency_starts_at_the_plan_when_late_and_at_the_send_when_early() {

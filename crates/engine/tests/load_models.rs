@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use scenario::{Load, Phase, Request, Session, Step};
+use scenario::{Arrival, Load, Phase, Request, Session, Step};
 
 use crate::util::server::{Behaviour, TestServer};
 use crate::util::{closed, ms, open, run};
@@ -125,6 +125,7 @@ fn sessions_run_users_times_loops() {
             ],
         }],
         max_users: None,
+        arrival: Arrival::Uniform,
     };
     let s = run(&scenario, 2);
     assert_eq!(s.digest.users_started, 13);
@@ -157,6 +158,7 @@ fn sessions_are_cut_at_the_deadline() {
             }],
         }],
         max_users: Some(3),
+        arrival: Arrival::Uniform,
     };
     let s = run(&scenario, 1);
     assert_eq!(s.digest.users_started, 3);
@@ -193,6 +195,7 @@ fn max_users_caps_users_at_once_not_in_total() {
         }],
         sessions: vec![session(40)],
         max_users: Some(2),
+        arrival: Arrival::Uniform,
     };
     let s = run(&scenario, 1);
     assert_eq!(s.digest.users_started, 20);
@@ -205,6 +208,7 @@ fn max_users_caps_users_at_once_not_in_total() {
         }],
         sessions: vec![session(1_000_000)],
         max_users: Some(2),
+        arrival: Arrival::Uniform,
     };
     scenario.duration = Some(Duration::from_secs(2));
     let s = run(&scenario, 1);
@@ -236,4 +240,37 @@ fn ctrl_c_ends_the_run_and_keeps_the_results() {
     assert!(s.interrupted);
     assert!(s.digest.duration_s < 3.0, "{}", s.digest.duration_s);
     assert!(s.digest.requests > 100);
+}
+
+#[test]
+fn poisson_arrivals_start_exactly_the_capped_users() {
+    // Tsung's way to a fixed user count with random arrivals: a phase long enough
+    // for the cap (maxnumber) to be reached. 40 users/s for 2 s would be 80 on
+    // average; the cap stops at 12, reached after ~0.3 s.
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::ZERO,
+    });
+    let mut scenario = closed(server.port, 1, None, Some(Duration::from_secs(20)));
+    scenario.load = Load::Sessions {
+        phases: vec![Phase {
+            duration: Duration::from_secs(2),
+            users_per_second: 40.0,
+            max_users: Some(12),
+        }],
+        sessions: vec![Session {
+            name: "loop".into(),
+            weight: 1.0,
+            steps: vec![Step::Loop {
+                count: 25,
+                steps: vec![Step::Request(Request::get("/"))],
+            }],
+        }],
+        max_users: None,
+        arrival: Arrival::Poisson,
+    };
+    let s = run(&scenario, 2);
+    assert_eq!(s.digest.users_started, 12);
+    assert_eq!(s.digest.users_finished, 12);
+    assert_eq!(s.digest.requests, 12 * 25);
+    assert_eq!(server.requests(), 12 * 25);
 }

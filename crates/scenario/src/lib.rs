@@ -81,10 +81,13 @@ pub enum Load {
         /// At most this many users at once (Tsung's `maxusers` with
         /// `use_controller_vm`): an arrival while the cap is reached is skipped.
         max_users: Option<u64>,
+        /// How users' arrivals are spaced: evenly (each phase then starts exactly
+        /// rate x duration users), or with exponential gaps as Tsung does.
+        arrival: Arrival,
     },
 }
 
-/// How planned instants are spaced in an open-model run.
+/// How planned instants (open model) or users' arrivals (sessions) are spaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Arrival {
     Uniform,

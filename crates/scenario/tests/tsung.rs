@@ -34,7 +34,12 @@ fn parts(i: &TsungImport) -> (&[scenario::Phase], &[Session], Option<u64>) {
             phases,
             sessions,
             max_users,
-        } => (phases, sessions, *max_users),
+            arrival,
+        } => {
+            // Even arrivals unless the command line asks for Tsung's random ones.
+            assert_eq!(*arrival, scenario::Arrival::Uniform);
+            (phases, sessions, *max_users)
+        }
         other => panic!("not a session load: {other:?}"),
     }
 }

@@ -22,7 +22,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use scenario::{Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
+use scenario::{Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -325,6 +325,9 @@ impl SuiteFile {
                 phases: self.phases.clone(),
                 sessions: self.sessions.clone(),
                 max_users: self.max_users,
+                // The suite's protocol is ours: even arrivals make every run start
+                // the same users, so runs compare.
+                arrival: Arrival::Uniform,
             },
             duration: Some(self.duration),
             timeouts: self.timeouts,
@@ -351,10 +354,13 @@ mod tests {
             phases,
             sessions,
             max_users,
+            arrival,
         } = &sc.load
         else {
             panic!("expected a session load")
         };
+        // 300 users in 60 s, exactly, in every run.
+        assert_eq!(*arrival, Arrival::Uniform);
         assert_eq!(
             phases,
             &[Phase {

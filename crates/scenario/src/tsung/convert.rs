@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::describe::secs;
 use super::tree::{Node, Position, Source};
 use super::{Backend, DumpTraffic, LogOptions, TsungError, TsungImport};
-use crate::{Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
+use crate::{Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
 
 const TOP_LEVEL: &str =
     "inside <tsung>: information, clients, servers, monitoring, load, options, sessions";
@@ -156,6 +156,9 @@ pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, Tsun
             phases,
             sessions,
             max_users,
+            // Tsung draws exponential gaps; even ones make a file start the same
+            // users every run. `wsgibench tsung --arrival poisson` restores Tsung's.
+            arrival: Arrival::Uniform,
         },
         duration: Some(duration),
         timeouts: cx.timeouts,

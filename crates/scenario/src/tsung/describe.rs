@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::convert::expected_think;
 use super::TsungImport;
-use crate::{Load, Phase, Request, Step};
+use crate::{Arrival, Load, Phase, Request, Step};
 
 /// The human plan of an import; nothing is sent to compute it.
 pub fn describe(import: &TsungImport) -> String {
@@ -26,6 +26,7 @@ pub fn describe(import: &TsungImport) -> String {
         phases,
         sessions,
         max_users,
+        arrival,
     } = &s.load
     {
         let mut users_total = 0u64;
@@ -48,7 +49,16 @@ pub fn describe(import: &TsungImport) -> String {
             );
             start += p.duration;
         }
-        let _ = writeln!(w, "{:<10}{users_total} users arrive in {}", "", secs(start));
+        let spacing = match arrival {
+            Arrival::Uniform => "evenly spaced (Tsung's are random: --arrival poisson)",
+            Arrival::Poisson => "with exponential gaps, as in Tsung (about this many)",
+        };
+        let _ = writeln!(
+            w,
+            "{:<10}{users_total} users arrive in {}, {spacing}",
+            "",
+            secs(start)
+        );
         if let Some(m) = max_users {
             let _ = writeln!(w, "user cap  {m} at once (<client maxusers>)");
         }
