@@ -121,6 +121,15 @@ pub enum ArrivalArg {
     Poisson,
 }
 
+impl From<ArrivalArg> for scenario::Arrival {
+    fn from(a: ArrivalArg) -> scenario::Arrival {
+        match a {
+            ArrivalArg::Uniform => scenario::Arrival::Uniform,
+            ArrivalArg::Poisson => scenario::Arrival::Poisson,
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct TargetUrl {
     pub host: String,

@@ -9,9 +9,9 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use engine::{RunOptions, Sink};
 use report::files::{write_summary, IntervalLog};
-use scenario::{Arrival, Load, Request, Scenario, Target, Timeouts};
+use scenario::{Load, Request, Scenario, Target, Timeouts};
 
-use crate::args::{ArrivalArg, LoadArgs};
+use crate::args::LoadArgs;
 use crate::progress::Progress;
 
 pub fn run(a: LoadArgs) -> Result<ExitCode> {
@@ -37,10 +37,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         Some(rate) => Load::Open {
             connections: a.connections,
             rate,
-            arrival: match a.arrival {
-                ArrivalArg::Uniform => Arrival::Uniform,
-                ArrivalArg::Poisson => Arrival::Poisson,
-            },
+            arrival: a.arrival.into(),
             script: vec![request],
         },
         None => Load::Closed {

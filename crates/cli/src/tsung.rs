@@ -17,8 +17,9 @@ use engine::{RunOptions, Sink};
 use report::files::{write_summary, IntervalLog};
 use report::tsung_log::TsungLog;
 use scenario::tsung::Backend;
+use scenario::Load;
 
-use crate::args::parse_duration;
+use crate::args::{parse_duration, ArrivalArg};
 use crate::load::series_path;
 use crate::progress::Progress;
 
@@ -56,13 +57,19 @@ pub struct TsungArgs {
     #[arg(long, value_delimiter = ',')]
     pub cpus: Option<Vec<usize>>,
 
+    /// How users' arrivals are spaced: uniform (evenly, so each phase starts exactly
+    /// rate x duration users, run after run) or poisson (exponential gaps, as Tsung
+    /// draws them: the count varies from run to run).
+    #[arg(long, value_enum, default_value_t = ArrivalArg::Uniform)]
+    pub arrival: ArrivalArg,
+
     /// No live progress line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
 }
 
 pub fn run(a: TsungArgs) -> Result<ExitCode> {
-    let import = match scenario::tsung::parse_file(&a.file) {
+    let mut import = match scenario::tsung::parse_file(&a.file) {
         Ok(import) => import,
         Err(e) => {
             // Already one line with file:line:column; nothing to add.
@@ -70,6 +77,9 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
             return Ok(ExitCode::from(2));
         }
     };
+    if let Load::Sessions { arrival, .. } = &mut import.scenario.load {
+        *arrival = a.arrival.into();
+    }
     if a.dry_run {
         print!("{}", scenario::tsung::describe(&import));
         return Ok(ExitCode::SUCCESS);

@@ -113,7 +113,8 @@ fn same_file_same_totals_per_user_and_same_log_structure_as_tsung() {
         wsgibench()
             .arg("tsung")
             .arg(&xml)
-            .args(["-q", "-t", "2"])
+            // Random arrivals like Tsung's; the phase's cap makes both start 5 users.
+            .args(["-q", "-t", "2", "--arrival", "poisson"])
             .arg("--tsung-log")
             .arg(&ours_path),
         Duration::from_secs(30),

@@ -250,7 +250,22 @@ fn dry_run_sends_nothing() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let plan = text(&out.stdout);
-    assert!(plan.contains("10 users"), "{plan}");
+    assert!(
+        plan.contains("10 users arrive in 2 s, evenly spaced"),
+        "{plan}"
+    );
+    let poisson = run_bounded(
+        wsgibench()
+            .arg("tsung")
+            .arg(&xml)
+            .args(["--dry-run", "--arrival", "poisson"]),
+        Duration::from_secs(10),
+    );
+    let plan = text(&poisson.stdout);
+    assert!(
+        plan.contains("with exponential gaps, as in Tsung"),
+        "{plan}"
+    );
     assert_eq!(server.requests(), 0);
     // No default Tsung log either: nothing ran.
     assert!(!dir.path().join("plan.tsung.json").exists());
