@@ -109,13 +109,13 @@ fn error_statuses_are_answers_counted_by_code() {
 
 #[test]
 fn each_request_gets_the_whole_timeout_on_a_reused_connection() {
-    // 200 ms answers with a 300 ms timeout: each request's deadline lies past the
-    // previous one's, which the connection's timer passes on the way.
+    // 150 ms answers with a 400 ms timeout: the third request is still waiting when
+    // the first one's deadline passes, which the connection's one timer meets first.
     let server = TestServer::start(Behaviour::Pong {
-        delay: Duration::from_millis(200),
+        delay: Duration::from_millis(150),
     });
     let mut scenario = closed(server.port, 1, Some(6), Some(Duration::from_secs(20)));
-    scenario.timeouts.response = Duration::from_millis(300);
+    scenario.timeouts.response = Duration::from_millis(400);
     let s = run(&scenario, 1);
     assert_eq!(s.digest.requests, 6, "{:?}", s.digest.errors);
     assert_eq!(s.digest.errors_total, 0, "{:?}", s.digest.errors);
