@@ -106,6 +106,11 @@ pub struct LoadArgs {
     #[arg(long)]
     pub json: Option<PathBuf>,
 
+    /// Write the latency distribution here in HdrHistogram's percentile format
+    /// (`.hgrm`, milliseconds, as wrk2 prints it), for HdrHistogram's plotter.
+    #[arg(long, value_name = "FILE")]
+    pub hgrm: Option<PathBuf>,
+
     /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
     #[arg(long, value_delimiter = ',')]
     pub cpus: Option<Vec<usize>>,

@@ -125,7 +125,23 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         }
         println!("  Summary     {}", path.display());
     }
+    if let Some(path) = &a.hgrm {
+        write_hgrm(path, &summary)?;
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `--hgrm FILE` and says so, or says why not.
+pub fn write_hgrm(path: &Path, summary: &engine::Summary) -> Result<()> {
+    if report::hgrm::write(path, summary)? {
+        println!(
+            "  Latency     {} (HdrHistogram percentile distribution)",
+            path.display()
+        );
+    } else {
+        println!("  Latency     no answers, so no {}", path.display());
+    }
+    Ok(())
 }
 
 /// `out.json` → `out.intervals.jsonl`, beside it.

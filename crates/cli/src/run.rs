@@ -403,7 +403,10 @@ fn write_case_summary(dir: &Path, r: &CaseResult, repeats: &[serde_json::Value])
     extra.insert("detail".into(), r.detail.clone().into());
     let path = dir.join("summary.json");
     match &r.summary {
-        Some(s) => write_summary(&path, s, &extra)?,
+        Some(s) => {
+            write_summary(&path, s, &extra)?;
+            report::hgrm::write(&dir.join("latency.hgrm"), s)?;
+        }
         None => {
             let bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(extra)).expect("json");
             write_atomic(&path, &bytes)?;

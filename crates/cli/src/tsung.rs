@@ -20,7 +20,7 @@ use scenario::tsung::Backend;
 use scenario::Load;
 
 use crate::args::{parse_duration, ArrivalArg};
-use crate::load::series_path;
+use crate::load::{series_path, write_hgrm};
 use crate::progress::Progress;
 
 #[derive(Args, Debug)]
@@ -43,6 +43,11 @@ pub struct TsungArgs {
     /// as FILE's stem + `.intervals.jsonl`, one line per interval as the run goes.
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+
+    /// Write the latency distribution here in HdrHistogram's percentile format
+    /// (`.hgrm`, milliseconds, as wrk2 prints it), for HdrHistogram's plotter.
+    #[arg(long, value_name = "FILE")]
+    pub hgrm: Option<PathBuf>,
 
     /// Reporting interval, e.g. 1s [default: Tsung's dump interval, 10s].
     #[arg(long, value_parser = parse_duration)]
@@ -176,6 +181,9 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
             return Err(e.into());
         }
         println!("  Summary     {}", path.display());
+    }
+    if let Some(path) = &a.hgrm {
+        write_hgrm(path, &summary)?;
     }
     Ok(ExitCode::SUCCESS)
 }

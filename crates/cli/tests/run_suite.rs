@@ -124,6 +124,11 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
     let last = distribution.last().unwrap();
     assert_eq!(last["q"], 1.0);
     assert_eq!(last["us"], summary["latency_us"]["max"]);
+    // The same distribution for HdrHistogram's tools: its last row counts every answer.
+    let hgrm = std::fs::read_to_string(out.join("bjoern/latency.hgrm")).unwrap();
+    let last_row = hgrm.lines().rfind(|l| !l.starts_with('#')).unwrap();
+    let total: u64 = last_row.split_whitespace().nth(2).unwrap().parse().unwrap();
+    assert_eq!(total, summary["requests"].as_u64().unwrap(), "{hgrm}");
     assert!(stdout.contains("history   run 1"), "{stdout}");
     assert!(out.join("report.html").is_file());
     let lines = std::fs::read_to_string(out.join("bjoern/intervals.jsonl")).unwrap();

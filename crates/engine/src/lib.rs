@@ -200,12 +200,13 @@ pub struct Summary {
     pub total: Stats,
 }
 
-/// One step of a latency distribution: `q` of the answers took `us` microseconds or
-/// less.
+/// One step of a latency distribution: `q` of the answers, `count` of them, took
+/// `us` microseconds or less.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct QuantilePoint {
     pub q: f64,
     pub us: u64,
+    pub count: u64,
 }
 
 /// Steps per halving of the remaining share, as HdrHistogram's own percentile
@@ -218,11 +219,16 @@ pub fn latency_distribution(latency: &Histogram<u64>) -> Vec<QuantilePoint> {
     if latency.is_empty() {
         return Vec::new();
     }
+    let mut count = 0;
     let mut points: Vec<QuantilePoint> = latency
         .iter_quantiles(DISTRIBUTION_STEPS_PER_HALF)
-        .map(|v| QuantilePoint {
-            q: v.quantile_iterated_to(),
-            us: latency.highest_equivalent(v.value_iterated_to()),
+        .map(|v| {
+            count += v.count_since_last_iteration();
+            QuantilePoint {
+                q: v.quantile_iterated_to(),
+                us: latency.highest_equivalent(v.value_iterated_to()),
+                count,
+            }
         })
         .collect();
     // The iterator may repeat a value at finer quantiles; one point per step is enough.
@@ -456,6 +462,13 @@ mod tests {
         assert!(d.windows(2).all(|w| w[0].q < w[1].q && w[0].us <= w[1].us));
         let last = d.last().unwrap();
         assert_eq!((last.q, last.us), (1.0, h.highest_equivalent(10_000)));
+        assert_eq!(last.count, 10_000);
+        assert!(d.windows(2).all(|w| w[0].count <= w[1].count));
+        // At least the share q of the answers is at or below each step's value.
+        assert!(
+            d.iter().all(|p| p.count as f64 >= p.q * 10_000.0 - 0.5),
+            "{d:?}"
+        );
         // Uniform 1..=10 000 µs: q of the answers took 10 000·q µs or less, within
         // the histogram's 3 significant digits.
         for p in &d {

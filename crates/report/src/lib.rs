@@ -10,6 +10,7 @@ pub mod compare;
 pub mod console;
 pub mod diagnosis;
 pub mod files;
+pub mod hgrm;
 pub mod history;
 pub mod html;
 pub mod load;

@@ -8,10 +8,12 @@
 //! - `real_tsung`: the same small file through real Tsung (`/usr/bin/tsung`) and
 //!   through wsgibench, compared per user and by log structure.
 //! - `load_args`: `wsgibench load` refuses bad flags with exit 2, naming the flag.
+//! - `load_outputs`: what `wsgibench load` writes: the `.hgrm` distribution.
 //!
 //! Every run is bounded in requests and in time; load goes to 127.0.0.1 only.
 
 mod load_args;
+mod load_outputs;
 mod real_tsung;
 mod tsung;
 mod util;
