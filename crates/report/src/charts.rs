@@ -1,33 +1,16 @@
 //! The original benchmark's two charts, one line per server: mean request latency
 //! over time (`request-mean`) and requests per interval over time (`request-count`),
 //! each written as SVG (for docs, scales cleanly) and PNG (for anything that shows
-//! images).
-//!
-//! Choices made here, for a reader comparing up to ~10 servers at a glance:
-//! - Colours are Okabe–Ito's colour-blind-safe set plus two of Paul Tol's, and every
-//!   series also gets its own marker shape, so two lines never differ by colour alone.
-//! - Latency uses a log axis: in the original run gevent sat near 44 ms and bjoern near
-//!   0.3 ms, and on a linear axis the fast servers become one flat line at zero.
-//! - The legend sits in its own column right of the plot, so it never covers a line
-//!   however the data falls.
-//! - Text is drawn with DejaVu Sans embedded in the binary (assets/), so the PNG needs
-//!   no system fonts and looks the same on every machine; the SVG names the family
-//!   `sans-serif`, which every viewer has.
+//! images). They are drawn by [`crate::plot`] in its standalone [`plot::FILE`] frame,
+//! with the legend in a column right of the plot, so it never covers a line.
 
-use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 use engine::Interval;
-use plotters::coord::combinators::LogCoord;
-use plotters::coord::ranged1d::ValueFormatter;
-use plotters::coord::types::RangedCoordf64;
-use plotters::coord::Shift;
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::style::{
-    colour, font_registered, format_count, format_number, log_ticks, marker_outline, Ticked, FONT,
-};
+use crate::plot::{self, Chart, Legend, XAxis, YAxis};
+use crate::style::font_registered;
 
 /// One server's line.
 pub struct Series<'a> {
@@ -47,27 +30,7 @@ pub enum ChartError {
     Font,
 }
 
-/// Size of both images, in pixels: 16:9, wide enough for a legend column.
-const SIZE: (u32, u32) = (1280, 720);
-const TITLE_PX: u32 = 30;
-const AXIS_DESC_PX: u32 = 22;
-const TICK_PX: u32 = 18;
-const LEGEND_PX: u32 = 19;
-const LINE_WIDTH: u32 = 3;
-const MARKER_RADIUS: f64 = 5.5;
-
-/// A marker centred on a pixel; the caller maps data to pixels, so the marker keeps
-/// its size whatever the axes. (plotters' composed elements would do the mapping, but
-/// they cannot be boxed into one type without a `'static` backend, and the SVG
-/// backend borrows its path.)
-fn marker(centre: (i32, i32), style: usize, colour: RGBColor) -> Polygon<(i32, i32)> {
-    let (cx, cy) = centre;
-    let outline: Vec<(i32, i32)> = marker_outline(style, MARKER_RADIUS)
-        .into_iter()
-        .map(|(x, y)| (cx + x.round() as i32, cy + y.round() as i32))
-        .collect();
-    Polygon::new(outline, colour.filled())
-}
+const TIME: &str = "time since start (s)";
 
 /// Writes `<path_without_ext>.svg` and `.png`: each server's mean request latency per
 /// interval, in ms on a log axis, over the interval's end time. Intervals in which no
@@ -75,22 +38,24 @@ fn marker(centre: (i32, i32), style: usize, colour: RGBColor) -> Polygon<(i32, i
 pub fn request_mean(series: &[Series], path_without_ext: &Path) -> Result<(), ChartError> {
     let lines = series
         .iter()
-        .map(|s| {
-            Line::new(
-                s.name,
-                s.intervals.iter().map(|i| {
-                    let ms = i.digest.latency_us.mean / 1000.0;
-                    (i.digest.requests > 0 && ms > 0.0).then_some((i.t_s, ms))
-                }),
-            )
+        .enumerate()
+        .map(|(style, s)| {
+            let points = s.intervals.iter().map(|i| {
+                let ms = i.digest.latency_us.mean / 1000.0;
+                (i.digest.requests > 0 && ms > 0.0).then_some((i.t_s, ms))
+            });
+            plot::Series::new(s.name, style, points.collect())
         })
         .collect();
     render(
-        &Plot {
+        &Chart {
             title: "Request latency, mean per interval",
+            x: XAxis::Time,
+            x_desc: TIME,
+            y: YAxis::Log,
             y_desc: "mean latency (ms, log scale)",
-            lines,
-            log_y: true,
+            series: lines,
+            legend: Legend::Column,
         },
         path_without_ext,
     )
@@ -107,7 +72,8 @@ pub fn request_count(series: &[Series], path_without_ext: &Path) -> Result<(), C
     let mut left_out = false;
     let lines = series
         .iter()
-        .map(|s| {
+        .enumerate()
+        .map(|(style, s)| {
             let full = s
                 .intervals
                 .iter()
@@ -120,63 +86,25 @@ pub fn request_count(series: &[Series], path_without_ext: &Path) -> Result<(), C
                 .map(|i| Some((i.t_s, i.digest.requests as f64)))
                 .collect();
             left_out |= kept.len() < s.intervals.len();
-            Line::new(s.name, kept.into_iter())
+            plot::Series::new(s.name, style, kept)
         })
         .collect();
     render(
-        &Plot {
+        &Chart {
             title: if left_out {
                 "Requests per interval (a short last interval is not drawn)"
             } else {
                 "Requests per interval"
             },
+            x: XAxis::Time,
+            x_desc: TIME,
+            y: YAxis::Linear { floor: 0.0 },
             y_desc: "requests per interval",
-            lines,
-            log_y: false,
+            series: lines,
+            legend: Legend::Column,
         },
         path_without_ext,
     )
-}
-
-/// What one chart shows, independent of the backend it is drawn on.
-struct Plot<'a> {
-    title: &'a str,
-    y_desc: &'a str,
-    lines: Vec<Line<'a>>,
-    log_y: bool,
-}
-
-/// One series as runs of consecutive points: a missing value ends a run, so the line
-/// shows a gap instead of bridging an interval that has no value.
-#[cfg_attr(test, derive(Debug))]
-struct Line<'a> {
-    name: &'a str,
-    runs: Vec<Vec<(f64, f64)>>,
-}
-
-impl<'a> Line<'a> {
-    fn new(name: &'a str, points: impl Iterator<Item = Option<(f64, f64)>>) -> Line<'a> {
-        let mut runs: Vec<Vec<(f64, f64)>> = vec![Vec::new()];
-        for p in points {
-            match p {
-                Some((x, y)) if x.is_finite() && y.is_finite() => {
-                    runs.last_mut().expect("never empty").push((x, y))
-                }
-                _ if runs.last().is_some_and(|r| !r.is_empty()) => runs.push(Vec::new()),
-                _ => {}
-            }
-        }
-        runs.retain(|r| !r.is_empty());
-        Line { name, runs }
-    }
-
-    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
-        self.runs.iter().flatten().copied()
-    }
-}
-
-fn ensure_font() -> Result<(), ChartError> {
-    font_registered().then_some(()).ok_or(ChartError::Font)
 }
 
 fn with_ext(path_without_ext: &Path, ext: &str) -> PathBuf {
@@ -187,224 +115,29 @@ fn with_ext(path_without_ext: &Path, ext: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn render(plot: &Plot, path_without_ext: &Path) -> Result<(), ChartError> {
-    ensure_font()?;
+fn render(chart: &Chart, path_without_ext: &Path) -> Result<(), ChartError> {
+    font_registered().then_some(()).ok_or(ChartError::Font)?;
+    let size = plot::FILE.size;
     let svg = with_ext(path_without_ext, "svg");
-    draw(SVGBackend::new(&svg, SIZE).into_drawing_area(), plot).map_err(|e| ChartError::Draw {
+    plot::draw(
+        SVGBackend::new(&svg, size).into_drawing_area(),
+        chart,
+        &plot::FILE,
+    )
+    .map_err(|e| ChartError::Draw {
         path: svg.clone(),
         message: e.to_string(),
     })?;
     let png = with_ext(path_without_ext, "png");
-    draw(BitMapBackend::new(&png, SIZE).into_drawing_area(), plot).map_err(|e| ChartError::Draw {
+    plot::draw(
+        BitMapBackend::new(&png, size).into_drawing_area(),
+        chart,
+        &plot::FILE,
+    )
+    .map_err(|e| ChartError::Draw {
         path: png.clone(),
         message: e.to_string(),
     })
-}
-
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
-
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, plot: &Plot) -> DrawResult<DB> {
-    root.fill(&WHITE)?;
-    // Room above the title, which plotters puts flush against the top edge.
-    let body = root
-        .margin(12, 0, 0, 0)
-        .titled(plot.title, (FONT, TITLE_PX))?;
-
-    // The legend column is as wide as its longest entry, up to a third of the image.
-    let legend_font = TextStyle::from((FONT, LEGEND_PX).into_font());
-    let widest = plot
-        .lines
-        .iter()
-        .map(|l| {
-            body.estimate_text_size(&legend_label(l), &legend_font)
-                .map(|(w, _)| w)
-        })
-        .try_fold(0, |a, w| w.map(|w| a.max(w)))?;
-    let legend_w = (widest + LEGEND_SAMPLE_W + 30).min(SIZE.0 / 3);
-    let (plot_area, legend_area) = body.split_horizontally(SIZE.0 - legend_w);
-
-    let (x_range, x_ticks) = x_axis(plot);
-    let x = Ticked {
-        inner: RangedCoordf64::from(x_range),
-        ticks: x_ticks,
-    };
-    if plot.log_y {
-        let (range, ticks) = log_axis(plot);
-        let inner: LogCoord<f64> = range.log_scale().into();
-        draw_plot(&plot_area, plot, x, Ticked { inner, ticks })?;
-    } else {
-        let (range, ticks) = linear_axis(plot);
-        let inner = RangedCoordf64::from(range);
-        draw_plot(&plot_area, plot, x, Ticked { inner, ticks })?;
-    }
-    draw_legend(&legend_area, plot)?;
-    root.present()
-}
-
-/// Text that says "nothing here": a legend entry without data, the "no data" note.
-const GREY: RGBColor = RGBColor(119, 119, 119);
-
-/// Room for the line-and-marker sample in front of each legend entry.
-const LEGEND_SAMPLE_W: u32 = 56;
-
-fn legend_label(line: &Line) -> String {
-    if line.runs.is_empty() {
-        format!("{} (no data)", line.name)
-    } else {
-        line.name.to_string()
-    }
-}
-
-fn style(index: usize) -> (RGBColor, usize) {
-    (colour(index), index)
-}
-
-fn draw_plot<DB, X, Y>(area: &DrawingArea<DB, Shift>, plot: &Plot, x: X, y: Y) -> DrawResult<DB>
-where
-    DB: DrawingBackend,
-    X: Ranged<ValueType = f64> + ValueFormatter<f64>,
-    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
-{
-    let mut chart = ChartBuilder::on(area)
-        .margin_top(10)
-        .margin_left(10)
-        .margin_right(10)
-        .margin_bottom(10)
-        .x_label_area_size(60)
-        .y_label_area_size(90)
-        .build_cartesian_2d(x, y)?;
-    let log_y = plot.log_y;
-    chart
-        .configure_mesh()
-        .x_desc("time since start (s)")
-        .y_desc(plot.y_desc)
-        .x_label_formatter(&|v| format_number(*v))
-        .y_label_formatter(&|v| {
-            if log_y {
-                format_number(*v)
-            } else {
-                format_count(*v)
-            }
-        })
-        .label_style((FONT, TICK_PX))
-        .axis_desc_style((FONT, AXIS_DESC_PX))
-        .bold_line_style(RGBColor(220, 220, 220))
-        .light_line_style(TRANSPARENT)
-        .draw()?;
-
-    for (i, line) in plot.lines.iter().enumerate() {
-        let (colour, shape) = style(i);
-        for run in &line.runs {
-            chart.draw_series(LineSeries::new(
-                run.iter().copied(),
-                colour.stroke_width(LINE_WIDTH),
-            ))?;
-            let area = chart.plotting_area();
-            let pixels = area.strip_coord_spec();
-            let (bx, by) = pixels.get_base_pixel();
-            for p in run {
-                let (x, y) = area.map_coordinate(p);
-                pixels.draw(&marker((x - bx, y - by), shape, colour))?;
-            }
-        }
-    }
-
-    if plot.lines.iter().all(|l| l.runs.is_empty()) {
-        let (w, h) = chart.plotting_area().dim_in_pixel();
-        let centre = TextStyle::from((FONT, AXIS_DESC_PX).into_font())
-            .color(&GREY)
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        chart.plotting_area().strip_coord_spec().draw(&Text::new(
-            "no data",
-            (w as i32 / 2, h as i32 / 2),
-            centre,
-        ))?;
-    }
-    Ok(())
-}
-
-fn draw_legend<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, plot: &Plot) -> DrawResult<DB> {
-    const ROW_H: i32 = 30;
-    // Level with the top of the plotting area (the chart's top margin).
-    const TOP: i32 = 10 + ROW_H / 2;
-    let text = |colour: &'static RGBColor| {
-        TextStyle::from((FONT, LEGEND_PX).into_font())
-            .color(colour)
-            .pos(Pos::new(HPos::Left, VPos::Center))
-    };
-    for (i, line) in plot.lines.iter().enumerate() {
-        let (colour, shape) = style(i);
-        let y = TOP + ROW_H * i as i32;
-        let sample = LEGEND_SAMPLE_W as i32;
-        area.draw(&PathElement::new(
-            vec![(4, y), (sample - 8, y)],
-            colour.stroke_width(LINE_WIDTH),
-        ))?;
-        area.draw(&marker((sample / 2 - 2, y), shape, colour))?;
-        let label_colour = if line.runs.is_empty() { &GREY } else { &BLACK };
-        area.draw(&Text::new(
-            legend_label(line),
-            (sample, y),
-            text(label_colour),
-        ))?;
-    }
-    Ok(())
-}
-
-/// The largest x, so both charts of a run share a time axis of round numbers.
-fn x_axis(plot: &Plot) -> (Range<f64>, Vec<f64>) {
-    let max = plot
-        .lines
-        .iter()
-        .flat_map(Line::points)
-        .map(|p| p.0)
-        .fold(0.0, f64::max);
-    // Aim for ~10 ticks: one per interval in the usual 10 s x 9 run.
-    let (hi, ticks) = linear_ticks(max, 10.0);
-    // A small margin on both sides so markers at the ends are not cut in half.
-    (-hi * 0.02..hi * 1.02, ticks)
-}
-
-fn linear_axis(plot: &Plot) -> (Range<f64>, Vec<f64>) {
-    let max = plot
-        .lines
-        .iter()
-        .flat_map(Line::points)
-        .map(|p| p.1)
-        .fold(0.0, f64::max);
-    let (hi, ticks) = linear_ticks(max, 8.0);
-    (-hi * 0.02..hi * 1.04, ticks)
-}
-
-/// Ticks from 0 to at least `max` in steps of 1, 2 or 5 × 10ⁿ, at most `count` steps.
-/// An all-zero (or empty) series still gets an axis from 0 to 1.
-fn linear_ticks(max: f64, count: f64) -> (f64, Vec<f64>) {
-    let max = if max > 0.0 { max } else { 1.0 };
-    let raw = max / count;
-    let magnitude = 10f64.powf(raw.log10().floor());
-    let step = [1.0, 2.0, 5.0, 10.0]
-        .iter()
-        .map(|m| m * magnitude)
-        .find(|s| *s >= raw)
-        .unwrap_or(10.0 * magnitude);
-    let n = (max / step - 1e-9).ceil().max(1.0) as usize;
-    let ticks: Vec<f64> = (0..=n).map(|i| i as f64 * step).collect();
-    (n as f64 * step, ticks)
-}
-
-/// A log axis from the 1-2-5 value at or below the smallest point to the one at or
-/// above the largest, with a tick at each 1-2-5 value (only at powers of ten when the
-/// data spans more than four decades, so labels never crowd).
-fn log_axis(plot: &Plot) -> (Range<f64>, Vec<f64>) {
-    let values = || {
-        plot.lines
-            .iter()
-            .flat_map(Line::points)
-            .map(|p| p.1)
-            .filter(|v| *v > 0.0)
-    };
-    // Markers at the extremes keep a little room, as on the linear axes.
-    log_ticks(values(), 1.12)
 }
 
 #[cfg(test)]
@@ -532,51 +265,5 @@ mod tests {
         let err = request_count(&series(&data), &path).unwrap_err();
         let text = err.to_string();
         assert!(text.contains("missing-dir/chart.svg"), "{text}");
-    }
-
-    #[test]
-    fn an_interval_without_requests_splits_the_latency_line() {
-        let line = Line::new(
-            "x",
-            [
-                Some((1.0, 1.0)),
-                None,
-                None,
-                Some((4.0, 2.0)),
-                Some((5.0, 3.0)),
-            ]
-            .into_iter(),
-        );
-        assert_eq!(
-            line.runs,
-            vec![vec![(1.0, 1.0)], vec![(4.0, 2.0), (5.0, 3.0)]]
-        );
-    }
-
-    #[test]
-    fn ticks_are_round() {
-        assert_eq!(linear_ticks(90.0, 10.0).0, 90.0);
-        assert_eq!(linear_ticks(117_000.0, 8.0).0, 120_000.0);
-        assert_eq!(linear_ticks(0.0, 8.0).0, 1.0);
-        let plot = |values: &[f64]| Plot {
-            title: "",
-            y_desc: "",
-            lines: vec![Line::new("x", values.iter().map(|&v| Some((1.0, v))))],
-            log_y: true,
-        };
-        let (_, ticks) = log_axis(&plot(&[0.3, 44.0]));
-        assert_eq!(ticks, [0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]);
-        // A constant still gets a range around it.
-        let (range, ticks) = log_axis(&plot(&[2.0, 2.0]));
-        assert!(range.start < 2.0 && range.end > 2.0);
-        assert_eq!(ticks, [1.0, 2.0, 5.0]);
-        // Six decades: powers of ten only.
-        let (_, ticks) = log_axis(&plot(&[0.01, 9000.0]));
-        assert_eq!(ticks, [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]);
-        assert_eq!(format_number(0.05), "0.05");
-        assert_eq!(format_number(20.0), "20");
-        assert_eq!(format_count(100_000.0), "100k");
-        assert_eq!(format_count(12_500.0), "12.5k");
-        assert_eq!(format_count(5_000.0), "5000");
     }
 }

@@ -7,15 +7,13 @@
 //! Built only from the files a run leaves ([`crate::load`]), so `wsgibench report DIR`
 //! rebuilds it for any old run.
 
-mod plot;
-
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::diagnosis::{self, Finding};
 use crate::load::{self, Case, ReportError, Run};
-use plot::{Chart, Series, Stroke, XAxis, YAxis};
+use crate::plot::{self, Chart, Legend, Series, Stroke, XAxis, YAxis};
 
 /// Reads the results folder `dir`, writes `dir/report.html` and returns its path.
 pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
@@ -497,7 +495,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Linear { floor: 0.0 },
                 y_desc: "requests per interval",
                 series: each(&|c, i| interval_series(c, i, full_interval_requests(c))),
-                legend: false,
+                legend: Legend::Page,
             },
             "Higher is better. A line that sinks over time means a server that slows down. \
              A last interval shorter than half the others (the run ended early) is not drawn.",
@@ -510,7 +508,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Log,
                 y_desc: "ms (log scale)",
                 series: each(&|c, i| interval_series(c, i, mean_ms)),
-                legend: false,
+                legend: Legend::Page,
             },
             "Lower is better. Log scale: each grid step is a factor, so fast servers stay visible.",
         )?,
@@ -522,7 +520,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Log,
                 y_desc: "ms (log scale)",
                 series: each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p50))),
-                legend: false,
+                legend: Legend::Page,
             },
             "Half of the requests in each interval were answered within this time.",
         )?,
@@ -534,7 +532,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Log,
                 y_desc: "ms (log scale)",
                 series: each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p99))),
-                legend: false,
+                legend: Legend::Page,
             },
             "One request in a hundred was slower than this: what a busy user notices.",
         )?,
@@ -546,7 +544,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Log,
                 y_desc: "ms (log scale)",
                 series: each(&distribution),
-                legend: false,
+                legend: Legend::Page,
             },
             DISTRIBUTION_NOTE,
         )?,
@@ -558,7 +556,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Linear { floor: 100.0 },
                 y_desc: "% of one core",
                 series: each(&|c, i| samples(c, i, |s| s.cpu_percent)),
-                legend: false,
+                legend: Legend::Page,
             },
             "100 % is one core fully busy. A server below 100 % under load is waiting, not working.",
         )?,
@@ -570,7 +568,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
                 y: YAxis::Linear { floor: 0.0 },
                 y_desc: "MiB",
                 series: each(&|c, i| samples(c, i, |s| s.rss_mib)),
-                legend: false,
+                legend: Legend::Page,
             },
             "All of the server's processes together. A line that keeps rising may be a leak.",
         )?,
@@ -648,7 +646,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
                         y: YAxis::Linear { floor: 0.0 },
                         y_desc: "requests per interval",
                         series: single(interval_series(case, style, full_interval_requests(case))),
-                        legend: false,
+                        legend: Legend::Page,
                     },
                     "",
                 )?,
@@ -665,7 +663,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
                             percentile_series("p99", |l| l.p99, Stroke::Solid, true),
                             percentile_series("max", |l| l.max, Stroke::Dashed, true),
                         ],
-                        legend: true,
+                        legend: Legend::Inside,
                     },
                     "",
                 )?,
@@ -677,7 +675,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
                         y: YAxis::Log,
                         y_desc: "ms (log scale)",
                         series: single(distribution(case, style)),
-                        legend: false,
+                        legend: Legend::Page,
                     },
                     "",
                 )?,
@@ -689,7 +687,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
                         y: YAxis::Linear { floor: 100.0 },
                         y_desc: "% of one core",
                         series: single(samples(case, style, |s| s.cpu_percent)),
-                        legend: false,
+                        legend: Legend::Page,
                     },
                     "",
                 )?,
@@ -701,7 +699,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
                         y: YAxis::Linear { floor: 0.0 },
                         y_desc: "MiB",
                         series: single(samples(case, style, |s| s.rss_mib)),
-                        legend: false,
+                        legend: Legend::Page,
                     },
                     "",
                 )?,

@@ -14,6 +14,7 @@ pub mod hgrm;
 pub mod history;
 pub mod html;
 pub mod load;
+pub mod plot;
 pub mod style;
 pub mod table;
 pub mod tsung_log;

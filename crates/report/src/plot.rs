@@ -1,12 +1,15 @@
-//! The report's charts, drawn by plotters' SVG backend into strings that the page
-//! inlines, so the report is one file that needs nothing from the network.
+//! Every chart wsgibench draws: the report page's inline SVGs and a run's standalone
+//! `request-mean` / `request-count` files (`charts.rs`) are one drawing in two
+//! [`Frame`]s, so they look alike.
 //!
-//! They follow `charts.rs` (the PNG/SVG files of a run) so the two look alike: the same
-//! colour-blind-safe palette in the same order, a marker shape per series so no two
-//! lines differ by colour alone, 1-2-5 ticks, and latency on a log axis (44 ms and
-//! 0.3 ms on one linear axis would flatten the fast servers into zero). They differ in
-//! size (two per row in a page) and in the legend, which the page draws once in HTML
-//! for all cross-server charts instead of repeating it in each.
+//! - The colour-blind-safe palette in the same order, and a marker shape per series,
+//!   so no two lines differ by colour alone.
+//! - 1-2-5 ticks; latency on a log axis (44 ms and 0.3 ms on one linear axis would
+//!   flatten the fast servers into zero).
+//! - Text in DejaVu Sans embedded in the binary, so a PNG needs no system fonts.
+//! - The legend where it never covers a line: drawn once by the page for all
+//!   cross-server charts, in a column right of the plot in a standalone file, inside
+//!   the plot only for per-server charts, whose few lines are not servers.
 
 use std::ops::Range;
 
@@ -109,6 +112,17 @@ pub enum YAxis {
     Log,
 }
 
+/// Where a chart's legend goes.
+#[derive(Clone, Copy, PartialEq)]
+pub enum Legend {
+    /// Nowhere: the page draws one legend for all its cross-server charts.
+    Page,
+    /// Inside the plot, top left (per-server charts).
+    Inside,
+    /// In a column right of the plot, as wide as the longest name (standalone files).
+    Column,
+}
+
 pub struct Chart<'a> {
     pub title: &'a str,
     pub x: XAxis,
@@ -116,12 +130,43 @@ pub struct Chart<'a> {
     pub y: YAxis,
     pub y_desc: &'a str,
     pub series: Vec<Series>,
-    /// Draw a legend inside the plot (per-server charts, whose lines are not servers).
-    pub legend: bool,
+    pub legend: Legend,
 }
 
-/// Width and height of every chart, in SVG units; the page scales them to its column.
-pub const SIZE: (u32, u32) = (640, 360);
+/// The size of a chart and of what is drawn in it.
+pub struct Frame {
+    pub size: (u32, u32),
+    pub title_px: u32,
+    pub desc_px: u32,
+    pub tick_px: u32,
+    pub line_width: u32,
+    pub marker_radius: f64,
+    /// Steps a linear axis aims at.
+    pub ticks: f64,
+}
+
+/// A chart in the report page: two per row, scaled by the page to its column.
+pub const PAGE: Frame = Frame {
+    size: (640, 360),
+    title_px: 19,
+    desc_px: 14,
+    tick_px: 13,
+    line_width: 2,
+    marker_radius: 4.0,
+    ticks: 6.0,
+};
+
+/// A standalone image: 16:9, wide enough for a legend column, readable full-screen.
+pub const FILE: Frame = Frame {
+    size: (1280, 720),
+    title_px: 30,
+    desc_px: 22,
+    tick_px: 18,
+    line_width: 3,
+    marker_radius: 5.5,
+    // One tick per interval in the original's 10 s x 9 run.
+    ticks: 10.0,
+};
 
 /// Maps a percentile (0 < q < 1) to the x of [`XAxis::Percentile`].
 pub fn percentile_x(q: f64) -> f64 {
@@ -134,8 +179,8 @@ pub fn svg(chart: &Chart) -> Result<String, ReportError> {
     ensure_font()?;
     let mut buf = String::new();
     {
-        let root = SVGBackend::with_string(&mut buf, SIZE).into_drawing_area();
-        draw(root, chart).map_err(|e| ReportError::Chart {
+        let root = SVGBackend::with_string(&mut buf, PAGE.size).into_drawing_area();
+        draw(root, chart, &PAGE).map_err(|e| ReportError::Chart {
             title: chart.title.to_string(),
             message: e.to_string(),
         })?;
@@ -145,7 +190,7 @@ pub fn svg(chart: &Chart) -> Result<String, ReportError> {
         "<svg ",
         &format!(
             "<svg role=\"img\" aria-label=\"{}\" ",
-            super::escape(chart.title)
+            crate::html::escape(chart.title)
         ),
         1,
     ))
@@ -160,16 +205,33 @@ fn ensure_font() -> Result<(), ReportError> {
         })
 }
 
-type DrawResult<DB> = Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
+pub(crate) type DrawResult<DB> =
+    Result<(), DrawingAreaErrorKind<<DB as DrawingBackend>::ErrorType>>;
 
-fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> DrawResult<DB> {
+/// Draws `chart` on `root`, which must be `frame.size`.
+pub(crate) fn draw<DB: DrawingBackend>(
+    root: DrawingArea<DB, Shift>,
+    chart: &Chart,
+    frame: &Frame,
+) -> DrawResult<DB> {
     root.fill(&WHITE)?;
-    let area = root.titled(chart.title, (FONT, 19))?;
+    // Room above the title, which plotters puts flush against the top edge.
+    let body = root
+        .margin(frame.title_px / 3, 0, 0, 0)
+        .titled(chart.title, (FONT, frame.title_px))?;
+    let (area, legend_area) = if chart.legend == Legend::Column {
+        let legend_w = legend_column_width(&body, chart, frame)?;
+        let (plot, legend) = body.split_horizontally(frame.size.0 - legend_w);
+        (plot, Some(legend))
+    } else {
+        (body, None)
+    };
     let runs: Vec<Vec<Vec<(f64, f64)>>> = chart.series.iter().map(Series::runs).collect();
     let points = || runs.iter().flatten().flatten();
     let (x_range, x_ticks) = match chart.x {
         XAxis::Time => {
-            let (hi, ticks) = linear_ticks(points().map(|p| p.0).fold(0.0, f64::max));
+            let max = points().map(|p| p.0).fold(0.0, f64::max);
+            let (hi, ticks) = linear_ticks(max, frame.ticks);
             (-hi * 0.02..hi * 1.02, ticks)
         }
         XAxis::Percentile => {
@@ -186,22 +248,87 @@ fn draw<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, chart: &Chart) -> Draw
     };
     match chart.y {
         YAxis::Linear { floor } => {
-            let (hi, ticks) = linear_ticks(points().map(|p| p.1).fold(floor, f64::max));
+            let max = points().map(|p| p.1).fold(floor, f64::max);
+            let (hi, ticks) = linear_ticks(max, frame.ticks);
             let inner = RangedCoordf64::from(-hi * 0.02..hi * 1.04);
-            draw_plot(&area, chart, &runs, x, Ticked { inner, ticks })?;
+            draw_plot(&area, chart, frame, &runs, x, Ticked { inner, ticks })?;
         }
         YAxis::Log => {
             let (range, ticks) = log_range(points().map(|p| p.1));
             let inner: LogCoord<f64> = range.log_scale().into();
-            draw_plot(&area, chart, &runs, x, Ticked { inner, ticks })?;
+            draw_plot(&area, chart, frame, &runs, x, Ticked { inner, ticks })?;
         }
     }
+    if let Some(legend) = legend_area {
+        draw_legend_column(&legend, chart, frame, &runs)?;
+    }
     root.present()
+}
+
+/// Room for the line-and-marker sample in front of each legend entry, per pixel of
+/// the legend's text size.
+const LEGEND_SAMPLE_EM: f64 = 3.0;
+
+/// A series without a point is still listed, greyed, so a reader sees it was there.
+fn legend_label(series: &Series, runs: &[Vec<(f64, f64)>]) -> String {
+    if runs.is_empty() {
+        format!("{} (no data)", series.name)
+    } else {
+        series.name.clone()
+    }
+}
+
+/// The legend column is as wide as its longest entry, up to a third of the image.
+fn legend_column_width<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+    frame: &Frame,
+) -> Result<u32, DrawingAreaErrorKind<DB::ErrorType>> {
+    let font = TextStyle::from((FONT, frame.tick_px).into_font());
+    let mut widest = 0;
+    for s in &chart.series {
+        let label = legend_label(s, &s.runs());
+        widest = widest.max(area.estimate_text_size(&label, &font)?.0);
+    }
+    let sample = (LEGEND_SAMPLE_EM * f64::from(frame.tick_px)) as u32;
+    Ok((widest + sample + 30).min(frame.size.0 / 3))
+}
+
+fn draw_legend_column<DB: DrawingBackend>(
+    area: &DrawingArea<DB, Shift>,
+    chart: &Chart,
+    frame: &Frame,
+    runs: &[Vec<Vec<(f64, f64)>>],
+) -> DrawResult<DB> {
+    let row_h = (frame.tick_px * 5 / 3) as i32;
+    // Level with the top of the plotting area (the chart's top margin).
+    let top = 10 + row_h / 2;
+    let sample = (LEGEND_SAMPLE_EM * f64::from(frame.tick_px)) as i32;
+    for (i, (series, runs)) in chart.series.iter().zip(runs).enumerate() {
+        let colour = series.colour.unwrap_or_else(|| colour(series.style));
+        let y = top + row_h * i as i32;
+        area.draw(&PathElement::new(
+            vec![(4, y), (sample - 8, y)],
+            colour.stroke_width(frame.line_width),
+        ))?;
+        let marker: Vec<(i32, i32)> = marker_outline(series.style, frame.marker_radius)
+            .iter()
+            .map(|(x, dy)| (sample / 2 - 2 + x.round() as i32, y + dy.round() as i32))
+            .collect();
+        area.draw(&Polygon::new(marker, colour.filled()))?;
+        let label_colour = if runs.is_empty() { &GREY } else { &BLACK };
+        let text = TextStyle::from((FONT, frame.tick_px).into_font())
+            .color(label_colour)
+            .pos(Pos::new(HPos::Left, VPos::Center));
+        area.draw(&Text::new(legend_label(series, runs), (sample, y), text))?;
+    }
+    Ok(())
 }
 
 fn draw_plot<DB, X, Y>(
     area: &DrawingArea<DB, Shift>,
     chart: &Chart,
+    frame: &Frame,
     runs: &[Vec<Vec<(f64, f64)>>],
     x: X,
     y: Y,
@@ -213,9 +340,13 @@ where
 {
     let mut c = ChartBuilder::on(area)
         .margin(10)
-        .margin_right(20)
-        .x_label_area_size(44)
-        .y_label_area_size(62)
+        .margin_right(if chart.legend == Legend::Column {
+            10
+        } else {
+            20
+        })
+        .x_label_area_size(frame.tick_px * 10 / 3)
+        .y_label_area_size(frame.tick_px * 5)
         .build_cartesian_2d(x, y)?;
     let is_log = chart.y == YAxis::Log;
     let x_kind = chart.x;
@@ -233,16 +364,16 @@ where
                 format_count(*v)
             }
         })
-        .label_style((FONT, 13))
-        .axis_desc_style((FONT, 14))
+        .label_style((FONT, frame.tick_px))
+        .axis_desc_style((FONT, frame.desc_px))
         .bold_line_style(GRID)
         .light_line_style(TRANSPARENT)
         .draw()?;
 
     for (series, runs) in chart.series.iter().zip(runs) {
         let colour = series.colour.unwrap_or_else(|| colour(series.style));
-        let style = colour.stroke_width(2);
-        let outline: Vec<(i32, i32)> = marker_outline(series.style, 4.0)
+        let style = colour.stroke_width(frame.line_width);
+        let outline: Vec<(i32, i32)> = marker_outline(series.style, frame.marker_radius)
             .iter()
             .map(|(x, y)| (x.round() as i32, y.round() as i32))
             .collect();
@@ -254,7 +385,7 @@ where
                     c.draw_series(DashedLineSeries::new(run.iter().copied(), 6, 4, style))?
                 }
             };
-            if first && chart.legend {
+            if first && chart.legend == Legend::Inside {
                 let dashed = series.stroke == Stroke::Dashed;
                 // Offsets from the legend entry's left end; a dashed line is two dashes.
                 let (first_dash, second_dash) = if dashed {
@@ -285,9 +416,9 @@ where
             )?;
         }
     }
-    if chart.legend && runs.iter().any(|r| !r.is_empty()) {
+    if chart.legend == Legend::Inside && runs.iter().any(|r| !r.is_empty()) {
         c.configure_series_labels()
-            .label_font((FONT, 13))
+            .label_font((FONT, frame.tick_px))
             .background_style(WHITE.mix(0.85))
             .border_style(GRID)
             .position(SeriesLabelPosition::UpperLeft)
@@ -295,7 +426,7 @@ where
     }
     if runs.iter().all(|r| r.is_empty()) {
         let (w, h) = c.plotting_area().dim_in_pixel();
-        let centre = TextStyle::from((FONT, 15).into_font())
+        let centre = TextStyle::from((FONT, frame.desc_px).into_font())
             .color(&GREY)
             .pos(Pos::new(HPos::Center, VPos::Center));
         c.plotting_area().strip_coord_spec().draw(&Text::new(
@@ -307,10 +438,11 @@ where
     Ok(())
 }
 
-/// Ticks from 0 to at least `max` in steps of 1, 2 or 5 × 10ⁿ, five to ten of them.
-fn linear_ticks(max: f64) -> (f64, Vec<f64>) {
+/// Ticks from 0 to at least `max` in steps of 1, 2 or 5 × 10ⁿ, about `count` steps.
+/// An all-zero (or empty) series still gets an axis from 0 to 1.
+fn linear_ticks(max: f64, count: f64) -> (f64, Vec<f64>) {
     let max = if max > 0.0 { max } else { 1.0 };
-    let raw = max / 6.0;
+    let raw = max / count;
     let magnitude = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0]
         .iter()
@@ -324,7 +456,7 @@ fn linear_ticks(max: f64) -> (f64, Vec<f64>) {
 /// A log range from the 1-2-5 value at or below the smallest value to the one at or
 /// above the largest, with ticks at 1-2-5 (only at powers of ten past four decades).
 fn log_range(values: impl Iterator<Item = f64>) -> (Range<f64>, Vec<f64>) {
-    log_ticks(values, 1.15)
+    log_ticks(values.filter(|v| *v > 0.0), 1.15)
 }
 
 /// The label of x = n on the percentile axis: 0 → "min", 1 → "90%", 3 → "99.9%".
@@ -341,6 +473,46 @@ fn percentile_label(x: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_point_without_value_splits_the_line() {
+        let s = Series::new(
+            "x",
+            0,
+            vec![
+                Some((1.0, 1.0)),
+                None,
+                None,
+                Some((4.0, 2.0)),
+                Some((5.0, 3.0)),
+            ],
+        );
+        assert_eq!(
+            s.runs(),
+            vec![vec![(1.0, 1.0)], vec![(4.0, 2.0), (5.0, 3.0)]]
+        );
+    }
+
+    #[test]
+    fn ticks_are_round() {
+        assert_eq!(linear_ticks(90.0, 10.0).0, 90.0);
+        assert_eq!(linear_ticks(117_000.0, 8.0).0, 120_000.0);
+        assert_eq!(linear_ticks(0.0, 8.0).0, 1.0);
+        let (_, ticks) = log_range([0.3, 44.0].into_iter());
+        assert_eq!(ticks, [0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0]);
+        // A constant still gets a range around it.
+        let (range, ticks) = log_range([2.0, 2.0].into_iter());
+        assert!(range.start < 2.0 && range.end > 2.0);
+        assert_eq!(ticks, [1.0, 2.0, 5.0]);
+        // Six decades: powers of ten only.
+        let (_, ticks) = log_range([0.01, 9000.0].into_iter());
+        assert_eq!(ticks, [0.01, 0.1, 1.0, 10.0, 100.0, 1000.0, 10000.0]);
+        assert_eq!(format_number(0.05), "0.05");
+        assert_eq!(format_number(20.0), "20");
+        assert_eq!(format_count(100_000.0), "100k");
+        assert_eq!(format_count(12_500.0), "12.5k");
+        assert_eq!(format_count(5_000.0), "5000");
+    }
 
     #[test]
     fn percentile_axis_labels() {
@@ -364,7 +536,7 @@ mod tests {
                 0,
                 vec![Some((1.0, 0.3)), None, Some((3.0, 44.0))],
             )],
-            legend: true,
+            legend: Legend::Inside,
         };
         let s = svg(&chart).unwrap();
         assert!(
