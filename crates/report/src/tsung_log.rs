@@ -634,12 +634,9 @@ mod tests {
         ));
     }
 
-    #[test]
-    fn samples_without_data_are_left_out_as_tsung_does() {
-        let mut series = TsungSeries::new();
-        let s = Stats::default();
-        let names: Vec<String> = series
-            .samples(&interval(0, 10.0, &s, 0, 0), &s)
+    /// The `name` of each sample, as it is written to the log.
+    fn sample_names(samples: &[impl serde::Serialize]) -> Vec<String> {
+        samples
             .iter()
             .map(|x| {
                 serde_json::to_value(x).unwrap()["name"]
@@ -647,7 +644,14 @@ mod tests {
                     .unwrap()
                     .to_string()
             })
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn samples_without_data_are_left_out_as_tsung_does() {
+        let mut series = TsungSeries::new();
+        let s = Stats::default();
+        let names: Vec<String> = sample_names(&series.samples(&interval(0, 10.0, &s, 0, 0), &s));
         assert_eq!(names, ["users", "users_count", "finish_users_count"]);
     }
 
@@ -712,16 +716,10 @@ mod tests {
             .collect();
         let mut series = TsungSeries::new();
         let s = busy();
-        let ours: BTreeSet<String> = series
-            .samples(&interval(0, 10.0, &s, 1, 2), &s)
-            .iter()
-            .map(|x| {
-                serde_json::to_value(x).unwrap()["name"]
-                    .as_str()
-                    .unwrap()
-                    .to_string()
-            })
-            .collect();
+        let ours: BTreeSet<String> =
+            sample_names(&series.samples(&interval(0, 10.0, &s, 1, 2), &s))
+                .into_iter()
+                .collect();
         assert!(names.is_subset(&ours), "{names:?} vs {ours:?}");
     }
 }
