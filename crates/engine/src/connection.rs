@@ -16,9 +16,8 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::time::Duration;
-
 use std::pin::Pin;
+use std::time::Duration;
 
 use tokio::io::Interest;
 use tokio::net::{TcpSocket, TcpStream};

@@ -30,7 +30,7 @@ const COARSE_MARGIN: Duration = Duration::from_millis(3);
 /// next instant is always this close, and spinning took a whole core at 50 000 req/s.
 /// The caller measures latency from the send when it is early (see `exchange`), so
 /// sending early shifts the load by at most this much and no latency is shortened.
-pub const SEND_EARLY_WITHIN: Duration = Duration::from_micros(50);
+const SEND_EARLY_WITHIN: Duration = Duration::from_micros(50);
 
 /// One worker's precise clock; see the module docs.
 pub struct PreciseClock {
