@@ -36,7 +36,8 @@ mod recorder;
 mod request;
 mod response;
 mod sys;
-mod timer;
+#[doc(hidden)]
+pub mod timer;
 mod worker;
 
 use std::collections::BTreeMap;
