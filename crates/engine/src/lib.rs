@@ -293,8 +293,11 @@ impl Live {
 pub enum EngineError {
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
-    #[error("threads must be at least 1")]
-    NoThreads,
+    #[error("threads must be from 1 to {max}, got {0}", max = scenario::limits::MAX_THREADS)]
+    Threads(usize),
+    /// `cpus` names a CPU this process may not run on (see `taskset -p $$`).
+    #[error("CPU {cpu} is not one this process may run on (allowed: {allowed})")]
+    CpuNotAllowed { cpu: usize, allowed: String },
     #[error("could not start worker thread: {0}")]
     Spawn(std::io::Error),
 }
@@ -308,8 +311,17 @@ pub fn run(
 ) -> Result<Summary, EngineError> {
     scenario.validate()?;
     let addrs = scenario.target.check_local()?;
-    if options.threads == 0 {
-        return Err(EngineError::NoThreads);
+    if options.threads == 0 || options.threads as u64 > scenario::limits::MAX_THREADS {
+        return Err(EngineError::Threads(options.threads));
+    }
+    if let Some(cpus) = &options.cpus {
+        let allowed = allowed_cpus();
+        if let Some(&cpu) = cpus.iter().find(|c| !allowed.contains(c)) {
+            return Err(EngineError::CpuNotAllowed {
+                cpu,
+                allowed: cpu_list(&allowed),
+            });
+        }
     }
     let mut templates = Vec::new();
     let (mode, threads) = match &scenario.load {
@@ -380,6 +392,25 @@ pub fn run(
     Ok(summary)
 }
 
+/// `0,1,2,5` as `0-2,5`, the way taskset prints a CPU list.
+pub fn cpu_list(cpus: &[usize]) -> String {
+    let mut ranges: Vec<String> = Vec::new();
+    let mut i = 0;
+    while i < cpus.len() {
+        let mut j = i;
+        while j + 1 < cpus.len() && cpus[j + 1] == cpus[j] + 1 {
+            j += 1;
+        }
+        ranges.push(if i == j {
+            cpus[i].to_string()
+        } else {
+            format!("{}-{}", cpus[i], cpus[j])
+        });
+        i = j + 1;
+    }
+    ranges.join(",")
+}
+
 /// Splits connections, request budget, rate and arrivals over `threads` workers so
 /// that together they make exactly the scenario's load.
 fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> Vec<Share> {
@@ -425,9 +456,7 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                     share.max_users_at_once = max_users.map(|m| split(m, i));
                     for phase in phases {
                         let gap = Duration::from_secs_f64(threads as f64 / phase.users_per_second);
-                        let expected =
-                            (phase.duration.as_secs_f64() * phase.users_per_second).ceil() as u64;
-                        let cap = phase.max_users.unwrap_or(expected).min(expected);
+                        let cap = phase.planned_users();
                         // User k of the phase goes to worker k % threads.
                         let mine =
                             cap / threads as u64 + u64::from((i as u64) < cap % threads as u64);

@@ -31,6 +31,10 @@ pub fn allowed_cpus() -> Vec<usize> {
 /// Pins the calling thread to one CPU. Failing to pin is not fatal: the run goes on
 /// unpinned and the caller reports it.
 pub fn pin_current_thread(cpu: usize) -> bool {
+    // CPU_SET indexes a fixed bit array: a larger number would be out of its bounds.
+    if cpu >= libc::CPU_SETSIZE as usize {
+        return false;
+    }
     // SAFETY: as above; pid 0 is the calling thread.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();

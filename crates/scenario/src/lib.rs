@@ -11,6 +11,7 @@
 //! - [`Request`]: one HTTP request template, turned into bytes once by the engine.
 //! - [`Session`] and [`Step`]: Tsung's virtual-user script (requests, loops, think times).
 //! - [`Target`]: where the load goes, with the loopback-only guard [`Target::check_local`].
+//! - [`limits`]: the ceiling on every number a user gives, checked by every front end.
 //! - [`tsung`]: the reader of Tsung 1.7 XML files (HTTP subset) into a [`Scenario`].
 
 use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
@@ -18,6 +19,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+pub mod limits;
 pub mod tsung;
 
 /// One load test, as data.
@@ -103,6 +105,19 @@ pub struct Phase {
     pub max_users: Option<u64>,
 }
 
+impl Phase {
+    /// Users the phase starts when evenly spaced: one at its start and one every
+    /// 1/rate after it while the phase lasts, at most `max_users`. A phase shorter than
+    /// one gap still starts its first user. The engine and the dry-run plan both count
+    /// with this.
+    pub fn planned_users(&self) -> u64 {
+        let nominal = self.duration.as_secs_f64() * self.users_per_second;
+        // The epsilon keeps 5/s x 1 s at 5 where float noise would make it 5.000000001.
+        let n = (nominal - 1e-9).ceil().clamp(0.0, limits::MAX_USERS as f64) as u64;
+        self.max_users.map_or(n, |m| n.min(m))
+    }
+}
+
 /// A virtual user's script. `weight` is relative to the other sessions of the scenario.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Session {
@@ -149,7 +164,56 @@ pub struct Request {
     pub body: Vec<u8>,
 }
 
+/// Why a header name or value cannot go on the wire as given.
+pub fn header_problem(name: &str, value: &str) -> Option<String> {
+    if name.is_empty() || !name.bytes().all(is_token_byte) {
+        return Some(format!(
+            "header name {name:?} must be a token (letters, digits and !#$%&'*+-.^_`|~)"
+        ));
+    }
+    if value.bytes().any(|b| b == b'\r' || b == b'\n') {
+        return Some(format!(
+            "header {name}: the value holds CR or LF, which would inject lines onto the wire: {value:?}"
+        ));
+    }
+    if value.bytes().any(|b| (b < 0x20 && b != b'\t') || b == 0x7f) {
+        return Some(format!(
+            "header {name}: the value holds a control character (only tab is allowed): {value:?}"
+        ));
+    }
+    None
+}
+
+/// RFC 9110 `tchar`.
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
 impl Request {
+    /// The request line and headers must reach the server as written: no byte of the
+    /// path or of a header may end a line early.
+    pub fn check(&self) -> Result<(), String> {
+        if !self.path.starts_with('/') && self.path != "*" {
+            return Err(format!("path {:?} must start with /", self.path));
+        }
+        if self
+            .path
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() || b.is_ascii_control())
+        {
+            return Err(format!(
+                "path {:?} holds a space or control character; percent-encode it",
+                self.path
+            ));
+        }
+        for (name, value) in &self.headers {
+            if let Some(problem) = header_problem(name, value) {
+                return Err(problem);
+            }
+        }
+        Ok(())
+    }
+
     pub fn get(path: &str) -> Request {
         Request {
             method: Method::Get,
@@ -243,23 +307,38 @@ impl Target {
 }
 
 impl Scenario {
-    /// Checks the rules the types cannot express; front ends call it after building.
+    /// Checks the rules the types cannot express, and the [`limits`]; front ends call it
+    /// after building (and report their own, located, errors first). The engine calls it
+    /// again, so a scenario built in code is held to the same rules.
     pub fn validate(&self) -> Result<(), ScenarioError> {
-        let invalid = |m: &str| Err(ScenarioError::Invalid(m.to_string()));
+        let invalid = |m: String| Err(ScenarioError::Invalid(m));
+        if let Some(d) = self.duration {
+            check("duration", limits::seconds(d.as_secs_f64()))?;
+        }
+        check(
+            "connect timeout",
+            limits::seconds(self.timeouts.connect.as_secs_f64()),
+        )?;
+        check(
+            "response timeout",
+            limits::seconds(self.timeouts.response.as_secs_f64()),
+        )?;
         match &self.load {
             Load::Closed {
                 connections,
                 requests,
                 script,
             } => {
-                if *connections == 0 {
-                    return invalid("connections must be at least 1");
+                check_connections(*connections)?;
+                if let Some(n) = requests {
+                    check(
+                        "requests",
+                        limits::count(*n, 1, limits::MAX_REQUESTS, "requests"),
+                    )?;
                 }
-                if script.is_empty() {
-                    return invalid("the request script is empty");
-                }
+                check_script(script)?;
                 if requests.is_none() && self.duration.is_none() {
-                    return invalid("a closed run needs a duration or a request count");
+                    return invalid("a closed run needs a duration or a request count".into());
                 }
             }
             Load::Open {
@@ -268,38 +347,70 @@ impl Scenario {
                 script,
                 ..
             } => {
-                if *connections == 0 {
-                    return invalid("connections must be at least 1");
-                }
-                if !(rate.is_finite() && *rate > 0.0) {
-                    return invalid("rate must be a positive number of requests per second");
-                }
-                if script.is_empty() {
-                    return invalid("the request script is empty");
-                }
+                check_connections(*connections)?;
+                check("rate", limits::rate(*rate, "requests"))?;
+                check_script(script)?;
                 if self.duration.is_none() {
-                    return invalid("an open-model run (a rate) needs a duration");
+                    return invalid("an open-model run (a rate) needs a duration".into());
                 }
             }
             Load::Sessions {
-                phases, sessions, ..
+                phases,
+                sessions,
+                max_users,
+                ..
             } => {
                 if phases.is_empty() {
-                    return invalid("a session run needs at least one arrival phase");
+                    return invalid("a session run needs at least one arrival phase".into());
                 }
-                if sessions.is_empty() || sessions.iter().all(|s| s.weight <= 0.0) {
+                if phases.len() as u64 > limits::MAX_PHASE_REPEATS * 100 {
+                    return invalid(format!(
+                        "{} arrival phases; at most {} are allowed",
+                        phases.len(),
+                        limits::MAX_PHASE_REPEATS * 100
+                    ));
+                }
+                for (i, p) in phases.iter().enumerate() {
+                    let n = i + 1;
+                    check(
+                        &format!("phase {n} duration"),
+                        limits::seconds(p.duration.as_secs_f64()),
+                    )?;
+                    check(
+                        &format!("phase {n} arrival rate"),
+                        limits::rate(p.users_per_second, "users"),
+                    )?;
+                    if let Some(m) = p.max_users {
+                        check(
+                            &format!("phase {n} maximum users"),
+                            limits::count(m, 1, limits::MAX_USERS, "users"),
+                        )?;
+                    }
+                }
+                if let Some(m) = max_users {
+                    check(
+                        "users at once",
+                        limits::count(*m, 1, limits::MAX_USERS, "users"),
+                    )?;
+                }
+                if sessions.is_empty()
+                    || sessions
+                        .iter()
+                        .any(|s| !(s.weight >= 0.0 && s.weight <= limits::MAX_WEIGHT))
+                    || sessions.iter().all(|s| s.weight <= 0.0)
+                {
                     return invalid(
-                        "a session run needs at least one session with a positive weight",
+                        "a session run needs sessions with finite weights, at least one positive"
+                            .into(),
                     );
                 }
-                if phases
-                    .iter()
-                    .any(|p| !(p.users_per_second.is_finite() && p.users_per_second > 0.0))
-                {
-                    return invalid("every arrival phase needs a positive arrival rate");
+                for session in sessions {
+                    check_steps(&session.steps).map_err(|m| {
+                        ScenarioError::Invalid(format!("session {}: {m}", session.name))
+                    })?;
                 }
                 if self.duration.is_none() {
-                    return invalid("a session run needs a deadline (duration)");
+                    return invalid("a session run needs a deadline (duration)".into());
                 }
             }
         }
@@ -309,10 +420,80 @@ impl Scenario {
     /// The instant after which no new user arrives (the end of the last phase).
     pub fn arrivals_end(&self) -> Option<Duration> {
         match &self.load {
-            Load::Sessions { phases, .. } => Some(phases.iter().map(|p| p.duration).sum()),
+            Load::Sessions { phases, .. } => Some(
+                phases
+                    .iter()
+                    .map(|p| p.duration)
+                    .fold(Duration::ZERO, Duration::saturating_add),
+            ),
             _ => None,
         }
     }
+}
+
+fn check<T>(what: &str, r: Result<T, limits::OutOfRange>) -> Result<(), ScenarioError> {
+    r.map(drop)
+        .map_err(|e| ScenarioError::Invalid(format!("{what}: {e}")))
+}
+
+fn check_connections(connections: u32) -> Result<(), ScenarioError> {
+    limits::count(
+        u64::from(connections),
+        1,
+        limits::MAX_CONNECTIONS,
+        "connections",
+    )
+    .map(drop)
+    .map_err(|e| ScenarioError::Invalid(format!("connections: {e}")))
+}
+
+fn check_script(script: &[Request]) -> Result<(), ScenarioError> {
+    if script.is_empty() {
+        return Err(ScenarioError::Invalid("the request script is empty".into()));
+    }
+    for r in script {
+        r.check().map_err(ScenarioError::Invalid)?;
+    }
+    Ok(())
+}
+
+/// Loops in range and holding a request (a loop of think times alone would spin a
+/// worker without end), think times in range, every request well-formed.
+fn check_steps(steps: &[Step]) -> Result<(), String> {
+    for step in steps {
+        match step {
+            Step::Request(r) => r.check()?,
+            Step::Loop { count, steps } => {
+                limits::count(*count, 1, limits::MAX_LOOP, "passes")
+                    .map_err(|e| format!("loop: {e}"))?;
+                if !steps_send(steps) {
+                    return Err("a loop must hold at least one request".into());
+                }
+                check_steps(steps)?;
+            }
+            Step::Think { mean, .. } => {
+                limits::seconds_or_zero(mean.as_secs_f64())
+                    .map_err(|e| format!("think time: {e}"))?;
+            }
+            Step::ThinkBetween { min, max } => {
+                limits::seconds_or_zero(max.as_secs_f64())
+                    .map_err(|e| format!("think time: {e}"))?;
+                if min > max {
+                    return Err("think time: min must not exceed max".into());
+                }
+            }
+            Step::Transaction { steps, .. } => check_steps(steps)?,
+        }
+    }
+    Ok(())
+}
+
+fn steps_send(steps: &[Step]) -> bool {
+    steps.iter().any(|s| match s {
+        Step::Request(_) => true,
+        Step::Loop { steps, .. } | Step::Transaction { steps, .. } => steps_send(steps),
+        Step::Think { .. } | Step::ThinkBetween { .. } => false,
+    })
 }
 
 impl Session {
@@ -409,6 +590,108 @@ mod tests {
             far.check_local(),
             Err(ScenarioError::NotLoopback { .. })
         ));
+    }
+
+    fn sessions(steps: Vec<Step>) -> Scenario {
+        let mut s = closed(1);
+        s.duration = Some(Duration::from_secs(10));
+        s.load = Load::Sessions {
+            phases: vec![Phase {
+                duration: Duration::from_secs(1),
+                users_per_second: 5.0,
+                max_users: None,
+            }],
+            sessions: vec![Session {
+                name: "s".into(),
+                weight: 1.0,
+                steps,
+            }],
+            max_users: None,
+            arrival: Arrival::Uniform,
+        };
+        s
+    }
+
+    #[test]
+    fn a_loop_of_a_trillion_is_a_counter_but_a_loop_without_a_request_is_refused() {
+        let big = Step::Loop {
+            count: limits::MAX_LOOP,
+            steps: vec![Step::Request(Request::get("/"))],
+        };
+        let s = sessions(vec![big]);
+        assert!(s.validate().is_ok());
+        let Load::Sessions { sessions: list, .. } = &s.load else {
+            unreachable!()
+        };
+        assert_eq!(list[0].request_count(), limits::MAX_LOOP);
+        // Think times alone would spin a worker without end: nothing to wait on the wire.
+        let idle = Step::Loop {
+            count: 1000,
+            steps: vec![Step::Think {
+                mean: Duration::ZERO,
+                random: false,
+            }],
+        };
+        let e = sessions(vec![Step::Request(Request::get("/")), idle])
+            .validate()
+            .unwrap_err();
+        assert!(e.to_string().contains("at least one request"), "{e}");
+        let over = Step::Loop {
+            count: limits::MAX_LOOP + 1,
+            steps: vec![Step::Request(Request::get("/"))],
+        };
+        assert!(sessions(vec![over]).validate().is_err());
+    }
+
+    #[test]
+    fn numbers_built_in_code_meet_the_same_limits() {
+        let mut s = closed(1);
+        s.duration = Some(Duration::from_secs(400 * 86_400));
+        assert!(s.validate().unwrap_err().to_string().contains("30 days"));
+        let mut s = closed(1);
+        s.timeouts.response = Duration::ZERO;
+        assert!(s.validate().is_err());
+        let mut s = sessions(vec![Step::Request(Request::get("/"))]);
+        if let Load::Sessions { phases, .. } = &mut s.load {
+            phases[0].users_per_second = 1e-30;
+        }
+        assert!(s
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("users per second"));
+    }
+
+    #[test]
+    fn a_request_that_would_break_its_lines_is_refused() {
+        let mut r = Request::get("/");
+        r.headers
+            .push(("X-A".into(), "b\r\nX-Injected: yes".into()));
+        assert!(r.check().unwrap_err().contains("inject"));
+        assert!(Request::get("/a b").check().is_err());
+        assert!(Request::get("/a\r\n").check().is_err());
+        let mut r = Request::get("/");
+        r.headers.push(("Bad Name".into(), "v".into()));
+        assert!(r.check().unwrap_err().contains("token"));
+        let mut r = Request::get("/?q=1");
+        r.headers.push(("X-Tab".into(), "a\tb".into()));
+        assert!(r.check().is_ok());
+    }
+
+    #[test]
+    fn a_phase_shorter_than_one_gap_still_starts_its_first_user() {
+        let p = |duration_s: f64, rate: f64, max: Option<u64>| {
+            Phase {
+                duration: Duration::from_secs_f64(duration_s),
+                users_per_second: rate,
+                max_users: max,
+            }
+            .planned_users()
+        };
+        assert_eq!(p(1.0, 5.0, None), 5);
+        assert_eq!(p(1.0, 2.5, None), 3);
+        assert_eq!(p(60.0, 0.001, None), 1);
+        assert_eq!(p(60.0, 5.0, Some(7)), 7);
     }
 
     #[test]

@@ -347,7 +347,7 @@ version = ["gunicorn"]
             .unwrap_err()
             .to_string();
         assert!(
-            e.starts_with("s.toml:4: case `gunicorn-sync`: unknown placeholder `{hots}`"),
+            e.starts_with("s.toml:4:52: case `gunicorn-sync`: unknown placeholder `{hots}`"),
             "{e}"
         );
     }

@@ -32,6 +32,8 @@ pub enum FileError {
 pub struct Problem {
     /// 1-based; `None` when the rule concerns the whole file.
     pub line: Option<usize>,
+    /// 1-based, in characters; `None` when the line is not known.
+    pub column: Option<usize>,
     pub message: String,
 }
 
@@ -46,9 +48,12 @@ impl fmt::Display for ProblemList<'_> {
             if i > 0 {
                 writeln!(f)?;
             }
-            match p.line {
-                Some(line) => write!(f, "{}:{}: {}", self.path.display(), line, p.message)?,
-                None => write!(f, "{}: {}", self.path.display(), p.message)?,
+            match (p.line, p.column) {
+                (Some(line), Some(col)) => {
+                    write!(f, "{}:{line}:{col}: {}", self.path.display(), p.message)?
+                }
+                (Some(line), None) => write!(f, "{}:{line}: {}", self.path.display(), p.message)?,
+                _ => write!(f, "{}: {}", self.path.display(), p.message)?,
             }
         }
         Ok(())
@@ -74,9 +79,20 @@ impl<'a> Source<'a> {
         self.text[..end].bytes().filter(|&b| b == b'\n').count() + 1
     }
 
+    /// 1-based column, in characters, of the span's start.
+    pub fn column_of(&self, span: &Range<usize>) -> usize {
+        let mut end = span.start.min(self.text.len());
+        while !self.text.is_char_boundary(end) {
+            end -= 1;
+        }
+        let line_start = self.text[..end].rfind('\n').map_or(0, |i| i + 1);
+        self.text[line_start..end].chars().count() + 1
+    }
+
     pub fn problem(&self, span: Option<&Range<usize>>, message: impl Into<String>) -> Problem {
         Problem {
             line: span.map(|s| self.line_of(s)),
+            column: span.map(|s| self.column_of(s)),
             message: message.into(),
         }
     }
@@ -112,6 +128,8 @@ mod tests {
         assert_eq!(s.line_of(&(0..1)), 1);
         assert_eq!(s.line_of(&(6..7)), 2);
         assert_eq!(s.line_of(&(12..13)), 3);
+        assert_eq!(s.column_of(&(12..13)), 1);
+        assert_eq!(s.column_of(&(14..15)), 3);
     }
 
     #[test]
@@ -121,17 +139,19 @@ mod tests {
             problems: vec![
                 Problem {
                     line: Some(14),
+                    column: Some(20),
                     message: "`rate` must be > 0, got -5".into(),
                 },
                 Problem {
                     line: None,
+                    column: None,
                     message: "no session".into(),
                 },
             ],
         };
         assert_eq!(
             e.to_string(),
-            "suites/quick.toml:14: `rate` must be > 0, got -5\nsuites/quick.toml: no session"
+            "suites/quick.toml:14:20: `rate` must be > 0, got -5\nsuites/quick.toml: no session"
         );
     }
 
@@ -147,6 +167,6 @@ mod tests {
             text: "\n\na = \"text\"\n",
         };
         let e = s.parse::<T>().unwrap_err().to_string();
-        assert!(e.starts_with("x.toml:3: "), "{e}");
+        assert!(e.starts_with("x.toml:3:5: "), "{e}");
     }
 }

@@ -22,7 +22,9 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use scenario::{Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
+use scenario::{
+    limits, Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts,
+};
 use serde::Deserialize;
 use toml::Spanned;
 
@@ -59,7 +61,7 @@ struct RawSuite {
     cool_down_s: Option<Spanned<f64>>,
     #[serde(default)]
     ready_timeout_s: Option<Spanned<f64>>,
-    max_users: Option<u64>,
+    max_users: Option<Spanned<u64>>,
     timeouts: Option<RawTimeouts>,
     #[serde(rename = "phase", default)]
     phases: Vec<RawPhase>,
@@ -79,7 +81,7 @@ struct RawTimeouts {
 struct RawPhase {
     duration_s: Spanned<f64>,
     users_per_second: Spanned<f64>,
-    max_users: Option<u64>,
+    max_users: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -99,7 +101,7 @@ fn one() -> Spanned<f64> {
 #[derive(Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum RawStep {
-    Get(String),
+    Get(Spanned<String>),
     Request(RawRequest),
     Loop {
         count: Spanned<u64>,
@@ -121,11 +123,15 @@ enum RawStep {
 struct RawRequest {
     #[serde(default = "get")]
     method: Spanned<String>,
-    path: String,
-    #[serde(default)]
-    headers: Vec<(String, String)>,
+    path: Spanned<String>,
+    #[serde(default = "no_headers")]
+    headers: Spanned<Vec<(String, String)>>,
     #[serde(default)]
     body: String,
+}
+
+fn no_headers() -> Spanned<Vec<(String, String)>> {
+    Spanned::new(0..0, Vec::new())
 }
 
 fn get() -> Spanned<String> {
@@ -139,19 +145,35 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
-    /// A duration in seconds that must be > 0 (or >= 0 with `zero_ok`).
+    /// A duration in seconds that must be > 0 (or >= 0 with `zero_ok`), within
+    /// [`limits::MAX_SECONDS`].
     fn seconds(&mut self, v: &Spanned<f64>, what: &str, zero_ok: bool) -> Duration {
         let x = *v.get_ref();
-        let ok = x.is_finite() && (x > 0.0 || (zero_ok && x == 0.0)) && x < 1e9;
-        if !ok {
-            let want = if zero_ok { ">= 0" } else { "> 0" };
-            self.fail(
-                v.span(),
-                format!("`{what}` must be a number of seconds {want}, got {x}"),
-            );
-            return Duration::ZERO;
+        let checked = if zero_ok {
+            limits::seconds_or_zero(x)
+        } else {
+            limits::seconds(x)
+        };
+        checked.unwrap_or_else(|e| {
+            self.fail(v.span(), format!("`{what}`: {e}"));
+            Duration::ZERO
+        })
+    }
+
+    /// A whole number within `min..=max`.
+    fn count(&mut self, v: &Spanned<u64>, what: &str, min: u64, max: u64, unit: &str) -> u64 {
+        limits::count(*v.get_ref(), min, max, unit).unwrap_or_else(|e| {
+            self.fail(v.span(), format!("`{what}`: {e}"));
+            min
+        })
+    }
+
+    /// A request as it will go on the wire; `span` locates it.
+    fn request(&mut self, request: Request, span: std::ops::Range<usize>) -> Request {
+        if let Err(problem) = request.check() {
+            self.fail(span, problem);
         }
-        Duration::from_secs_f64(x)
+        request
     }
 
     fn fail(&mut self, span: std::ops::Range<usize>, message: String) {
@@ -167,7 +189,10 @@ impl Checker<'_> {
 
     fn step(&mut self, raw: RawStep) -> Step {
         match raw {
-            RawStep::Get(path) => Step::Request(Request::get(&path)),
+            RawStep::Get(path) => {
+                let span = path.span();
+                Step::Request(self.request(Request::get(path.get_ref()), span))
+            }
             RawStep::Request(r) => {
                 let method = Method::parse(r.method.get_ref()).unwrap_or_else(|| {
                     self.fail(
@@ -179,19 +204,23 @@ impl Checker<'_> {
                     );
                     Method::Get
                 });
-                Step::Request(Request {
+                let span = if r.headers.get_ref().is_empty() {
+                    r.path.span()
+                } else {
+                    r.headers.span()
+                };
+                let request = Request {
                     method,
-                    path: r.path,
-                    headers: r.headers,
+                    path: r.path.into_inner(),
+                    headers: r.headers.into_inner(),
                     body: r.body.into_bytes(),
-                })
+                };
+                Step::Request(self.request(request, span))
             }
             RawStep::Loop { count, steps } => {
-                if *count.get_ref() == 0 {
-                    self.fail(count.span(), "`count` must be at least 1, got 0".into());
-                }
+                let count = self.count(&count, "count", 1, limits::MAX_LOOP, "passes");
                 Step::Loop {
-                    count: *count.get_ref(),
+                    count,
                     steps: self.steps(steps),
                 }
             }
@@ -238,6 +267,9 @@ impl SuiteFile {
                 timeouts.response = c.seconds(&v, "timeouts.response_s", false);
             }
         }
+        let max_users = raw
+            .max_users
+            .map(|m| c.count(&m, "max_users", 1, limits::MAX_USERS, "users"));
         let phases: Vec<Phase> = raw
             .phases
             .into_iter()
@@ -245,25 +277,27 @@ impl SuiteFile {
                 duration: c.seconds(&p.duration_s, "duration_s", false),
                 users_per_second: {
                     let r = *p.users_per_second.get_ref();
-                    if !(r.is_finite() && r > 0.0) {
+                    limits::rate(r, "users").unwrap_or_else(|e| {
                         c.fail(
                             p.users_per_second.span(),
-                            format!("`users_per_second` must be > 0, got {r}"),
+                            format!("`users_per_second`: {e}"),
                         );
-                    }
-                    r
+                        1.0
+                    })
                 },
-                max_users: p.max_users,
+                max_users: p
+                    .max_users
+                    .map(|m| c.count(&m, "max_users", 1, limits::MAX_USERS, "users")),
             })
             .collect();
         let sessions: Vec<Session> = raw
             .sessions
             .into_iter()
             .map(|s| {
-                let w = *s.weight.get_ref();
-                if !(w.is_finite() && w > 0.0) {
-                    c.fail(s.weight.span(), format!("`weight` must be > 0, got {w}"));
-                }
+                let w = limits::weight(*s.weight.get_ref()).unwrap_or_else(|e| {
+                    c.fail(s.weight.span(), format!("`weight`: {e}"));
+                    1.0
+                });
                 let span = s.steps.span();
                 let steps = c.steps(s.steps.into_inner());
                 let session = Session {
@@ -296,7 +330,7 @@ impl SuiteFile {
             duration,
             cool_down,
             ready_timeout,
-            max_users: raw.max_users,
+            max_users,
             phases,
             sessions,
             timeouts,
@@ -398,8 +432,8 @@ mod tests {
             .to_string();
         assert_eq!(
             e,
-            "suites/quick.toml:1: `interval_s` must be a number of seconds > 0, got 0\n\
-             suites/quick.toml:6: `users_per_second` must be > 0, got -5"
+            "suites/quick.toml:1:14: `interval_s`: expected a duration above 0 and at most 2592000 s (30 days), got 0 s\n\
+             suites/quick.toml:6:20: `users_per_second`: expected users per second from 0.001 to 10000000, got -5"
         );
     }
 
@@ -432,12 +466,12 @@ mod tests {
         let e = SuiteFile::parse(&text, Path::new("x.toml"))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("x.toml:10: unknown method `FETCH`"), "{e}");
+        assert!(e.starts_with("x.toml:10:33: unknown method `FETCH`"), "{e}");
         let text = MINI.replace("{ get = \"/\" }", "{ gett = \"/\" }");
         let e = SuiteFile::parse(&text, Path::new("x.toml"))
             .unwrap_err()
             .to_string();
-        assert!(e.starts_with("x.toml:10: "), "{e}");
+        assert!(e.starts_with("x.toml:10:"), "{e}");
         assert!(e.contains("gett"), "{e}");
     }
 

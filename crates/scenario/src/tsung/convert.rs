@@ -13,7 +13,9 @@ use std::time::Duration;
 use super::describe::secs;
 use super::tree::{Node, Position, Source};
 use super::{Backend, DumpTraffic, LogOptions, TsungError, TsungImport};
-use crate::{Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts};
+use crate::{
+    limits, Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts,
+};
 
 const TOP_LEVEL: &str =
     "inside <tsung>: information, clients, servers, monitoring, load, options, sessions";
@@ -212,6 +214,21 @@ fn unit_seconds(unit: &str) -> f64 {
     }
 }
 
+/// `attribute` read as a number and turned into users per second by `to_rate`: `None`
+/// when absent, `Some(Err(()))` when not a number or outside [`limits::rate`].
+fn node_rate(
+    node: &Node,
+    attribute: &str,
+    to_rate: &dyn Fn(f64) -> f64,
+) -> Option<Result<f64, ()>> {
+    let text = node.attr(attribute)?;
+    Some(
+        limits::parse_number(text, "")
+            .and_then(|x| limits::rate(to_rate(x), "users"))
+            .map_err(drop),
+    )
+}
+
 fn is_loopback_name(host: &str) -> bool {
     let bare = host.trim_start_matches('[').trim_end_matches(']');
     bare.eq_ignore_ascii_case("localhost")
@@ -312,6 +329,57 @@ impl Ctx<'_> {
                 Ok(x) if x.is_finite() && x > 0.0 => Ok(Some(x)),
                 _ => Err(self.bad(node, attribute, "a positive number")),
             },
+        }
+    }
+
+    /// A duration attribute, `per_unit` seconds per unit, checked against
+    /// [`limits::MAX_SECONDS`] after the unit is applied.
+    fn duration(
+        &self,
+        node: &Node,
+        attribute: &str,
+        per_unit: f64,
+        unit_name: &str,
+        zero_ok: bool,
+    ) -> Result<Option<Duration>, TsungError> {
+        let Some(v) = node.attr(attribute) else {
+            return Ok(None);
+        };
+        let expected =
+            |e: limits::OutOfRange| format!("{} (the value in {unit_name}s)", e.expected);
+        let x = limits::parse_number(v, "a number")
+            .map_err(|e| self.bad(node, attribute, &expected(e)))?;
+        let checked = if zero_ok {
+            limits::seconds_or_zero(x * per_unit)
+        } else {
+            limits::seconds(x * per_unit)
+        };
+        checked
+            .map(Some)
+            .map_err(|e| self.bad(node, attribute, &expected(e)))
+    }
+
+    /// A think-time attribute in seconds: 0 to [`limits::MAX_SECONDS`].
+    fn think_seconds(&self, node: &Node, attribute: &str) -> Result<Option<f64>, TsungError> {
+        Ok(self
+            .duration(node, attribute, 1.0, "second", true)?
+            .map(|d| d.as_secs_f64()))
+    }
+
+    /// A whole-number attribute from `min` to `max`.
+    fn bounded(
+        &self,
+        node: &Node,
+        attribute: &str,
+        min: u64,
+        max: u64,
+        what: &str,
+    ) -> Result<Option<u64>, TsungError> {
+        match node.attr(attribute) {
+            None => Ok(None),
+            Some(v) => limits::parse_count(v, min, max, what)
+                .map(Some)
+                .map_err(|e| self.bad(node, attribute, &e.expected)),
         }
     }
 
@@ -464,7 +532,7 @@ impl Ctx<'_> {
             self.boolean(client, "use_controller_vm")?;
             self.positive_integer(client, "cpu")?;
             self.number(client, "weight")?;
-            if let Some(m) = self.positive_integer(client, "maxusers")? {
+            if let Some(m) = self.bounded(client, "maxusers", 1, limits::MAX_USERS, "users")? {
                 cap = Some(cap.unwrap_or(0).saturating_add(m));
             }
             hosts.push(client.attr("host").unwrap_or("batch nodes").to_string());
@@ -577,14 +645,11 @@ impl Ctx<'_> {
         let unit = self
             .choice(load, "unit", &["hour", "minute", "second"])?
             .unwrap_or("second");
-        let deadline = self
-            .positive(load, "duration")?
-            .map(|d| Duration::from_secs_f64(d * unit_seconds(unit)));
-        let repeat = match self.integer(load, "loop")? {
-            None => 0,
-            Some(n) if n >= 0 => n as usize,
-            Some(_) => return Err(self.bad(load, "loop", "a non-negative integer")),
-        };
+        let deadline = self.duration(load, "duration", unit_seconds(unit), unit, false)?;
+        // loop="N" copies the phases N times: bounded, since the copies are kept.
+        let repeat = self
+            .bounded(load, "loop", 0, limits::MAX_PHASE_REPEATS, "extra passes")?
+            .unwrap_or(0);
 
         let mut phases = Vec::new();
         let mut numbers = Vec::new();
@@ -625,11 +690,13 @@ impl Ctx<'_> {
         self.required(ap, "phase")?;
         let number = self.integer(ap, "phase")?.unwrap_or_default();
         self.required(ap, "duration")?;
-        let duration = self.positive(ap, "duration")?.unwrap_or_default();
         // The DTD requires unit; Tsung's reader falls back to seconds, and so do we.
         let unit = self
             .choice(ap, "unit", &["hour", "minute", "second", "millisecond"])?
             .unwrap_or("second");
+        let duration = self
+            .duration(ap, "duration", unit_seconds(unit), unit, false)?
+            .unwrap_or_default();
         if self.boolean(ap, "wait_all_sessions_end")? == Some(true) {
             return Err(self.unsupported_attr(
                 ap,
@@ -659,7 +726,7 @@ impl Ctx<'_> {
         Ok((
             number,
             Phase {
-                duration: Duration::from_secs_f64(duration * unit_seconds(unit)),
+                duration,
                 users_per_second: rate,
                 max_users: max,
             },
@@ -669,16 +736,36 @@ impl Ctx<'_> {
     fn users(&mut self, users: &Node) -> Result<(f64, Option<u64>), TsungError> {
         self.attrs(users, &["arrivalrate", "interarrival", "unit", "maxnumber"])?;
         self.leaf(users)?;
-        let unit = unit_seconds(
-            self.choice(users, "unit", &["hour", "minute", "second"])?
-                .unwrap_or("second"),
-        );
-        let rate = match (
-            self.positive(users, "arrivalrate")?,
-            self.positive(users, "interarrival")?,
-        ) {
-            (Some(r), None) => r / unit,
-            (None, Some(i)) => 1.0 / (i * unit),
+        let unit_name = self
+            .choice(users, "unit", &["hour", "minute", "second"])?
+            .unwrap_or("second");
+        let unit = unit_seconds(unit_name);
+        // Both forms become users per second, checked against the same limits.
+        let read = |attribute: &str, to_rate: &dyn Fn(f64) -> f64, expected: String| {
+            node_rate(users, attribute, to_rate)
+                .transpose()
+                .map_err(|()| self.bad(users, attribute, &expected))
+        };
+        let arrivalrate = read(
+            "arrivalrate",
+            &|r| r / unit,
+            format!(
+                "users per second from {} to {} (the value per {unit_name})",
+                limits::MIN_RATE,
+                limits::MAX_RATE
+            ),
+        )?;
+        let interarrival = read(
+            "interarrival",
+            &|i| 1.0 / (i * unit),
+            format!(
+                "a time between users from {} to {} s (the value in {unit_name}s)",
+                limits::show(1.0 / limits::MAX_RATE),
+                1.0 / limits::MIN_RATE
+            ),
+        )?;
+        let rate = match (arrivalrate, interarrival) {
+            (Some(r), None) | (None, Some(r)) => r,
             (None, None) => {
                 return Err(self.invalid(users, "arrivalrate or interarrival is required".into()))
             }
@@ -689,7 +776,7 @@ impl Ctx<'_> {
                 ))
             }
         };
-        let max = self.positive_integer(users, "maxnumber")?;
+        let max = self.bounded(users, "maxnumber", 1, limits::MAX_USERS, "users")?;
         Ok((rate, max))
     }
 
@@ -734,15 +821,10 @@ impl Ctx<'_> {
             "thinktime" => {
                 let value = match option.attr("value") {
                     None => self.think.value,
-                    Some(_) => self
-                        .number(option, "value")?
-                        .filter(|v| *v >= 0.0)
-                        .ok_or_else(|| {
-                            self.bad(option, "value", "a number of seconds, 0 or more")
-                        })?,
+                    Some(_) => self.think_seconds(option, "value")?.unwrap_or_default(),
                 };
-                let min = self.number(option, "min")?;
-                let max = self.number(option, "max")?;
+                let min = self.think_seconds(option, "min")?;
+                let max = self.think_seconds(option, "max")?;
                 let draw = match (min, max) {
                     (Some(lo), Some(hi)) if hi > 0.0 && hi >= lo && lo >= 0.0 => {
                         Draw::Uniform(lo, hi)
@@ -784,10 +866,10 @@ impl Ctx<'_> {
                         return Ok(());
                     }
                     _ => self
-                        .positive(option, "value")?
+                        .duration(option, "value", 0.001, "millisecond", false)?
                         .ok_or_else(|| self.bad(option, "value", "milliseconds, or infinity"))?,
                 };
-                let d = Duration::from_secs_f64(ms / 1000.0);
+                let d = ms;
                 if name == "connect_timeout" {
                     self.timeouts.connect = d;
                 } else {
@@ -934,8 +1016,14 @@ impl Ctx<'_> {
                 (None, Some(_)) => {
                     let w = self
                         .number(s, "weight")?
-                        .filter(|w| *w >= 0.0)
-                        .ok_or_else(|| self.bad(s, "weight", "a number, 0 or more"))?;
+                        .filter(|w| (0.0..=limits::MAX_WEIGHT).contains(w))
+                        .ok_or_else(|| {
+                            self.bad(
+                                s,
+                                "weight",
+                                &format!("a number from 0 to {}", limits::MAX_WEIGHT),
+                            )
+                        })?;
                     (w, false)
                 }
                 (Some(_), Some(_)) => {
@@ -1087,7 +1175,23 @@ impl Ctx<'_> {
         let count = if from >= to {
             1
         } else {
-            1 + ((to as i128 - from as i128 + incr as i128 - 1) / incr as i128) as u64
+            let passes = 1 + (to as i128 - from as i128 + incr as i128 - 1) / incr as i128;
+            match u64::try_from(passes)
+                .ok()
+                .filter(|n| *n <= limits::MAX_LOOP)
+            {
+                Some(n) => n,
+                None => {
+                    return Err(self.bad(
+                        node,
+                        "to",
+                        &format!(
+                            "at most {} passes from `from` by `incr`, got {passes}",
+                            limits::MAX_LOOP
+                        ),
+                    ))
+                }
+            }
         };
         if from > to {
             self.note(
@@ -1127,14 +1231,15 @@ impl Ctx<'_> {
                 None => d,
             };
             match (
-                self.number(node, "min")?,
-                self.number(node, "max")?,
+                self.think_seconds(node, "min")?,
+                self.think_seconds(node, "max")?,
                 node.attr("value"),
             ) {
                 (Some(lo), Some(hi), None) if lo >= 0.0 && hi > lo => (0.0, Draw::Uniform(lo, hi)),
                 (None, None, None) => (self.think.value, draw_from(self.think.draw)),
                 (None, None, Some(_)) => {
-                    let v = self.positive(node, "value")?.expect("value is present");
+                    self.positive(node, "value")?;
+                    let v = self.think_seconds(node, "value")?.unwrap_or_default();
                     (v, draw_from(self.think.draw))
                 }
                 _ => {
@@ -1146,6 +1251,7 @@ impl Ctx<'_> {
                 }
             }
         };
+        // Every value went through `think_seconds`: finite, 0 to the limit.
         let d = |s: f64| Duration::from_secs_f64(s);
         Ok(match draw {
             Draw::Fixed => Step::Think {

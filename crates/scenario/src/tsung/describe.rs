@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::convert::expected_think;
 use super::TsungImport;
-use crate::{Arrival, Load, Phase, Request, Step};
+use crate::{Arrival, Load, Request, Step};
 
 /// The human plan of an import; nothing is sent to compute it.
 pub fn describe(import: &TsungImport) -> String {
@@ -32,7 +32,7 @@ pub fn describe(import: &TsungImport) -> String {
         let mut users_total = 0u64;
         let mut start = Duration::ZERO;
         for (i, p) in phases.iter().enumerate() {
-            let users = phase_users(p);
+            let users = p.planned_users();
             users_total += users;
             let cap = p
                 .max_users
@@ -122,13 +122,6 @@ pub fn describe(import: &TsungImport) -> String {
         }
     }
     out
-}
-
-/// Users a phase starts: its rate times its length, cut at `maxnumber`. Tsung may
-/// start one fewer at the phase's end; the plan shows the nominal count.
-fn phase_users(p: &Phase) -> u64 {
-    let n = (p.users_per_second * p.duration.as_secs_f64() + 1e-9).floor() as u64;
-    p.max_users.map_or(n, |m| n.min(m))
 }
 
 fn steps(w: &mut String, list: &[Step], indent: usize) {

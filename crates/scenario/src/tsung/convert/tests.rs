@@ -162,7 +162,7 @@ fn bad_maxusers_is_refused() {
             r#"<clients><client host="localhost" maxusers="many"/></clients>"#,
             GET
         )),
-        "t.xml:3:10: <client maxusers=\"many\">: expected a positive integer"
+        "t.xml:3:10: <client maxusers=\"many\">: expected a whole number of users from 1 to 1000000000000"
     );
 }
 
@@ -271,7 +271,7 @@ fn users_errors() {
         err(&load_file(
             r#"<load><arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="x" unit="second"/></arrivalphase></load>"#
         )),
-        "t.xml:3:59: <users arrivalrate=\"x\">: expected a positive number"
+        "t.xml:3:59: <users arrivalrate=\"x\">: expected users per second from 0.001 to 10000000 (the value per second)"
     );
     assert_eq!(
         err(&load_file(
@@ -299,7 +299,7 @@ fn phase_and_load_errors() {
         err(&load_file(
             r#"<load><arrivalphase phase="1" duration="0" unit="second"><users arrivalrate="1" unit="second"/></arrivalphase></load>"#
         )),
-        "t.xml:3:7: <arrivalphase duration=\"0\">: expected a positive number"
+        "t.xml:3:7: <arrivalphase duration=\"0\">: expected a duration above 0 and at most 2592000 s (30 days) (the value in seconds)"
     );
     assert_eq!(
         err(&load_file(
@@ -752,6 +752,13 @@ fn for_loops_count_their_passes_like_tsung() {
     assert_eq!(count(r#"from="1" to="10" incr="4""#), 4);
     assert_eq!(count(r#"from="5" to="5""#), 1);
     assert_eq!(count(r#"from="9" to="1""#), 1);
+    // A trillion passes is a counter in the plan, not a trillion steps.
+    assert_eq!(count(r#"from="1" to="1000000000000""#), 1_000_000_000_000);
+    let e = err(&body(&format!(
+        r#"<for from="-9000000000000000000" to="9000000000000000000" var="i">{GET}</for>"#
+    )));
+    assert!(e.starts_with("t.xml:7:1: <for to="), "{e}");
+    assert!(e.contains("at most 1000000000000 passes"), "{e}");
 }
 
 #[test]
