@@ -769,10 +769,13 @@ mod tests {
         // A grandchild burns CPU; the leader only waits.
         let mut s = sh("(while :; do :; done) & wait", dir.path());
         s.start_sampler_every(Duration::from_millis(300));
-        std::thread::sleep(Duration::from_millis(1000));
+        std::thread::sleep(Duration::from_millis(2000));
         let samples = s.stop_sampler();
         let busiest = samples.iter().map(|x| x.cpu_percent).fold(0.0, f64::max);
-        assert!(busiest > 20.0, "{samples:?}");
+        // The leader only waits, so any CPU seen is the grandchild's. The bar is low on
+        // purpose: on a machine where dozens of busy loops share two cores, this one
+        // gets a few percent (an earlier bar of 20 % failed under load).
+        assert!(busiest > 2.0, "{samples:?}");
         let _ = s.stop();
     }
 }
