@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use scenario::limits;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -53,24 +54,24 @@ pub struct LoadArgs {
     pub url: TargetUrl,
 
     /// Keep-alive connections, held open for the whole run.
-    #[arg(short = 'c', long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 'c', long, default_value_t = 50, value_parser = parse_connections, allow_negative_numbers = true)]
     pub connections: u32,
 
     /// Worker threads [default: the CPUs this process may run on, at most one per connection].
-    #[arg(short = 't', long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 't', long, value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: Option<u32>,
 
     /// Run length, e.g. 10s, 2m, 500ms [default: 10s unless -n is given].
-    #[arg(short = 'd', long, value_parser = parse_duration)]
+    #[arg(short = 'd', long, value_parser = parse_duration, allow_negative_numbers = true)]
     pub duration: Option<Duration>,
 
     /// Stop after exactly this many requests (answers plus errors).
-    #[arg(short = 'n', long = "requests", value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "rate")]
+    #[arg(short = 'n', long = "requests", value_parser = parse_requests, allow_negative_numbers = true, conflicts_with = "rate")]
     pub requests: Option<u64>,
 
     /// Open model: send this many requests per second at planned instants; latency
     /// counts from the planned instant (no coordinated omission). Needs -d.
-    #[arg(long, value_parser = parse_rate, requires = "duration")]
+    #[arg(long, value_parser = parse_rate, allow_negative_numbers = true, requires = "duration")]
     pub rate: Option<f64>,
 
     /// Spacing of planned instants in the open model.
@@ -94,11 +95,11 @@ pub struct LoadArgs {
     pub body_file: Option<PathBuf>,
 
     /// Limit for connecting and for each answer, e.g. 5s.
-    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, default_value = "30s", value_parser = parse_duration, allow_negative_numbers = true)]
     pub timeout: Duration,
 
     /// Reporting interval, e.g. 1s.
-    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, default_value = "10s", value_parser = parse_duration, allow_negative_numbers = true)]
     pub interval: Duration,
 
     /// Write the summary as JSON here; the per-interval series goes next to it as
@@ -112,7 +113,7 @@ pub struct LoadArgs {
     pub hgrm: Option<PathBuf>,
 
     /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_cpu, allow_negative_numbers = true)]
     pub cpus: Option<Vec<usize>>,
 
     /// No live progress line.
@@ -182,36 +183,89 @@ pub fn parse_url(s: &str) -> Result<TargetUrl, String> {
     })
 }
 
-/// `10s`, `1.5m`, `250ms`, `2h`, or bare seconds.
+// Every number on the command line goes through one of these, which check it against
+// `scenario::limits`: a value out of range is a one-line error naming the flag and the
+// range (exit 2), never a panic further down.
+
+/// `10s`, `1.5m`, `250ms`, `2h`, or bare seconds; above 0 and at most 30 days.
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("expected a duration like 10s, 500ms or 2m, got {s:?}"))?;
+    let value: f64 = num.parse().map_err(|_| {
+        format!("expected a duration like 10s, 500ms or 2m, above 0 and at most 30 days, got {s:?}")
+    })?;
     let secs = match unit {
         "" | "s" => value,
         "ms" => value / 1000.0,
         "m" | "min" => value * 60.0,
         "h" => value * 3600.0,
-        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use ms, s, m or h")),
+        _ => {
+            return Err(format!(
+                "expected a duration like 10s, 500ms or 2m (units ms, s, m, h), got {s:?}"
+            ))
+        }
     };
-    if !(secs > 0.0 && secs.is_finite()) {
-        return Err(format!("expected a duration above zero, got {s:?}"));
-    }
-    Ok(Duration::from_secs_f64(secs))
+    limits::seconds(secs).map_err(|e| e.to_string())
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(r) if r > 0.0 && r.is_finite() => Ok(r),
-        _ => Err(format!(
-            "expected requests per second above zero, got {s:?}"
-        )),
+    let expected = format!(
+        "requests per second from {} to {}",
+        limits::MIN_RATE,
+        limits::MAX_RATE
+    );
+    limits::parse_number(s, &expected)
+        .and_then(|r| limits::rate(r, "requests"))
+        .map_err(|e| e.to_string())
+}
+
+fn parse_connections(s: &str) -> Result<u32, String> {
+    limits::parse_count(s, 1, limits::MAX_CONNECTIONS, "connections")
+        .map(|n| n as u32)
+        .map_err(|e| e.to_string())
+}
+
+pub fn parse_threads(s: &str) -> Result<u32, String> {
+    limits::parse_count(s, 1, limits::MAX_THREADS, "threads")
+        .map(|n| n as u32)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_requests(s: &str) -> Result<u64, String> {
+    limits::parse_count(s, 1, limits::MAX_REQUESTS, "requests").map_err(|e| e.to_string())
+}
+
+/// A CPU number this process may run on (`taskset -p $$` lists them).
+pub fn parse_cpu(s: &str) -> Result<usize, String> {
+    let allowed = engine::allowed_cpus();
+    let refuse = || {
+        format!(
+            "expected a CPU this process may run on ({}), got {s:?}",
+            engine::cpu_list(&allowed)
+        )
+    };
+    let cpu: usize = s.trim().parse().map_err(|_| refuse())?;
+    if allowed.contains(&cpu) {
+        Ok(cpu)
+    } else {
+        Err(refuse())
     }
+}
+
+/// A run's id in the history database, as `wsgibench history` lists them.
+pub fn parse_run_id(s: &str) -> Result<i64, String> {
+    limits::parse_count(s, 1, i64::MAX as u64, "")
+        .map(|n| n as i64)
+        .map_err(|_| format!("expected a run id, a whole number from 1 (`wsgibench history` lists them), got {s:?}"))
+}
+
+pub fn parse_repeat(s: &str) -> Result<u32, String> {
+    limits::parse_count(s, 1, limits::MAX_REPEAT, "repetitions")
+        .map(|n| n as u32)
+        .map_err(|e| e.to_string())
 }
 
 fn parse_method(s: &str) -> Result<scenario::Method, String> {
@@ -220,10 +274,16 @@ fn parse_method(s: &str) -> Result<scenario::Method, String> {
     })
 }
 
+/// `Name: value`. CR, LF or NUL anywhere is refused: they would end the header early
+/// and inject lines of the user's choosing onto the wire.
 fn parse_header(s: &str) -> Result<(String, String), String> {
-    match s.split_once(':') {
-        Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.trim().to_string())),
-        _ => Err(format!("expected \"Name: value\", got {s:?}")),
+    let Some((name, value)) = s.split_once(':') else {
+        return Err(format!("expected \"Name: value\", got {s:?}"));
+    };
+    let (name, value) = (name.trim(), value.trim());
+    match scenario::header_problem(name, value) {
+        Some(problem) => Err(format!("expected \"Name: value\" on one line: {problem}")),
+        None => Ok((name.to_string(), value.to_string())),
     }
 }
 
@@ -256,6 +316,12 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
         assert!(parse_duration("0s").is_err());
-        assert!(parse_duration("5y").unwrap_err().contains("unit"));
+        assert!(parse_duration("5y")
+            .unwrap_err()
+            .contains("units ms, s, m, h"));
+        assert!(parse_duration("1e300").is_err());
+        assert!(parse_duration("99999999999999999999999s")
+            .unwrap_err()
+            .contains("30 days"));
     }
 }

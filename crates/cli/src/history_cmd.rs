@@ -24,9 +24,11 @@ pub struct HistoryArgs {
 #[derive(Args, Debug)]
 pub struct CompareArgs {
     /// The run to compare from, by id (`wsgibench history` lists them).
+    #[arg(value_parser = crate::args::parse_run_id, allow_negative_numbers = true)]
     pub run_a: i64,
 
     /// The run to compare to; changes are B minus A, percentages relative to A.
+    #[arg(value_parser = crate::args::parse_run_id, allow_negative_numbers = true)]
     pub run_b: i64,
 
     /// The history database [default: as for `wsgibench history`].
@@ -41,6 +43,7 @@ pub struct CompareArgs {
 #[derive(Args, Debug)]
 pub struct ExportArgs {
     /// The run to export, by id (`wsgibench history` lists them).
+    #[arg(value_parser = crate::args::parse_run_id, allow_negative_numbers = true)]
     pub run: i64,
 
     /// The history database [default: as for `wsgibench history`].

@@ -58,7 +58,10 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             response: a.timeout,
         },
     };
-    if let Err(e) = scenario.target.check_local() {
+    if let Err(e) = scenario
+        .validate()
+        .and_then(|()| scenario.target.check_local().map(drop))
+    {
         eprintln!("error: {}: {e}", a.url.text);
         return Ok(ExitCode::from(2));
     }

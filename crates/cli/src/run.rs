@@ -50,7 +50,7 @@ pub struct RunArgs {
 
     /// Run each case N times, interleaved (all cases, then all again); the table shows the
     /// median run by req/s and each summary.json lists every repetition under `repeats`.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::parse_repeat, allow_negative_numbers = true)]
     pub repeat: u32,
 
     /// Also write each case's series as Tsung's JSON log, `<out>/<case>/tsung.json`.

@@ -19,7 +19,7 @@ use report::tsung_log::TsungLog;
 use scenario::tsung::Backend;
 use scenario::Load;
 
-use crate::args::{parse_duration, ArrivalArg};
+use crate::args::{parse_cpu, parse_duration, parse_threads, ArrivalArg};
 use crate::load::{series_path, write_hgrm};
 use crate::progress::Progress;
 
@@ -50,16 +50,16 @@ pub struct TsungArgs {
     pub hgrm: Option<PathBuf>,
 
     /// Reporting interval, e.g. 1s [default: Tsung's dump interval, 10s].
-    #[arg(long, value_parser = parse_duration)]
+    #[arg(long, value_parser = parse_duration, allow_negative_numbers = true)]
     pub interval: Option<Duration>,
 
     /// Worker threads; users are dealt to them in turn [default: the CPUs this process
     /// may run on].
-    #[arg(short = 't', long, value_parser = clap::value_parser!(u32).range(1..))]
+    #[arg(short = 't', long, value_parser = parse_threads, allow_negative_numbers = true)]
     pub threads: Option<u32>,
 
     /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
-    #[arg(long, value_delimiter = ',')]
+    #[arg(long, value_delimiter = ',', value_parser = parse_cpu, allow_negative_numbers = true)]
     pub cpus: Option<Vec<usize>>,
 
     /// How users' arrivals are spaced: uniform (evenly, so each phase starts exactly

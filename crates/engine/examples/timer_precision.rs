@@ -17,7 +17,10 @@ fn main() -> std::io::Result<()> {
         Duration::from_micros(ahead_us),
     ))?;
     println!("{waits} waits of {ahead_us} µs each; lateness in µs");
-    println!("{:<14} {:>8} {:>8} {:>8} {:>8}", "timer", "p50", "p90", "p99", "max");
+    println!(
+        "{:<14} {:>8} {:>8} {:>8} {:>8}",
+        "timer", "p50", "p90", "p99", "max"
+    );
     for (name, sample) in [("timerfd", &mut precise), ("tokio sleep", &mut coarse)] {
         sample.sort();
         let at = |q: f64| sample[((sample.len() - 1) as f64 * q) as usize].as_micros();

@@ -136,7 +136,10 @@ impl PreciseTimer {
 /// precision benchmark (`cargo run --release -p wsgibench-engine --example timer_precision`).
 /// Unit tests assert only what holds on a loaded machine; figures belong in benchmarks.
 #[doc(hidden)]
-pub async fn lateness_sample(waits: usize, ahead: Duration) -> io::Result<(Vec<Duration>, Vec<Duration>)> {
+pub async fn lateness_sample(
+    waits: usize,
+    ahead: Duration,
+) -> io::Result<(Vec<Duration>, Vec<Duration>)> {
     let timer = PreciseTimer::new()?;
     let mut precise = Vec::with_capacity(waits);
     let mut coarse = Vec::with_capacity(waits);

@@ -7,11 +7,14 @@
 //!   killed with SIGKILL, positioned errors for bad files.
 //! - `real_tsung`: the same small file through real Tsung (`/usr/bin/tsung`) and
 //!   through wsgibench, compared per user and by log structure.
+//! - `bad_input`: the bad-input table: every numeric flag (walked from clap's definition),
+//!   Tsung attribute and suite key, with nan, inf, -1, 0 and 1e300: exit 2, one line.
 //! - `load_args`: `wsgibench load` refuses bad flags with exit 2, naming the flag.
 //! - `load_outputs`: what `wsgibench load` writes: the `.hgrm` distribution.
 //!
 //! Every run is bounded in requests and in time; load goes to 127.0.0.1 only.
 
+mod bad_input;
 mod load_args;
 mod load_outputs;
 mod real_tsung;

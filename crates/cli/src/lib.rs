@@ -1,0 +1,80 @@
+//! The `wsgibench` binary's code: glue. It parses flags, builds a `Scenario`, wires the
+//! engine to the outputs and turns the result into an exit code. A library so that the
+//! tests can walk the command definition (every numeric flag gets the bad-input table).
+//!
+//! Exit codes (README's table): 0 done; 1 the run could not be carried out (a file that
+//! cannot be written, a server that cannot be reached at all); 2 the input was refused
+//! (a flag, a suite or Tsung file), before anything was sent.
+
+pub mod args;
+mod assets;
+mod history_cmd;
+mod load;
+mod progress;
+mod report_cmd;
+mod run;
+mod tsung;
+
+use std::process::ExitCode;
+
+use clap::error::{ContextKind, ContextValue, ErrorKind};
+use clap::Parser;
+
+/// Exit code of input refused before anything ran.
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+pub fn main() -> ExitCode {
+    let cli = match args::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return refuse(e),
+    };
+    let result = match cli.command {
+        args::Command::Run(a) => run::run(a),
+        args::Command::Load(a) => load::run(a),
+        args::Command::Report(a) => report_cmd::run(a),
+        args::Command::History(a) => history_cmd::history(a),
+        args::Command::Compare(a) => history_cmd::compare(a),
+        args::Command::Export(a) => history_cmd::export(a),
+        args::Command::Tsung(a) => tsung::run(a),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// A value clap refused is one line: the flag, the value and the allowed range. Other
+/// clap messages (help, a missing argument with its usage) are printed as clap writes them.
+fn refuse(e: clap::Error) -> ExitCode {
+    match e.kind() {
+        ErrorKind::InvalidValue | ErrorKind::ValueValidation => {
+            let context = |kind| match e.get(kind) {
+                Some(ContextValue::String(s)) => Some(s.clone()),
+                _ => None,
+            };
+            let line = match (
+                context(ContextKind::InvalidArg),
+                context(ContextKind::InvalidValue),
+                std::error::Error::source(&e),
+            ) {
+                // The value is quoted with escapes: one that holds a newline stays one line.
+                (Some(arg), Some(value), Some(why)) => {
+                    format!("error: invalid value {value:?} for '{arg}': {why}")
+                }
+                _ => {
+                    let text = e.render().to_string();
+                    text.lines()
+                        .next()
+                        .unwrap_or("error: invalid value")
+                        .to_string()
+                }
+            };
+            eprintln!("{line}");
+            ExitCode::from(EXIT_BAD_INPUT)
+        }
+        _ => e.exit(),
+    }
+}
