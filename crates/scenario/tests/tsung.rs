@@ -167,15 +167,14 @@ fn a_missing_file_names_the_path() {
 
 const EXAMPLES: &str = "/usr/share/doc/tsung/examples";
 
+const TSUNG: testkit::Tool = testkit::Tool {
+    name: "Tsung's examples",
+    debian_package: "tsung",
+};
+
 fn example(name: &str) -> Option<Result<TsungImport, String>> {
     let path = Path::new(EXAMPLES).join(name);
-    if !path.exists() {
-        eprintln!(
-            "skipped: {} is not installed (apt-get install tsung)",
-            path.display()
-        );
-        return None;
-    }
+    testkit::outside_tool(&TSUNG, path.exists().then_some(()))?;
     Some(parse_file(&path).map_err(|e| e.to_string()))
 }
 
@@ -263,8 +262,7 @@ fn tsung_examples_outside_the_subset_fail_with_a_position() {
 /// positioned line; it never panics and never accepts a non-HTTP file.
 #[test]
 fn every_tsung_example_imports_or_fails_with_a_position() {
-    let Ok(dir) = std::fs::read_dir(EXAMPLES) else {
-        eprintln!("skipped: {EXAMPLES} is not installed (apt-get install tsung)");
+    let Some(dir) = testkit::outside_tool(&TSUNG, std::fs::read_dir(EXAMPLES).ok()) else {
         return;
     };
     let mut seen = 0;

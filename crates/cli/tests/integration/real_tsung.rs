@@ -69,8 +69,14 @@ fn per_user(log: &Value) -> f64 {
 
 #[test]
 fn same_file_same_totals_per_user_and_same_log_structure_as_tsung() {
-    let Some(tsung) = tsung_binary() else {
-        eprintln!("skipped: Tsung is not installed (apt-get install tsung)");
+    let tsung = testkit::outside_tool(
+        &testkit::Tool {
+            name: "tsung",
+            debian_package: "tsung",
+        },
+        tsung_binary(),
+    );
+    let Some(tsung) = tsung else {
         return;
     };
     let server = Pong::start();
