@@ -94,8 +94,7 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
     };
     print!("{}", comparison.to_text());
     if let Some(path) = a.html {
-        std::fs::write(&path, comparison.to_html())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        report::files::write_atomic(&path, comparison.to_html().as_bytes())?;
         println!();
         println!("html      {}", path.display());
     }
@@ -116,8 +115,7 @@ pub fn export(a: ExportArgs) -> Result<ExitCode> {
     let rows: Vec<_> = run.cases.into_iter().map(|c| c.row).collect();
     let csv = report::table::to_csv(&rows);
     match a.csv.flatten() {
-        Some(path) => std::fs::write(&path, csv)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => report::files::write_atomic(&path, csv.as_bytes())?,
         None => {
             use std::io::Write;
             std::io::stdout()

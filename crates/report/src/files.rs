@@ -97,3 +97,46 @@ impl Sink for IntervalLog {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A reader never sees a half-written file: while one thread rewrites a JSON file
+    /// again and again, with sizes that change by orders of magnitude, another parses
+    /// every version it opens.
+    #[test]
+    fn a_reader_never_sees_a_half_written_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.json");
+        let document = |i: usize| {
+            let filler = "x".repeat((i % 7) * 20_000);
+            serde_json::to_vec(&serde_json::json!({ "version": i, "filler": filler })).unwrap()
+        };
+        write_atomic(&path, &document(0)).unwrap();
+        let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let reader = {
+            let (path, done) = (path.clone(), done.clone());
+            std::thread::spawn(move || {
+                let mut seen = 0u64;
+                while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                    let bytes = std::fs::read(&path).expect("the file is always there");
+                    let value: serde_json::Value = serde_json::from_slice(&bytes)
+                        .unwrap_or_else(|e| panic!("half-written ({} bytes): {e}", bytes.len()));
+                    assert!(value["version"].is_u64());
+                    seen += 1;
+                }
+                seen
+            })
+        };
+        for i in 1..120 {
+            write_atomic(&path, &document(i)).unwrap();
+        }
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(reader.join().unwrap() > 0);
+        assert!(
+            !dir.path().join("summary.json.tmp").exists(),
+            "no temporary left behind"
+        );
+    }
+}

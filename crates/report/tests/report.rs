@@ -262,3 +262,50 @@ fn chromium_sorts_the_ranking_on_click() {
         "{lines:?}"
     );
 }
+
+/// Everything the page shows that came from outside (a case's name, a server's log, the
+/// command line, the folder's path) is escaped: markup in it stays text.
+#[test]
+fn report_escapes_case_names_logs_commands_and_paths() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("run<script>alert('path')");
+    copy_dir(&fixture(), &dir);
+    let evil = "bjoern<script>alert(1)";
+    std::fs::rename(dir.join("bjoern"), dir.join(evil)).unwrap();
+    let meta = std::fs::read_to_string(dir.join("run.json"))
+        .unwrap()
+        .replace("\"bjoern\"", &format!("{evil:?}"))
+        .replace(
+            "wsgibench run --quick",
+            "wsgibench run --quick <script>alert('cmd')</script>",
+        );
+    std::fs::write(dir.join("run.json"), meta).unwrap();
+    let summary = dir.join(evil).join("summary.json");
+    let text = std::fs::read_to_string(&summary)
+        .unwrap()
+        .replace("\"bjoern\"", &format!("{evil:?}"));
+    std::fs::write(&summary, text).unwrap();
+    let mut log = std::fs::read_to_string(dir.join(evil).join("server.log")).unwrap();
+    log.push_str("</pre><script>alert(\"log\")</script><img src=x onerror=alert(2)>\n");
+    std::fs::write(dir.join(evil).join("server.log"), log).unwrap();
+
+    let page = report::html::write(&dir).unwrap();
+    let html = std::fs::read_to_string(page).unwrap();
+    assert_eq!(
+        html.matches("<script").count(),
+        1,
+        "only the page's own script may be a script element"
+    );
+    assert!(
+        !html.contains("<img"),
+        "markup from the log became an element"
+    );
+    assert!(
+        html.contains("bjoern&lt;script&gt;alert(1)"),
+        "the case is shown, escaped"
+    );
+    assert!(
+        html.contains("&lt;/pre&gt;&lt;script&gt;alert(&quot;log&quot;)"),
+        "the log line is shown, escaped"
+    );
+}

@@ -290,3 +290,63 @@ fn every_tsung_example_imports_or_fails_with_a_position() {
     }
     assert!(seen > 10, "only {seen} examples found");
 }
+
+// ---- hostile XML ----
+
+/// A file whose DTD would expand entities (billion laughs), or reach outside it (an
+/// external entity), is refused with a position: declared entities are never expanded,
+/// so neither memory nor the file system is touched.
+#[test]
+fn entity_expansion_and_external_entities_are_refused() {
+    let file = |dtd: &str, url: &str| {
+        format!(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE tsung [\n{dtd}\n]>\n<tsung>\n\
+             <servers><server host=\"127.0.0.1\" port=\"8000\" type=\"tcp\"/></servers>\n\
+             <load><arrivalphase phase=\"1\" duration=\"1\" unit=\"second\"><users arrivalrate=\"1\" unit=\"second\"/></arrivalphase></load>\n\
+             <sessions><session name=\"s\" probability=\"100\" type=\"ts_http\">\n\
+             <request><http url=\"{url}\" method=\"GET\" version=\"1.1\"/></request>\n\
+             </session></sessions>\n</tsung>\n"
+        )
+    };
+    let mut laughs = String::from("<!ENTITY lol0 \"lol\">\n");
+    for level in 1..=9 {
+        let prev = format!("&lol{};", level - 1).repeat(10);
+        laughs.push_str(&format!("<!ENTITY lol{level} \"{prev}\">\n"));
+    }
+    let cases = [
+        (file(&laughs, "/&lol9;"), "lol9"),
+        (
+            file("<!ENTITY xxe SYSTEM \"file:///etc/passwd\">", "/&xxe;"),
+            "xxe",
+        ),
+        (
+            file(
+                "<!ENTITY % remote SYSTEM \"http://192.0.2.1/x.dtd\"> %remote;",
+                "/",
+            ),
+            "",
+        ),
+    ];
+    for (xml, entity) in cases {
+        let began = std::time::Instant::now();
+        let result = scenario::tsung::parse_str(&xml, "hostile.xml");
+        assert!(
+            began.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            began.elapsed()
+        );
+        match result {
+            Err(e) => {
+                let e = e.to_string();
+                assert!(e.starts_with("hostile.xml:"), "{e}");
+                assert!(e.contains(entity), "{e}");
+            }
+            // A parameter entity in the DTD is never fetched; the file itself is fine.
+            Ok(import) => {
+                assert!(entity.is_empty(), "{entity} was accepted");
+                let (_, sessions, _) = parts(&import);
+                assert_eq!(sessions[0].requests()[0].path, "/");
+            }
+        }
+    }
+}
