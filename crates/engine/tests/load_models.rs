@@ -77,7 +77,16 @@ fn open_run_latency_matches_the_server_delay() {
     let s = run(&open(server.port, 20, 200.0, Duration::from_secs(3)), 1);
     let p50 = ms(s.digest.latency_us.p50);
     eprintln!("open model, 20 ms server: p50 {p50} ms");
-    assert!((20.0..=21.5).contains(&p50), "p50 {p50} ms");
+    // The server's delay is a floor no sample may go under, and the median stays near it
+    // (200 requests/s spread over 20 connections leave each ~100 ms between requests).
+    // How near, on a quiet machine, is a benchmark figure (docs/engine.md: 20.24 ms); a
+    // loaded one measured 28.6 ms, so the bar here is wide.
+    assert!((20.0..=100.0).contains(&p50), "p50 {p50} ms");
+    // 19.9: the histogram's bucket around 20 ms starts a few µs below it.
+    assert!(
+        ms(s.digest.latency_us.min) >= 19.9,
+        "an answer faster than the server's delay"
+    );
 }
 
 #[test]
@@ -177,8 +186,9 @@ fn max_users_caps_users_at_once_not_in_total() {
         delay: Duration::from_millis(2),
     });
     let mut scenario = closed(server.port, 1, None, Some(Duration::from_secs(5)));
-    // Users of 40 requests (~0.1 s each) arriving 10/s for 2 s: about one at a time, so
-    // a cap of 2 at once lets every one of the 20 in.
+    // Users of 4 requests (~10 ms each) arriving 10/s for 2 s: one at a time, so a cap
+    // of 2 at once lets every one of the 20 in. (Users of 40 requests, ~0.1 s, were
+    // sometimes 3 at once on a loaded machine, and one arrival was rightly skipped.)
     let session = |count| Session {
         name: "s".into(),
         weight: 1.0,
@@ -193,7 +203,7 @@ fn max_users_caps_users_at_once_not_in_total() {
             users_per_second: 10.0,
             max_users: None,
         }],
-        sessions: vec![session(40)],
+        sessions: vec![session(4)],
         max_users: Some(2),
         arrival: Arrival::Uniform,
     };

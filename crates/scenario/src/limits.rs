@@ -16,8 +16,9 @@ use std::time::Duration;
 /// The longest duration accepted anywhere (run length, phase, think time, timeouts,
 /// interval): 30 days.
 pub const MAX_SECONDS: f64 = 30.0 * 86_400.0;
-/// Requests or users per second: at least one per 1000 s, at most ten million a second.
-pub const MIN_RATE: f64 = 0.001;
+/// Requests or users per second: at least one per 1 000 000 s (Tsung's own examples
+/// give 2 users an hour), at most ten million a second.
+pub const MIN_RATE: f64 = 0.000_001;
 pub const MAX_RATE: f64 = 10_000_000.0;
 /// Keep-alive connections of one run (the open-file limit usually binds first).
 pub const MAX_CONNECTIONS: u64 = 1_000_000;
@@ -195,7 +196,7 @@ mod tests {
         let e = rate(1e-30, "requests").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "expected requests per second from 0.001 to 10000000, got 1e-30"
+            "expected requests per second from 0.000001 to 10000000, got 1e-30"
         );
         assert!(rate(f64::NAN, "users").is_err());
         assert_eq!(parse_count("12", 1, 100, "threads").unwrap(), 12);

@@ -202,13 +202,17 @@ const TSUNG_GOOD: [(&str, &str); 14] = [
     ("THINK", "1"),
 ];
 
-fn tsung_with(placeholder: &str, value: &str) -> String {
-    let mut xml = TSUNG.to_string();
-    for (p, good) in TSUNG_GOOD {
-        let v = if p == placeholder { value } else { good };
-        xml = xml.replace(p, v);
+/// `template` with every placeholder at its good value, but `placeholder` at `value`.
+fn fill(template: &str, good: &[(&str, &str)], placeholder: &str, value: &str) -> String {
+    let mut text = template.to_string();
+    for (p, good) in good {
+        text = text.replace(p, if *p == placeholder { value } else { good });
     }
-    xml
+    text
+}
+
+fn tsung_with(placeholder: &str, value: &str) -> String {
+    fill(TSUNG, &TSUNG_GOOD, placeholder, value)
 }
 
 #[test]
@@ -284,7 +288,7 @@ fn every_numeric_tsung_attribute_is_range_checked_with_its_position() {
     let err = text(&out.stderr);
     assert!(err.contains("RATE-1e300.xml:6:"), "{err}");
     assert!(
-        err.contains("users per second from 0.001 to 10000000"),
+        err.contains("users per second from 0.000001 to 10000000"),
         "{err}"
     );
 }
@@ -329,11 +333,7 @@ const SUITE_GOOD: [(&str, &str); 13] = [
 ];
 
 fn suite_with(placeholder: &str, value: &str) -> String {
-    let mut toml = SUITE.to_string();
-    for (p, good) in SUITE_GOOD {
-        toml = toml.replace(p, if p == placeholder { value } else { good });
-    }
-    toml
+    fill(SUITE, &SUITE_GOOD, placeholder, value)
 }
 
 fn suite_rows(dir: &Path) -> Vec<Row> {

@@ -271,7 +271,7 @@ fn users_errors() {
         err(&load_file(
             r#"<load><arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="x" unit="second"/></arrivalphase></load>"#
         )),
-        "t.xml:3:59: <users arrivalrate=\"x\">: expected users per second from 0.001 to 10000000 (the value per second)"
+        "t.xml:3:59: <users arrivalrate=\"x\">: expected users per second from 0.000001 to 10000000 (the value per second)"
     );
     assert_eq!(
         err(&load_file(
