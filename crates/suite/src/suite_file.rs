@@ -433,7 +433,7 @@ mod tests {
         assert_eq!(
             e,
             "suites/quick.toml:1:14: `interval_s`: expected a duration above 0 and at most 2592000 s (30 days), got 0 s\n\
-             suites/quick.toml:6:20: `users_per_second`: expected users per second from 0.001 to 10000000, got -5"
+             suites/quick.toml:6:20: `users_per_second`: expected users per second from 0.000001 to 10000000, got -5"
         );
     }
 
