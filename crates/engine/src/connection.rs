@@ -2,7 +2,8 @@
 //!
 //! Each connection owns one read buffer for its whole life ([`READ_BUFFER`] bytes, as
 //! wrk's): bodies are skipped in place, so the buffer only ever holds a head or a chunk
-//! size line. 8 KiB keeps 10 000 idle connections under 100 MiB.
+//! size line. 8 KiB keeps 10 000 idle connections under 100 MiB. A head that does not
+//! fit grows the buffer, up to [`MAX_HEAD`]; see [`Connection::grow_for_head`].
 //!
 //! Reads avoid tokio's speculative syscall: after a short read has drained the socket,
 //! the connection clears its read readiness itself (a `try_io` that does no syscall),
@@ -27,8 +28,13 @@ use crate::recorder::ErrorKind;
 use crate::request::RequestBytes;
 use crate::response::{Complete, ResponseParser};
 
-/// Bytes of the per-connection read buffer; also the largest response head accepted.
+/// Bytes of the per-connection read buffer: what every connection holds, idle or busy.
 pub const READ_BUFFER: usize = 8 * 1024;
+
+/// The largest response head read (status line, headers, and any interim answers
+/// still in the buffer); a longer one is `malformed_response`. Only a connection in
+/// the middle of such a head holds a buffer this large.
+pub const MAX_HEAD: usize = 64 * 1024;
 
 /// Where a new connection's watchdog starts: later than any deadline, so the first
 /// wait moves it to that wait's deadline.
@@ -152,16 +158,23 @@ impl Connection {
                 self.end = 0;
             }
             if let Some(done) = complete {
+                if self.buf.len() > READ_BUFFER {
+                    self.shrink();
+                }
                 return Ok(done);
             }
             if self.end == self.buf.len() {
-                if self.start == 0 {
-                    // The head (or a chunk-size line) does not fit: not a sane response.
+                if self.start > 0 {
+                    self.buf.copy_within(self.start..self.end, 0);
+                    self.end -= self.start;
+                    self.start = 0;
+                } else if self.parser.reading_head() && self.buf.len() < MAX_HEAD {
+                    self.grow_for_head();
+                } else {
+                    // A head over MAX_HEAD, or a chunk-size line over the buffer:
+                    // not a sane response.
                     return Err(ErrorKind::Malformed);
                 }
-                self.buf.copy_within(self.start..self.end, 0);
-                self.end -= self.start;
-                self.start = 0;
             }
             let space = self.buf.len() - self.end;
             match self.stream.try_read(&mut self.buf[self.end..]) {
@@ -179,6 +192,40 @@ impl Connection {
                 Err(e) => return Err(classify(&e)),
             }
         }
+    }
+
+    /// Doubles the buffer (8, 16, 32, then 64 KiB) for a head that does not fit.
+    ///
+    /// Memory: the buffer grows only while a head is incomplete and shrinks back to
+    /// [`READ_BUFFER`] once the answer is read ([`Connection::shrink`]), so an idle
+    /// connection costs 8 KiB as before (docs/benchmarks.md: 9.6 KiB per idle
+    /// connection), and 10 000 connections to a server whose heads are 40 KiB hold
+    /// 64 KiB each only while they read one. Keeping the grown buffer would save the
+    /// allocations of each such answer (one to three to grow, one to shrink: little
+    /// next to parsing over 8 KiB of head) but would hold 640 MiB at 10 000
+    /// connections. Answers with heads under 8 KiB, the hot path, never come here.
+    #[cold]
+    fn grow_for_head(&mut self) {
+        let size = (self.buf.len() * 2).min(MAX_HEAD);
+        let mut grown = vec![0u8; size].into_boxed_slice();
+        grown[..self.end].copy_from_slice(&self.buf[..self.end]);
+        self.buf = grown;
+    }
+
+    /// Returns to a [`READ_BUFFER`] after a head that needed more, keeping any bytes
+    /// already read past the answer if they fit (they do: the client does not
+    /// pipeline, so nothing should follow an answer).
+    #[cold]
+    fn shrink(&mut self) {
+        let left = self.end - self.start;
+        if left > READ_BUFFER {
+            return;
+        }
+        let mut small = vec![0u8; READ_BUFFER].into_boxed_slice();
+        small[..left].copy_from_slice(&self.buf[self.start..self.end]);
+        self.buf = small;
+        self.start = 0;
+        self.end = left;
     }
 
     /// Waits until the socket is ready for `interest`, or fails at `deadline`.
@@ -207,6 +254,83 @@ impl Connection {
     fn forget_read_readiness(&self) {
         let _ = self.stream.try_io(Interest::READABLE, || {
             Err::<(), _>(io::ErrorKind::WouldBlock.into())
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+
+    use super::*;
+
+    /// A server on 127.0.0.1:0 that reads one request head per reply and writes it.
+    fn serve(replies: Vec<Vec<u8>>) -> SocketAddr {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            let (mut stream, _) = listener.accept().unwrap();
+            let mut got = Vec::new();
+            let mut chunk = [0u8; 1024];
+            for reply in replies {
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match stream.read(&mut chunk) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => got.extend_from_slice(&chunk[..n]),
+                    }
+                }
+                got.clear();
+                if stream.write_all(&reply).is_err() {
+                    return;
+                }
+            }
+        });
+        addr
+    }
+
+    /// An answer whose head is about `head_bytes` long.
+    fn answer_with_head(head_bytes: usize) -> Vec<u8> {
+        let mut r = b"HTTP/1.1 200 OK\r\n".to_vec();
+        while r.len() + 1000 < head_bytes {
+            r.extend_from_slice(b"X-Big: ");
+            r.extend(std::iter::repeat(b'a').take(990));
+            r.extend_from_slice(b"\r\n");
+        }
+        r.extend_from_slice(b"Content-Length: 5\r\n\r\nPong!");
+        r
+    }
+
+    #[test]
+    fn a_head_up_to_64_kib_grows_the_buffer_which_then_shrinks_back() {
+        let addr = serve(vec![
+            answer_with_head(60 * 1024),
+            answer_with_head(100),
+            answer_with_head(MAX_HEAD + 2048),
+        ]);
+        let request = RequestBytes::build(
+            &scenario::Request::get("/"),
+            &scenario::Target {
+                host: "127.0.0.1".into(),
+                port: addr.port(),
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async {
+            let limit = Duration::from_secs(20);
+            let (mut c, _) = Connection::open(&[addr], limit).await.unwrap();
+            let deadline = || Instant::now() + limit;
+            assert_eq!(c.exchange(&request, deadline()).await.unwrap().status, 200);
+            assert_eq!(c.buf.len(), READ_BUFFER, "shrunk once the answer was read");
+            assert_eq!(c.exchange(&request, deadline()).await.unwrap().status, 200);
+            assert_eq!(
+                c.exchange(&request, deadline()).await,
+                Err(ErrorKind::Malformed)
+            );
+            assert_eq!(c.buf.len(), MAX_HEAD);
         });
     }
 }

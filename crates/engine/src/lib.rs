@@ -49,7 +49,7 @@ use hdrhistogram::Histogram;
 use scenario::{Load, Scenario, ScenarioError};
 use serde::Serialize;
 
-pub use connection::READ_BUFFER;
+pub use connection::{MAX_HEAD, READ_BUFFER};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
 pub use sys::allowed_cpus;
 

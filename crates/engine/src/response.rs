@@ -4,6 +4,11 @@
 //! says whether the response is complete. Heads are parsed by `httparse` into a header
 //! array on the stack; bodies (Content-Length, chunked, or until close) are only
 //! counted and skipped, so a response of any size costs one fixed read buffer.
+//!
+//! Framing follows RFC 9112 §6.3: chunked wins over Content-Length; a Content-Length
+//! that is not all digits (negative, `+5`), overflows u64, or is given twice with
+//! different values is malformed; with neither, the body runs until the server closes
+//! and the answer is complete at that close, as every HTTP client reads it.
 
 use std::mem::MaybeUninit;
 
@@ -38,6 +43,13 @@ pub struct ResponseParser {
     close: bool,
     expects_no_body: bool,
     seen_bytes: bool,
+    /// Bytes of the pending head already parsed and found incomplete. `httparse`
+    /// starts over at every call, so a head that arrives a few bytes per read would
+    /// cost a parse of the whole head per read; it is parsed again only once a new
+    /// line has arrived. A head holds at most 64 header lines before it is complete
+    /// or malformed, so a head dripped byte by byte costs a few dozen parses, not one
+    /// per byte. This never delays the first parse, the only one of a normal answer.
+    head_scanned: usize,
 }
 
 impl Default for ResponseParser {
@@ -48,6 +60,7 @@ impl Default for ResponseParser {
             close: false,
             expects_no_body: false,
             seen_bytes: false,
+            head_scanned: 0,
         }
     }
 }
@@ -62,6 +75,12 @@ impl ResponseParser {
         };
     }
 
+    /// Whether the parser is inside a response head (status line and headers), where
+    /// the connection may grow its buffer to hold the whole head.
+    pub fn reading_head(&self) -> bool {
+        self.state == State::Head
+    }
+
     /// Consumes from `buf` as far as it can. Returns the bytes consumed and, once the
     /// response is whole, its outcome. Bytes after a complete response stay unconsumed.
     pub fn feed(&mut self, buf: &[u8]) -> Result<(usize, Option<Complete>), ErrorKind> {
@@ -74,6 +93,13 @@ impl ResponseParser {
             match self.state {
                 State::Done => return Ok((at, Some(self.complete()))),
                 State::Head => {
+                    let no_new_line = self.head_scanned > 0
+                        && rest
+                            .get(self.head_scanned..)
+                            .is_some_and(|new| !new.contains(&b'\n'));
+                    if no_new_line {
+                        return Ok((at, None));
+                    }
                     // Uninitialised header slots: zeroing 64 of them per answer cost
                     // more than parsing the head (perf, closed run against nginx).
                     let mut headers =
@@ -82,9 +108,13 @@ impl ResponseParser {
                     let parsed = httparse::ParserConfig::default()
                         .parse_response_with_uninit_headers(&mut response, rest, &mut headers);
                     match parsed {
-                        Ok(httparse::Status::Partial) => return Ok((at, None)),
+                        Ok(httparse::Status::Partial) => {
+                            self.head_scanned = rest.len();
+                            return Ok((at, None));
+                        }
                         Ok(httparse::Status::Complete(n)) => {
                             at += n;
+                            self.head_scanned = 0;
                             self.on_head(&response)?;
                         }
                         Err(_) => return Err(ErrorKind::Malformed),
@@ -186,10 +216,7 @@ impl ResponseParser {
         let mut chunked = false;
         for h in response.headers.iter() {
             if h.name.eq_ignore_ascii_case("content-length") {
-                let parsed = std::str::from_utf8(h.value)
-                    .ok()
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .ok_or(ErrorKind::Malformed)?;
+                let parsed = content_length(h.value).ok_or(ErrorKind::Malformed)?;
                 if length.is_some_and(|l| l != parsed) {
                     return Err(ErrorKind::Malformed);
                 }
@@ -226,6 +253,27 @@ impl ResponseParser {
         }
         Ok(())
     }
+}
+
+/// A Content-Length value: `1*DIGIT`, or a comma-separated list of one repeated value
+/// (RFC 9112 §6.3 lets a recipient accept `5, 5` as 5). `None` for anything else: a
+/// sign, an empty value, differing values, or a number over u64.
+fn content_length(value: &[u8]) -> Option<u64> {
+    let mut length = None;
+    for part in value.split(|b| *b == b',') {
+        let digits = part.trim_ascii();
+        if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        let n = digits.iter().try_fold(0u64, |n, d| {
+            n.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        })?;
+        if length.is_some_and(|l| l != n) {
+            return None;
+        }
+        length = Some(n);
+    }
+    length
 }
 
 fn has_token(value: &[u8], token: &[u8]) -> bool {
@@ -317,6 +365,76 @@ mod tests {
         let r = b"HTTP/1.1 200 OK\r\n\r\nall of it";
         let (c, _) = parse_in_steps(r, 3, false).unwrap();
         assert!(c.close);
+    }
+
+    #[test]
+    fn content_length_is_digits_once_or_repeated_alike() {
+        let with = |value: &str| {
+            let r = format!("HTTP/1.1 200 OK\r\nContent-Length: {value}\r\n\r\nPong!");
+            parse_in_steps(r.as_bytes(), 100, false).map(|(c, left)| (c.status, left))
+        };
+        assert_eq!(with("5"), Ok((200, 0)));
+        assert_eq!(with(" 5 "), Ok((200, 0)));
+        assert_eq!(with("5, 5"), Ok((200, 0)));
+        assert_eq!(with("3"), Ok((200, 2)));
+        for bad in [
+            "-5",
+            "+5",
+            "",
+            "5,",
+            "5, 6",
+            "0x5",
+            "5 5",
+            "18446744073709551616",
+        ] {
+            assert_eq!(with(bad), Err(ErrorKind::Malformed), "{bad:?}");
+        }
+        // The largest length is legal; the close that cuts it short is a mismatch.
+        assert_eq!(
+            with("18446744073709551615"),
+            Err(ErrorKind::BodyLengthMismatch)
+        );
+        let twice = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nPong!";
+        assert_eq!(parse_in_steps(twice, 100, false), Err(ErrorKind::Malformed));
+        let same = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 5\r\n\r\nPong!";
+        assert_eq!(parse_in_steps(same, 100, false).unwrap().0.status, 200);
+    }
+
+    #[test]
+    fn http10_body_without_length_ends_at_the_close() {
+        let r = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nPong until the close";
+        for step in [1, 7, 100] {
+            let (c, _) = parse_in_steps(r, step, false).unwrap();
+            assert_eq!((c.status, c.close), (200, true), "step {step}");
+        }
+    }
+
+    #[test]
+    fn a_head_dripped_byte_by_byte_parses_the_same() {
+        // 2000 interim answers, then the real one, one byte per read.
+        let mut r = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(2000);
+        r.extend_from_slice(b"HTTP/1.1 200 OK\r\nX-Long: ");
+        r.extend(std::iter::repeat(b'a').take(20_000));
+        r.extend_from_slice(b"\r\nContent-Length: 5\r\n\r\nPong!");
+        assert_eq!(
+            parse_in_steps(&r, 1, false).unwrap(),
+            (
+                Complete {
+                    status: 200,
+                    close: false
+                },
+                0
+            )
+        );
+        // A bad byte that arrives after the first read is still found once its line ends.
+        let r = b"HTTP/1.1 200 OK\r\nX-Nul: a\0b\r\nContent-Length: 5\r\n\r\nPong!";
+        for step in [1, 5, 20] {
+            assert_eq!(
+                parse_in_steps(r, step, false),
+                Err(ErrorKind::Malformed),
+                "step {step}"
+            );
+        }
     }
 
     #[test]
