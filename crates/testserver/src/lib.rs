@@ -1,0 +1,165 @@
+//! A test HTTP/1.1 server on 127.0.0.1 that misbehaves on purpose: one misbehaviour
+//! per path ([`answers::PATHS`]), so one server covers every case of the
+//! misbehaving-server tests and a person can try each by hand (`src/main.rs`).
+//!
+//! - `/pong` answers well; every other listed path misbehaves in its own way.
+//! - `/mixed/PATH` gives PATH's answer to the first connection the server accepts and
+//!   `/pong`'s to every other: one bad connection among good ones, to show that the
+//!   others carry on.
+//!
+//! One thread per connection, blocking sockets: the misbehaviours (sleeps, endless
+//! writes) read as straight-line code. The server counts the requests it has read, so
+//! a test can compare what the client claims with what was received.
+//!
+//! It binds 127.0.0.1 only. Its threads live as long as the process; each stops when
+//! its client goes or its answer's bounded loop ends.
+
+pub mod answers;
+
+use std::io::{self, Read};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use answers::{Answer, Then, PATHS};
+
+/// The largest request head read; the tests send small GETs.
+const MAX_REQUEST_HEAD: usize = 64 * 1024;
+
+/// How long a connection waits for its next request before the server drops it.
+const IDLE_LIMIT: Duration = Duration::from_secs(60);
+
+/// A running server. Dropping it leaves it running until the process ends.
+pub struct Server {
+    pub port: u16,
+    requests: Arc<AtomicU64>,
+}
+
+impl Server {
+    /// Binds 127.0.0.1:`port` (0: any free port) and serves in background threads.
+    pub fn start(port: u16) -> io::Result<Server> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
+        let requests = Arc::new(AtomicU64::new(0));
+        let counter = requests.clone();
+        std::thread::spawn(move || {
+            for (index, stream) in listener.incoming().enumerate() {
+                let Ok(stream) = stream else { continue };
+                let counter = counter.clone();
+                std::thread::spawn(move || serve(stream, index == 0, &counter));
+            }
+        });
+        Ok(Server { port, requests })
+    }
+
+    /// Request heads read in full so far, over all connections.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::SeqCst)
+    }
+}
+
+/// Serves one connection: reads a request head, answers by its path, repeats while the
+/// answer keeps the connection open.
+fn serve(mut stream: TcpStream, first_connection: bool, counter: &AtomicU64) {
+    let _ = stream.set_nodelay(true);
+    let _ = stream.set_read_timeout(Some(IDLE_LIMIT));
+    let mut buf = vec![0u8; MAX_REQUEST_HEAD];
+    let mut have = 0;
+    loop {
+        let end = loop {
+            if let Some(p) = buf[..have].windows(4).position(|w| w == b"\r\n\r\n") {
+                break p + 4;
+            }
+            if have == buf.len() {
+                return;
+            }
+            match stream.read(&mut buf[have..]) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => have += n,
+            }
+        };
+        let path = request_path(&buf[..end]).to_owned();
+        buf.copy_within(end..have, 0);
+        have -= end;
+        counter.fetch_add(1, Ordering::SeqCst);
+        let answer = match path.strip_prefix("/mixed") {
+            Some(bad) if first_connection => Answer::for_path(bad),
+            Some(_) => Answer::Pong,
+            None => Answer::for_path(&path),
+        };
+        match answer.write(&mut stream) {
+            Ok(Then::KeepAlive) => {}
+            Ok(Then::Close) | Err(_) => return,
+            Ok(Then::Reset) => {
+                reset(&stream);
+                return;
+            }
+        }
+    }
+}
+
+/// The path of a request line `GET /path HTTP/1.1`, or "" if there is none.
+fn request_path(head: &[u8]) -> &str {
+    let line = head.split(|b| *b == b'\r').next().unwrap_or_default();
+    std::str::from_utf8(line)
+        .ok()
+        .and_then(|l| l.split(' ').nth(1))
+        .unwrap_or("")
+}
+
+/// Makes the socket's close send a RST instead of a FIN (SO_LINGER with 0 s).
+fn reset(stream: &TcpStream) {
+    use std::os::fd::AsRawFd;
+    let linger = libc::linger {
+        l_onoff: 1,
+        l_linger: 0,
+    };
+    // SAFETY: setsockopt reads `linger` for the given length, on a socket we own.
+    unsafe {
+        libc::setsockopt(
+            stream.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_LINGER,
+            &linger as *const libc::linger as *const libc::c_void,
+            std::mem::size_of::<libc::linger>() as libc::socklen_t,
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn paths_are_read_from_the_request_line() {
+        assert_eq!(
+            request_path(b"GET /drip HTTP/1.1\r\nHost: x\r\n\r\n"),
+            "/drip"
+        );
+        assert_eq!(
+            request_path(b"GET /mixed/silence HTTP/1.1\r\n\r\n"),
+            "/mixed/silence"
+        );
+        assert_eq!(request_path(b"\r\n\r\n"), "");
+    }
+
+    #[test]
+    fn pong_then_mixed_on_a_later_connection_is_pong() {
+        let server = Server::start(0).unwrap();
+        let ask = |path: &str| {
+            let mut s = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+            write!(s, "GET {path} HTTP/1.1\r\nHost: t\r\n\r\n").unwrap();
+            let mut got = [0u8; 128];
+            let n = s.read(&mut got).unwrap();
+            String::from_utf8_lossy(&got[..n]).into_owned()
+        };
+        // The first connection is the one `/mixed` misbehaves on: it asks for /pong.
+        assert!(ask("/pong").ends_with("Pong!"));
+        assert!(ask("/mixed/status-599").starts_with("HTTP/1.1 200 OK"));
+        assert!(ask("/status-599").starts_with("HTTP/1.1 599"));
+        assert_eq!(server.requests(), 3);
+    }
+}
