@@ -74,9 +74,9 @@ const fn row(path: &'static str, expect: &'static [Outcome]) -> Row {
 /// 200 MiB body. Everything else is an error of one named kind.
 const TABLE: &[Row] = &[
     row("/pong", &[Answer(200)]),
-    // One byte per 100 ms for 10 s: the 1 s timeout cuts it.
+    // One byte per 100 ms for 10 s: the 2 s timeout cuts it.
     Row {
-        timeout_s: 1,
+        timeout_s: 2,
         ..row("/drip", &[Error("response_timeout")])
     },
     row("/endless-headers", &[Error("malformed_response")]),
@@ -112,7 +112,7 @@ const TABLE: &[Row] = &[
     row("/status-line-1m", &[Error("malformed_response")]),
     row("/interim-100s", &[Answer(200)]),
     Row {
-        timeout_s: 1,
+        timeout_s: 2,
         ..row("/silence", &[Error("response_timeout")])
     },
     row("/status-599", &[Answer(599)]),
