@@ -102,7 +102,7 @@ pub fn case_failed(case: &Case) -> Option<Finding> {
             "Its Python package could not be installed on this machine (often a \
              missing C library or compiler), so it was skipped.",
         ),
-        "not run" | "no summary" => (
+        "not run" | crate::load::STATUS_KILLED => (
             Severity::Warning,
             "the run stopped before this case finished",
             "The run was interrupted (Ctrl-C) or killed; what this case measured, if \

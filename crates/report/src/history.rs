@@ -289,12 +289,12 @@ fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i
 
 /// The results-table row of a case read from a folder, with the same rules as
 /// [`CaseRow::from_summary`]: latency empty when nothing was answered. A case whose
-/// summary is missing (`no summary`: killed mid-case) has intervals but no totals.
+/// summary is missing (`killed` mid-case) has intervals but no totals.
 pub fn case_row(case: &Case) -> CaseRow {
     let totals = case
         .measured
         .as_ref()
-        .filter(|_| case.status != "no summary");
+        .filter(|_| case.status != crate::load::STATUS_KILLED);
     let Some(m) = totals else {
         return CaseRow::failed(&case.name, &case.status, case.server_version.clone());
     };

@@ -191,13 +191,16 @@ pub struct ServerSample {
 
 /// A case's status when it ran to the end.
 pub const STATUS_OK: &str = "ok";
+/// A case whose folder has no `summary.json`: the run was killed during it (a run that
+/// stops any other way writes one). Inferred here, since a killed run writes nothing.
+pub const STATUS_KILLED: &str = "killed";
 
 /// One case: `<case>/summary.json` plus the tail of `<case>/server.log`.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Case {
     pub name: String,
-    /// `ok`, `not installed`, `failed to start`, `crashed`, or (written by this
-    /// module, never by a run) `not run` and `no summary`.
+    /// `ok`, `not installed`, `failed to start`, `crashed`, or (inferred by this
+    /// module, never written by a run) `not run` and [`STATUS_KILLED`].
     pub status: String,
     pub server_version: Option<String>,
     /// Mean over the samples, percent of one CPU.
@@ -266,9 +269,9 @@ pub struct Run {
 /// How many lines of each server's log the report shows: enough for a traceback.
 pub const LOG_TAIL_LINES: usize = 40;
 
-/// Reads `dir`. Only `run.json` must exist; a case whose folder or summary is missing
-/// (a run interrupted, or killed, before it) is kept with status `not run` or
-/// `no summary`, with its intervals from `intervals.jsonl` when there are any.
+/// Reads `dir`. Only `run.json` must exist; a case whose folder is missing (the run
+/// ended before it) is kept as `not run`, and one whose folder has no summary (the run
+/// was killed during it) as [`STATUS_KILLED`], with the intervals it had finished.
 pub fn read_run(dir: &Path) -> Result<Run, ReportError> {
     let meta: RunMeta = parse_file(&dir.join("run.json"))?;
     let mut names = meta.cases.clone();
@@ -308,19 +311,26 @@ pub fn read_case(dir: &Path, name: &str) -> Result<Case, ReportError> {
         });
     }
     if !summary_path.is_file() {
+        // The case's folder and its intervals.jsonl are made before its server starts,
+        // and summary.json is written whenever it ends, even interrupted by Ctrl-C.
         let intervals = read_intervals(&dir.join("intervals.jsonl"))?;
+        let detail = match intervals.len() {
+            0 => "the run was killed during this case, before its first interval \
+                  (its folder has no summary.json)"
+                .to_string(),
+            n => format!(
+                "the run was killed during this case (its folder has no summary.json); \
+                 the {n} interval(s) it had finished are shown"
+            ),
+        };
         let measured = (!intervals.is_empty()).then(|| Measured {
             intervals,
             ..Measured::default()
         });
         return Ok(Case {
             name: name.to_string(),
-            status: "no summary".into(),
-            detail: Some(
-                "summary.json is missing: the run was killed during this case; \
-                 only the intervals it had finished are shown"
-                    .into(),
-            ),
+            status: STATUS_KILLED.into(),
+            detail: Some(detail),
             measured,
             log_tail,
             ..Case::default()
@@ -487,7 +497,8 @@ mod tests {
             ("failed to start", Some("boom"))
         );
         assert!(b.measured.is_none());
-        assert_eq!(c.status, "no summary");
+        assert_eq!(c.status, STATUS_KILLED);
+        assert!(c.detail.as_deref().unwrap().contains("killed"), "{c:?}");
         assert_eq!(c.measured.as_ref().unwrap().intervals.len(), 1);
         assert_eq!(dd.status, "not run");
     }
