@@ -11,6 +11,7 @@
 //!   hash; which cases are installed and at which versions.
 //! - [`supervise`]: [`Server`]: launch in its own process group pinned to one CPU,
 //!   readiness, `/proc` sampling of the process tree ([`ResourceSample`]), clean stop.
+//! - [`watchdog`]: [`Watchdog`]: what a run starts dies with it, even by SIGKILL.
 //! - [`suite_file`]: `suites/*.toml` ([`SuiteFile`]): the load protocol per case.
 //! - [`source`]: TOML reading with `file:line:` errors ([`FileError`]).
 //!
@@ -46,7 +47,7 @@
 //! - [`PythonEnv::ensure`] runs pip and may take minutes the first time; it holds a
 //!   file lock, so concurrent callers wait rather than corrupt the venv.
 //! - Dropping a [`Server`] stops it (up to the 5 s grace plus the port check), so a
-//!   panic never leaves a server behind.
+//!   panic never leaves a server behind; its [`Watchdog`] covers a run killed outright.
 
 pub mod catalog;
 pub mod pyenv;
@@ -54,6 +55,7 @@ pub mod runner;
 pub mod source;
 pub mod suite_file;
 pub mod supervise;
+pub mod watchdog;
 
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
@@ -64,3 +66,4 @@ pub use supervise::{
     allowed_cpus, free_port, port_in_use, LaunchError, ResourceSample, ResourceSummary, Server,
     StopReport,
 };
+pub use watchdog::Watchdog;

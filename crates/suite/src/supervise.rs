@@ -5,6 +5,10 @@
 //! generator, which takes the others). Its stdout and stderr go to a log file whose last
 //! lines explain a failed start.
 //!
+//! Each server is launched under a [`Watchdog`]: if the run dies, even by SIGKILL, the
+//! watchdog kills the server's whole process group, workers included. Every server's
+//! environment carries the run's tag ([`crate::watchdog::RUN_TAG_VAR`]).
+//!
 //! Only processes this module started are signalled, always by their PID or PGID, never
 //! by name. Readiness is a raw `GET /` over a `TcpStream` with a status-line check:
 //! the suite does not parse HTTP beyond `HTTP/1.x 200`.
@@ -22,6 +26,7 @@ use std::time::{Duration, Instant};
 
 use crate::catalog::{Case, PlaceholderError, Vars};
 use crate::pyenv::PythonEnv;
+use crate::watchdog::Watchdog;
 
 /// Lines of the server's log quoted when it fails.
 pub const LOG_TAIL_LINES: usize = 20;
@@ -157,6 +162,8 @@ pub struct Server {
     sampler: Option<Sampler>,
     exited: Option<ExitStatus>,
     stopped: bool,
+    /// Kills the group if this process dies before [`Server::stop`]; disarmed there.
+    watchdog: Option<Watchdog>,
 }
 
 struct Sampler {
@@ -234,11 +241,19 @@ impl Server {
                 cmd.pre_exec(move || pin_to_cpu(cpu));
             }
         }
-        let child = cmd.spawn().map_err(|source| LaunchError::Spawn {
+        let spawn_err = |source| LaunchError::Spawn {
             case: case.to_string(),
             program: program.clone(),
             source,
-        })?;
+        };
+        let watchdog = Watchdog::arm(&mut cmd).map_err(spawn_err)?;
+        let child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                watchdog.disarm();
+                return Err(spawn_err(e));
+            }
+        };
         Ok(Server {
             case: case.to_string(),
             pid: child.id() as i32,
@@ -249,6 +264,7 @@ impl Server {
             sampler: None,
             exited: None,
             stopped: false,
+            watchdog: Some(watchdog),
         })
     }
 
@@ -393,6 +409,10 @@ impl Server {
             }
             Err(e) => format!("unknown ({e})"),
         };
+        // The group is gone (or was sent SIGKILL): the watchdog has nothing left to do.
+        if let Some(w) = self.watchdog.take() {
+            w.disarm();
+        }
         let port_free = self.port == 0 || wait_port_free(self.port, PORT_RELEASE_TIMEOUT);
         StopReport {
             status,
