@@ -230,6 +230,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         results.push(chosen);
     }
 
+    suite::markers::reached(suite::markers::WRITING_REPORT);
     meta["finished_utc"] = utc_stamp().into();
     meta["interrupted"] = stop.load(Ordering::SeqCst).into();
     write_atomic(

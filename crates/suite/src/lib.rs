@@ -12,6 +12,7 @@
 //! - [`supervise`]: [`Server`]: launch in its own process group pinned to one CPU,
 //!   readiness, `/proc` sampling of the process tree ([`ResourceSample`]), clean stop.
 //! - [`watchdog`]: [`Watchdog`]: what a run starts dies with it, even by SIGKILL.
+//! - [`markers`]: files a run touches at named points, for tests that kill it there.
 //! - [`suite_file`]: `suites/*.toml` ([`SuiteFile`]): the load protocol per case.
 //! - [`source`]: TOML reading with `file:line:` errors ([`FileError`]).
 //!
@@ -50,6 +51,7 @@
 //!   panic never leaves a server behind; its [`Watchdog`] covers a run killed outright.
 
 pub mod catalog;
+pub mod markers;
 pub mod pyenv;
 pub mod runner;
 pub mod source;

@@ -164,6 +164,7 @@ pub fn run_case(
             );
         }
     };
+    crate::markers::reached(&crate::markers::case_started(&case.name));
     server.start_sampler();
     let scenario = protocol.scenario("127.0.0.1", port);
     let outcome = engine::run(&scenario, options, sinks);
