@@ -1,5 +1,11 @@
 //! `wsgibench run`: the suite. Prepares the Python environment, runs each server case
 //! in turn under the chosen protocol, and writes the table and charts.
+//!
+//! Killed at any point (even by SIGKILL), a run leaves no process behind: pip and every
+//! server run under a watchdog (`suite::watchdog`). Its folder stays readable: each
+//! file is written whole or appended line by line, and `wsgibench report` calls a case
+//! folder without `summary.json` killed. Two runs at once take turns: one venv build at
+//! a time, and one run measuring on the CPUs at a time (`suite::lock`).
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -130,13 +136,17 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         "generator_cpus": placement.generator_cpus,
         "machine": machine(),
         "cases": cases.iter().map(|c| c.name.clone()).collect::<Vec<_>>(),
+        // In the environment of every process this run starts, to find any left behind.
+        "run_tag": suite::watchdog::run_tag(),
     });
     write_atomic(
         &out.join("run.json"),
         &serde_json::to_vec_pretty(&meta).expect("json"),
     )?;
     println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
-    let env = PythonEnv::ensure(&a.python, &assets.python_dir(), &cache);
+    let env = PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
+        println!("  {n}")
+    });
     if let Ok(env) = &env {
         for (req, failure) in env.failures() {
             println!(
@@ -145,6 +155,28 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             );
         }
     }
+
+    // Without this lock a second run would pin its server to the same CPU and its
+    // generator to the same others: each would measure the other. Held until the report
+    // is written (or the kernel drops it with a killed run); taken before the Ctrl-C
+    // handler is installed, so Ctrl-C still ends a wait.
+    let lock_path = suite::lock::measure_lock_path();
+    let _measuring = match suite::FileLock::acquire(&lock_path, |holder| {
+        println!(
+            "waiting for another wsgibench run{} to finish measuring: two at once would share CPUs (lock {})",
+            holder.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+            lock_path.display()
+        )
+    }) {
+        Ok(lock) => Some(lock),
+        Err(e) => {
+            println!(
+                "  warning: cannot take {}: {e}; another run at the same time would share the CPUs",
+                lock_path.display()
+            );
+            None
+        }
+    };
 
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();

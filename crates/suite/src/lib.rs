@@ -12,6 +12,7 @@
 //! - [`supervise`]: [`Server`]: launch in its own process group pinned to one CPU,
 //!   readiness, `/proc` sampling of the process tree ([`ResourceSample`]), clean stop.
 //! - [`watchdog`]: [`Watchdog`]: what a run starts dies with it, even by SIGKILL.
+//! - [`lock`]: [`FileLock`]: one venv build and one measuring run at a time.
 //! - [`markers`]: files a run touches at named points, for tests that kill it there.
 //! - [`suite_file`]: `suites/*.toml` ([`SuiteFile`]): the load protocol per case.
 //! - [`source`]: TOML reading with `file:line:` errors ([`FileError`]).
@@ -51,6 +52,7 @@
 //!   panic never leaves a server behind; its [`Watchdog`] covers a run killed outright.
 
 pub mod catalog;
+pub mod lock;
 pub mod markers;
 pub mod pyenv;
 pub mod runner;
@@ -60,6 +62,7 @@ pub mod supervise;
 pub mod watchdog;
 
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
+pub use lock::FileLock;
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
 pub use runner::{run_case, CaseResult, CaseStatus, Placement};
 pub use source::{FileError, Problem};

@@ -4,8 +4,17 @@
 //! The folder is named after a SHA-256 of the requirement files and the interpreter's
 //! identity, so bumping a pin or passing `--python` gets a fresh venv and never a
 //! half-upgraded one. A `complete` marker is written only after every package
-//! installed; a venv without it (a run killed mid-install, a package that failed) is
-//! topped up on the next run, and pip skips what is already there.
+//! installed; a venv without it (a package that failed) is topped up on the next run,
+//! and pip skips what is already there.
+//!
+//! A build cut short is different: a run killed during `python -m venv` can leave a
+//! venv without pip, and one killed during pip a package half unpacked that pip would
+//! later call installed. So a `venv-<hash>.building` file beside the folder is made
+//! before the first change and removed once pip has finished; finding it means the
+//! last build died, and the folder is removed and built afresh (pip's cache of built
+//! wheels makes that quicker than the first time). Every command runs under a
+//! [`Watchdog`](crate::watchdog::Watchdog), so a killed run takes its pip (and pip's
+//! compilers) with it rather than leave them writing into the folder.
 //!
 //! A package that does not build does not fail the whole environment: the install is
 //! retried package by package so each failure is attributed, and only the cases needing
@@ -14,13 +23,15 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
-use std::os::unix::io::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use sha2::{Digest, Sha256};
 
 use crate::catalog::Case;
+use crate::lock::FileLock;
+use crate::markers;
+use crate::watchdog;
 
 /// Installed normally, with their dependencies (all pinned in the file).
 pub const REQUIREMENTS: &str = "requirements.txt";
@@ -171,27 +182,6 @@ fn combined(out: &Output) -> String {
     s
 }
 
-/// Holds an exclusive `flock` on the venv's lock file: two suites (or two tests) making
-/// the same venv at once would otherwise run two pips into one folder.
-struct DirLock {
-    _file: fs::File,
-}
-
-impl DirLock {
-    fn acquire(path: &Path) -> io::Result<DirLock> {
-        let file = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)?;
-        // SAFETY: flock on an fd we own; the lock is released when the file closes.
-        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(DirLock { _file: file })
-    }
-}
-
 impl PythonEnv {
     /// Makes (or reuses) the venv for `requirements_dir`'s requirement files under
     /// `cache_dir`, with `python` as the base interpreter.
@@ -202,6 +192,18 @@ impl PythonEnv {
         python: &Path,
         requirements_dir: &Path,
         cache_dir: &Path,
+    ) -> Result<PythonEnv, EnvError> {
+        PythonEnv::ensure_with_notes(python, requirements_dir, cache_dir, &mut |_| {})
+    }
+
+    /// [`PythonEnv::ensure`], telling `note` in one line each what the user would want
+    /// to know while it waits: another process is making the same venv, or the last
+    /// build was cut short and is made again.
+    pub fn ensure_with_notes(
+        python: &Path,
+        requirements_dir: &Path,
+        cache_dir: &Path,
+        note: &mut dyn FnMut(&str),
     ) -> Result<PythonEnv, EnvError> {
         let read = |name: &str| {
             let path = requirements_dir.join(name);
@@ -236,7 +238,17 @@ impl PythonEnv {
         fs::create_dir_all(cache_dir).map_err(cache_err(cache_dir))?;
         let root = cache_dir.join(format!("venv-{digest}"));
         let lock_path = cache_dir.join(format!("venv-{digest}.lock"));
-        let _lock = DirLock::acquire(&lock_path).map_err(cache_err(&lock_path))?;
+        // Two runs (or two tests) making the same venv would run two pips into one folder.
+        let _lock = FileLock::acquire(&lock_path, |holder| {
+            note(&format!(
+                "waiting for another wsgibench{} that is preparing {} (lock {})",
+                holder.map(|p| format!(" (pid {p})")).unwrap_or_default(),
+                root.display(),
+                lock_path.display()
+            ))
+        })
+        .map_err(cache_err(&lock_path))?;
+        let building = cache_dir.join(format!("venv-{digest}.building"));
 
         let requirements_dir = requirements_dir
             .canonicalize()
@@ -248,7 +260,21 @@ impl PythonEnv {
             failures: BTreeMap::new(),
         };
         let marker = root.join(MARKER);
+        if building.exists() {
+            note(&format!(
+                "the last build of {} was cut short: building it again",
+                root.display()
+            ));
+            fs::remove_dir_all(&root)
+                .or_else(|e| match e.kind() {
+                    io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                })
+                .map_err(cache_err(&root))?;
+        }
         if !marker.exists() {
+            fs::write(&building, b"").map_err(cache_err(&building))?;
+            markers::reached(markers::VENV_BUILDING);
             if !env.python().exists() {
                 // A folder without an interpreter is a venv that died being made.
                 let _ = fs::remove_dir_all(&root);
@@ -256,6 +282,8 @@ impl PythonEnv {
             }
             env.install(&reqs, false)?;
             env.install(&nodeps, true)?;
+            // pip has finished, with or without failures: what is there is whole.
+            fs::remove_file(&building).map_err(cache_err(&building))?;
             if env.failures.is_empty() {
                 fs::write(&marker, format!("{identity}\n")).map_err(cache_err(&marker))?;
             }
@@ -357,12 +385,13 @@ impl PythonEnv {
     }
 
     fn pip(&self, args: &[&str]) -> io::Result<Output> {
-        Command::new(self.python())
-            .args(["-m", "pip", "install", "--no-input"])
-            .args(args)
-            .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-            .stdin(Stdio::null())
-            .output()
+        watchdog::output(
+            Command::new(self.python())
+                .args(["-m", "pip", "install", "--no-input"])
+                .args(args)
+                .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+                .stdin(Stdio::null()),
+        )
     }
 
     /// Installs one requirement file; on failure retries line by line to attribute it.
@@ -466,10 +495,7 @@ fn run_python(python: &Path, args: &[&str]) -> Result<String, EnvError> {
         python: python.to_path_buf(),
         reason,
     };
-    let out = Command::new(python)
-        .args(args)
-        .stdin(Stdio::null())
-        .output()
+    let out = watchdog::output(Command::new(python).args(args).stdin(Stdio::null()))
         .map_err(|e| failed(e.to_string()))?;
     if !out.status.success() {
         return Err(failed(tail(&combined(&out), PIP_TAIL_LINES)));
@@ -478,15 +504,16 @@ fn run_python(python: &Path, args: &[&str]) -> Result<String, EnvError> {
 }
 
 fn create_venv(python: &Path, root: &Path) -> Result<(), EnvError> {
-    let out = Command::new(python)
-        .args(["-m", "venv"])
-        .arg(root)
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| EnvError::Python {
-            python: python.to_path_buf(),
-            reason: e.to_string(),
-        })?;
+    let out = watchdog::output(
+        Command::new(python)
+            .args(["-m", "venv"])
+            .arg(root)
+            .stdin(Stdio::null()),
+    )
+    .map_err(|e| EnvError::Python {
+        python: python.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     if out.status.success() {
         return Ok(());
     }
@@ -594,5 +621,41 @@ mod tests {
         };
         let e = env.installed(&case).unwrap_err().to_string();
         assert!(e.contains("badpkg @ file://"), "{e}");
+    }
+
+    /// What a run killed during `python -m venv` or pip leaves: the `.building` file
+    /// and a folder that cannot be trusted. The next ensure makes it afresh, and says so.
+    #[test]
+    fn a_build_cut_short_is_made_again() {
+        let work = tempfile::tempdir().unwrap();
+        let reqs = work.path().join("reqs");
+        fs::create_dir_all(&reqs).unwrap();
+        fs::write(reqs.join(REQUIREMENTS), "pip\n").unwrap();
+        let cache = work.path().join("cache");
+        let python = Path::new("python3");
+        let env = PythonEnv::ensure(python, &reqs, &cache).unwrap();
+        let name = env.root().file_name().unwrap().to_str().unwrap();
+        let building = cache.join(format!("{name}.building"));
+        assert!(
+            !building.exists(),
+            "a finished build leaves no .building file"
+        );
+        fs::write(&building, b"").unwrap();
+        fs::write(env.root().join("half-unpacked"), b"").unwrap();
+        fs::remove_file(env.root().join(MARKER)).unwrap();
+
+        let mut notes = Vec::new();
+        let again =
+            PythonEnv::ensure_with_notes(python, &reqs, &cache, &mut |n| notes.push(n.to_string()))
+                .unwrap();
+        assert_eq!(again.root(), env.root());
+        assert!(!again.root().join("half-unpacked").exists());
+        assert!(again.root().join(MARKER).exists());
+        assert!(again.version("pip").is_some());
+        assert!(!building.exists());
+        assert!(
+            notes.len() == 1 && notes[0].contains("cut short"),
+            "{notes:?}"
+        );
     }
 }
