@@ -13,9 +13,9 @@
 //!   others, so each would measure the other. `wsgibench run` holds [`measure_lock_path`]
 //!   from its first case until its report is written, so a second run waits, and says so;
 //! - the ports: each server's port is picked free just before launch
-//!   ([`crate::free_port`]) and the generator's own ports come from the kernel, so
-//!   there is nothing to share; with the measuring lock the picks of two runs do not
-//!   even interleave.
+//!   ([`crate::free_port`]), below the kernel's ephemeral range, so no outgoing
+//!   connection (the generator's, anyone's) can take it meanwhile; with the measuring
+//!   lock the picks of two runs do not even interleave.
 
 use std::fs;
 use std::io::{self, Read, Seek, Write};

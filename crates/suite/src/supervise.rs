@@ -139,11 +139,47 @@ impl ResourceSummary {
     }
 }
 
-/// A port that was free a moment ago: bind port 0, read it, close. Another process can
-/// take it before the server binds it; the caller sees that as a failed start.
+/// How many ports below the kernel's ephemeral range [`free_port`] picks from.
+const PORT_BAND: u16 = 8192;
+
+/// A port on 127.0.0.1 that was free a moment ago, for a server to bind next.
+///
+/// It is picked just below the kernel's ephemeral range (`ip_local_port_range`), at a
+/// random place in a band of [`PORT_BAND`] ports, and checked by binding it. The kernel
+/// gives ports in that range to every outgoing connection and to every bind of port 0
+/// on the machine (a load generator's thousands of connections, another test's server),
+/// so a port taken there could be gone again before the server binds it; below the
+/// range only a server that names its port explicitly can take it. Falls back to the
+/// kernel's pick (port 0) when the range leaves no room below it.
 pub fn free_port() -> io::Result<u16> {
+    let low = ephemeral_low().unwrap_or(32768);
+    let start = low.saturating_sub(PORT_BAND).max(1024);
+    if start < low {
+        let span = u32::from(low - start);
+        // Spread the picks of concurrent callers; any value will do.
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let seed = nanos ^ std::process::id().wrapping_mul(2_654_435_761);
+        for i in 0..span {
+            let port = start + ((seed.wrapping_add(i)) % span) as u16;
+            if TcpListener::bind((Ipv4Addr::LOCALHOST, port)).is_ok() {
+                return Ok(port);
+            }
+        }
+    }
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())
+}
+
+/// The first port of the kernel's ephemeral range.
+fn ephemeral_low() -> Option<u16> {
+    fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 /// The CPUs this process may run on (its affinity mask), ascending: the engine's own
@@ -703,10 +739,13 @@ mod tests {
     }
 
     #[test]
-    fn free_ports_are_free() {
+    fn free_ports_are_free_and_below_the_ephemeral_range() {
         let p = free_port().unwrap();
         assert!(p > 0);
         assert!(!port_in_use(p));
+        if let Some(low) = ephemeral_low().filter(|&l| l > 1024) {
+            assert!(p < low, "{p} is in the ephemeral range from {low}");
+        }
     }
 
     #[test]
