@@ -14,7 +14,7 @@
 //! - [`limits`]: the ceiling on every number a user gives, checked by every front end.
 //! - [`tsung`]: the reader of Tsung 1.7 XML files (HTTP subset) into a [`Scenario`].
 
-use std::net::{IpAddr, SocketAddr, ToSocketAddrs};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use serde::Serialize;
@@ -280,8 +280,18 @@ pub enum ScenarioError {
 
 impl Target {
     /// Resolves the target and refuses any address outside 127.0.0.0/8 and ::1.
+    /// Every address is kept, in the resolver's order, for the engine to try in turn.
+    /// `localhost` (and `*.localhost`) is 127.0.0.1 and ::1 whatever the resolver says
+    /// (RFC 6761, and what curl does): /etc/hosts often lists only one of them, and a
+    /// server bound to the other must still be reached.
     pub fn check_local(&self) -> Result<Vec<SocketAddr>, ScenarioError> {
-        let addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
+        if is_localhost(&self.host) {
+            return Ok(vec![
+                SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
+                SocketAddr::from((Ipv6Addr::LOCALHOST, self.port)),
+            ]);
+        }
+        let mut addrs: Vec<SocketAddr> = (self.host.as_str(), self.port)
             .to_socket_addrs()
             .map_err(|e| ScenarioError::Unresolvable {
                 host: self.host.clone(),
@@ -289,6 +299,13 @@ impl Target {
                 reason: e.to_string(),
             })?
             .collect();
+        // getaddrinfo may list an address once per socket type; once is enough.
+        let mut seen = Vec::with_capacity(addrs.len());
+        addrs.retain(|a| {
+            let new = !seen.contains(a);
+            seen.push(*a);
+            new
+        });
         if addrs.is_empty() {
             return Err(ScenarioError::Unresolvable {
                 host: self.host.clone(),
@@ -304,6 +321,12 @@ impl Target {
         }
         Ok(addrs)
     }
+}
+
+/// Whether `host` is a name RFC 6761 reserves for the loopback.
+fn is_localhost(host: &str) -> bool {
+    let host = host.strip_suffix('.').unwrap_or(host).to_ascii_lowercase();
+    host == "localhost" || host.ends_with(".localhost")
 }
 
 impl Scenario {
@@ -692,6 +715,27 @@ mod tests {
         assert_eq!(p(1.0, 2.5, None), 3);
         assert_eq!(p(60.0, 0.001, None), 1);
         assert_eq!(p(60.0, 5.0, Some(7)), 7);
+    }
+
+    /// Issue 9: `localhost` against a server bound to ::1 only failed, because the
+    /// resolver (/etc/hosts here) gave 127.0.0.1 alone.
+    #[test]
+    fn localhost_is_both_loopback_addresses_whatever_the_resolver_says() {
+        for host in ["localhost", "LocalHost", "localhost.", "app.localhost"] {
+            let t = Target {
+                host: host.into(),
+                port: 8000,
+            };
+            let addrs: Vec<String> = t
+                .check_local()
+                .unwrap()
+                .iter()
+                .map(|a| a.to_string())
+                .collect();
+            assert_eq!(addrs, ["127.0.0.1:8000", "[::1]:8000"], "{host}");
+        }
+        assert!(!is_localhost("localhost.example"));
+        assert!(!is_localhost("notlocalhost"));
     }
 
     #[test]
