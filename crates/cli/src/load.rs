@@ -72,6 +72,15 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         .unwrap_or_else(|| engine::allowed_cpus().len())
         .max(1);
     let threads = threads.min(a.connections as usize);
+    // Before connecting: raise the open-files limit, plan source addresses, or say why
+    // this machine cannot hold -c connections.
+    if let Err(e) = engine::preflight(&scenario, threads) {
+        match e {
+            engine::EngineError::Limits(e) => eprintln!("error: -c {}: {e}", a.connections),
+            e => eprintln!("error: {}: {e}", a.url.text),
+        }
+        return Ok(ExitCode::from(2));
+    }
     let live = Arc::new(engine::Live::new(threads));
     let stop = Arc::new(AtomicBool::new(false));
     let on_signal = stop.clone();

@@ -16,8 +16,10 @@
 //! generator's CPU.
 
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use tokio::io::Interest;
@@ -68,29 +70,98 @@ fn classify(e: &io::Error) -> ErrorKind {
     }
 }
 
+/// The target's addresses, tried one after another as curl does (`localhost` is
+/// 127.0.0.1 and ::1, and a server may listen on only one of them). The address that
+/// accepted last is tried first, so once one has answered, later connections do not
+/// pay a refused try each. Shared by every worker of a run: a connect is not on the hot
+/// path, and one relaxed atomic there costs nothing.
+#[derive(Debug)]
+pub struct Targets {
+    addrs: Vec<SocketAddr>,
+    preferred: AtomicUsize,
+}
+
+impl Targets {
+    /// `addrs` in the order to try first; not empty.
+    pub fn new(addrs: Vec<SocketAddr>) -> Targets {
+        assert!(!addrs.is_empty(), "a target has at least one address");
+        Targets {
+            addrs,
+            preferred: AtomicUsize::new(0),
+        }
+    }
+
+    pub fn addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// The address a new connection tries first.
+    pub fn preferred(&self) -> SocketAddr {
+        self.addrs[self.preferred.load(Ordering::Relaxed) % self.addrs.len()]
+    }
+}
+
+/// A socket of `addr`'s family, bound to `source` first when it has that family.
+fn socket_for(addr: &SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    if let Some(source) = source.filter(|s| s.is_ipv4() == addr.is_ipv4()) {
+        // Port 0 with IP_BIND_ADDRESS_NO_PORT: the port is chosen at connect, per
+        // (source, target) pair, so one source address holds the whole
+        // ip_local_port_range towards each target instead of sharing it with every bind.
+        let one: libc::c_int = 1;
+        // SAFETY: setsockopt reads `one` for the length given; the fd is ours and open.
+        unsafe {
+            libc::setsockopt(
+                socket.as_raw_fd(),
+                libc::IPPROTO_IP,
+                libc::IP_BIND_ADDRESS_NO_PORT,
+                (&one as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            );
+        }
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
+    Ok(socket)
+}
+
 impl Connection {
-    /// Opens a connection to the first address that accepts, within `limit` each.
-    /// Returns the connection and the time the handshake took.
+    /// Opens a connection to the first of `targets` that accepts, within `limit` each,
+    /// starting with the one that accepted last. With `source`, the socket is bound to
+    /// that address first (IPv4 targets only; see `limits::SourceAddrs`). Returns the
+    /// connection and the time its handshake took.
     pub async fn open(
-        addrs: &[SocketAddr],
+        targets: &Targets,
+        source: Option<IpAddr>,
         limit: Duration,
     ) -> Result<(Connection, Duration), ErrorKind> {
         let mut last = ErrorKind::ConnectRefused;
-        for addr in addrs {
+        let count = targets.addrs.len();
+        let first = targets.preferred.load(Ordering::Relaxed);
+        for k in 0..count {
+            let at = (first + k) % count;
+            let addr = targets.addrs[at];
             let began = Instant::now();
-            let socket = match if addr.is_ipv4() {
-                TcpSocket::new_v4()
-            } else {
-                TcpSocket::new_v6()
-            } {
+            // A family this machine lacks (no IPv6) or a source that cannot be bound
+            // is one more address that did not work: try the next.
+            let socket = match socket_for(&addr, source) {
                 Ok(s) => s,
-                Err(e) => return Err(classify(&e)),
+                Err(e) => {
+                    last = classify(&e);
+                    continue;
+                }
             };
-            match timeout(limit, socket.connect(*addr)).await {
+            match timeout(limit, socket.connect(addr)).await {
                 Err(_) => last = ErrorKind::ConnectTimeout,
                 Ok(Err(e)) => last = classify(&e),
                 Ok(Ok(stream)) => {
                     let took = began.elapsed();
+                    if at != first {
+                        targets.preferred.store(at, Ordering::Relaxed);
+                    }
                     // Requests are small and written whole: waiting for Nagle helps nothing.
                     let _ = stream.set_nodelay(true);
                     let conn = Connection {
@@ -261,7 +332,7 @@ impl Connection {
 #[cfg(test)]
 mod tests {
     use std::io::{Read, Write};
-    use std::net::TcpListener;
+    use std::net::{Ipv4Addr, TcpListener};
 
     use super::*;
 
@@ -321,7 +392,9 @@ mod tests {
             .unwrap();
         runtime.block_on(async {
             let limit = Duration::from_secs(20);
-            let (mut c, _) = Connection::open(&[addr], limit).await.unwrap();
+            let (mut c, _) = Connection::open(&Targets::new(vec![addr]), None, limit)
+                .await
+                .unwrap();
             let deadline = || Instant::now() + limit;
             assert_eq!(c.exchange(&request, deadline()).await.unwrap().status, 200);
             assert_eq!(c.buf.len(), READ_BUFFER, "shrunk once the answer was read");
@@ -332,5 +405,62 @@ mod tests {
             );
             assert_eq!(c.buf.len(), MAX_HEAD);
         });
+    }
+
+    const LIMIT: Duration = Duration::from_secs(5);
+
+    /// A port on 127.0.0.1 where nothing listens (it did a moment ago).
+    fn closed_port() -> SocketAddr {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    }
+
+    /// A listener on ::1, or on 127.0.0.2 where this machine has no IPv6.
+    fn second_address() -> TcpListener {
+        TcpListener::bind("[::1]:0").unwrap_or_else(|_| TcpListener::bind("127.0.0.2:0").unwrap())
+    }
+
+    /// Issue 9: a name with several addresses is tried address by address, as curl
+    /// does; the one that accepted is tried first from then on.
+    #[tokio::test]
+    async fn a_refused_address_is_passed_over_and_the_one_that_accepted_goes_first() {
+        let listener = second_address();
+        let good = listener.local_addr().unwrap();
+        let targets = Targets::new(vec![closed_port(), good]);
+        assert_ne!(targets.preferred(), good);
+        let (_first, _) = Connection::open(&targets, None, LIMIT).await.unwrap();
+        assert_eq!(targets.preferred(), good);
+        let (_second, _) = Connection::open(&targets, None, LIMIT).await.unwrap();
+        assert_eq!(targets.preferred(), good);
+        listener.set_nonblocking(true).unwrap();
+        let accepted = std::iter::from_fn(|| listener.accept().ok()).count();
+        assert_eq!(accepted, 2);
+    }
+
+    #[tokio::test]
+    async fn when_no_address_accepts_the_last_error_is_reported() {
+        let targets = Targets::new(vec![closed_port(), closed_port()]);
+        let e = Connection::open(&targets, None, LIMIT).await.err();
+        assert_eq!(e, Some(ErrorKind::ConnectRefused));
+    }
+
+    #[tokio::test]
+    async fn a_planned_source_address_is_bound_for_its_family_only() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let targets = Targets::new(vec![listener.local_addr().unwrap()]);
+        let source = IpAddr::V4(Ipv4Addr::new(127, 0, 0, 3));
+        let (_c, _) = Connection::open(&targets, Some(source), LIMIT)
+            .await
+            .unwrap();
+        let (_, peer) = listener.accept().unwrap();
+        assert_eq!(peer.ip(), source);
+        // An IPv6 target ignores an IPv4 source instead of failing to bind it.
+        if let Ok(v6) = TcpListener::bind("[::1]:0") {
+            let targets = Targets::new(vec![v6.local_addr().unwrap()]);
+            let (_c, _) = Connection::open(&targets, Some(source), LIMIT)
+                .await
+                .unwrap();
+            assert!(v6.accept().unwrap().1.is_ipv6());
+        }
     }
 }

@@ -4,7 +4,10 @@
 //! Layout, in the order data flows:
 //! - `request`: request bytes, built once per template.
 //! - `response`: an incremental response parser that skips bodies in place.
-//! - `connection`: one keep-alive connection with its fixed read buffer.
+//! - `connection`: one keep-alive connection with its fixed read buffer; opened
+//!   address by address from the target's [`Targets`].
+//! - `limits`: what the machine allows (open files, source ports), checked before the
+//!   run, and the run's [`SourceAddrs`] plan.
 //! - `pacing`: when the next request goes (closed budget, open schedule, session program).
 //! - `timer`: a timerfd for open-model send instants, finer than tokio's 1 ms tick.
 //! - `worker`: a thread with its own current-thread tokio runtime and [`Recorder`].
@@ -28,9 +31,12 @@
 //! - Requests still in flight when the deadline passes are neither answers nor errors:
 //!   they are cut, as Tsung cuts them.
 //! - Latencies above 60 s are recorded as 60 s.
+//! - A run raises its soft open-files limit to the hard one, and refuses to start
+//!   when its connections cannot fit under the hard limit ([`LimitError`]).
 
 mod collector;
 mod connection;
+mod limits;
 mod pacing;
 mod recorder;
 mod request;
@@ -41,6 +47,7 @@ pub mod timer;
 mod worker;
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
@@ -49,7 +56,8 @@ use hdrhistogram::Histogram;
 use scenario::{Load, Scenario, ScenarioError};
 use serde::Serialize;
 
-pub use connection::{MAX_HEAD, READ_BUFFER};
+pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
+pub use limits::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
 pub use sys::allowed_cpus;
 
@@ -300,6 +308,56 @@ pub enum EngineError {
     CpuNotAllowed { cpu: usize, allowed: String },
     #[error("could not start worker thread: {0}")]
     Spawn(std::io::Error),
+    #[error(transparent)]
+    Limits(#[from] LimitError),
+}
+
+/// What a run needs from the machine, settled before its first connect.
+#[derive(Debug, Clone)]
+pub struct Preflight {
+    /// The target's addresses, in the order to try.
+    pub addrs: Vec<SocketAddr>,
+    /// Where each connection binds its source address.
+    pub sources: SourceAddrs,
+    /// The open-file limits after raising the soft one; `None` if they are unknown.
+    pub open_files: Option<OpenFiles>,
+}
+
+/// Resolves the target, raises the soft open-files limit to the hard one, and plans
+/// the source addresses; refuses a closed or open run whose connections cannot fit
+/// (too many open files, or too many ports for a target that cannot spread). [`run`]
+/// calls it; a front end may call it first to refuse a run before printing anything.
+/// Session runs are planned for their most users at once and never refused: how many
+/// are there at once depends on how long sessions last.
+pub fn preflight(scenario: &Scenario, threads: usize) -> Result<Preflight, EngineError> {
+    let addrs = scenario.target.check_local()?;
+    let open_files = raise_open_files().ok();
+    let range = PortRange::read();
+    let sources = match &scenario.load {
+        Load::Closed { connections, .. } | Load::Open { connections, .. } => {
+            let connections = u64::from(*connections);
+            let threads = threads.clamp(1, connections.max(1) as usize);
+            if let Some(limits) = &open_files {
+                limits.check(connections, threads)?;
+            }
+            SourceAddrs::plan(&addrs, connections, range)?
+        }
+        Load::Sessions {
+            phases, max_users, ..
+        } => {
+            let planned: u64 = phases
+                .iter()
+                .map(|p| p.planned_users())
+                .fold(0, u64::saturating_add);
+            let at_once = max_users.map_or(planned, |m| m.min(planned));
+            SourceAddrs::plan(&addrs, at_once, range).unwrap_or_default()
+        }
+    };
+    Ok(Preflight {
+        addrs,
+        sources,
+        open_files,
+    })
 }
 
 /// Runs `scenario` to its end (deadline, request count, or last user), feeding each
@@ -310,7 +368,6 @@ pub fn run(
     sinks: &mut [&mut dyn Sink],
 ) -> Result<Summary, EngineError> {
     scenario.validate()?;
-    let addrs = scenario.target.check_local()?;
     if options.threads == 0 || options.threads as u64 > scenario::limits::MAX_THREADS {
         return Err(EngineError::Threads(options.threads));
     }
@@ -323,6 +380,7 @@ pub fn run(
             });
         }
     }
+    let preflight = preflight(scenario, options.threads)?;
     let mut templates = Vec::new();
     let (mode, threads) = match &scenario.load {
         Load::Closed {
@@ -356,7 +414,8 @@ pub fn run(
     let shares = plan_shares(scenario, threads, options.cpus.as_deref());
     let start = tokio::time::Instant::now();
     let shared = Arc::new(Shared {
-        addrs,
+        targets: Targets::new(preflight.addrs),
+        sources: preflight.sources,
         templates: templates
             .iter()
             .map(|r| request::RequestBytes::build(r, &scenario.target))
@@ -369,6 +428,7 @@ pub fn run(
         live: options.live.clone(),
         stop: options.stop.clone(),
         mode,
+        threads,
     });
     let (tx, rx) = mpsc::channel();
     let mut handles = Vec::with_capacity(threads);
@@ -423,6 +483,7 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                 index: i,
                 cpu: cpus.filter(|c| !c.is_empty()).map(|c| c[i % c.len()]),
                 connections: 0,
+                first_connection: 0,
                 budget: None,
                 rate: 0.0,
                 offset: Duration::ZERO,
@@ -436,12 +497,16 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
                     ..
                 } => {
                     share.connections = split(u64::from(*connections), i) as u32;
+                    share.first_connection =
+                        (0..i).map(|w| split(u64::from(*connections), w)).sum();
                     share.budget = requests.map(|n| split(n, i));
                 }
                 Load::Open {
                     connections, rate, ..
                 } => {
                     share.connections = split(u64::from(*connections), i) as u32;
+                    share.first_connection =
+                        (0..i).map(|w| split(u64::from(*connections), w)).sum();
                     share.rate = rate / threads as f64;
                     // Worker i takes every threads-th planned instant, starting at its i-th.
                     share.offset = Duration::from_secs_f64(i as f64 / rate);

@@ -3,7 +3,6 @@
 //! it talks to the collector once per interval by sending a [`WorkerReport`].
 
 use std::cell::{Cell, RefCell};
-use std::net::SocketAddr;
 use std::rc::Rc;
 use std::sync::atomic::Ordering;
 use std::sync::mpsc::Sender;
@@ -15,7 +14,8 @@ use rand::{Rng, SeedableRng};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::connection::Connection;
+use crate::connection::{Connection, Targets};
+use crate::limits::SourceAddrs;
 use crate::pacing::{exponential, Cursor, Pacer, Program, Schedule};
 use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
@@ -29,7 +29,9 @@ const LIVE_PERIOD: Duration = Duration::from_millis(100);
 
 /// What every worker reads and none writes: built once by `run`.
 pub(crate) struct Shared {
-    pub addrs: Vec<SocketAddr>,
+    pub targets: Targets,
+    /// Where connection `i` binds its source address (usually: nowhere).
+    pub sources: SourceAddrs,
     pub templates: Vec<RequestBytes>,
     pub connect_timeout: Duration,
     pub response_timeout: Duration,
@@ -39,6 +41,8 @@ pub(crate) struct Shared {
     pub live: Option<Arc<Live>>,
     pub stop: StopFlag,
     pub mode: Mode,
+    /// Worker threads in the run.
+    pub threads: usize,
 }
 
 pub(crate) enum Mode {
@@ -52,6 +56,8 @@ pub(crate) struct Share {
     pub index: usize,
     pub cpu: Option<usize>,
     pub connections: u32,
+    /// The run-wide number of this worker's first connection: its source address.
+    pub first_connection: u64,
     pub budget: Option<u64>,
     pub rate: f64,
     pub offset: Duration,
@@ -257,7 +263,8 @@ async fn drive(local: Rc<Local>, share: Share) {
                         script_len,
                     },
                 };
-                set.spawn_local(connection_loop(local.clone(), pacer));
+                let number = share.first_connection + u64::from(c);
+                set.spawn_local(connection_loop(local.clone(), pacer, number));
             }
             while set.join_next().await.is_some() {}
         }
@@ -295,11 +302,15 @@ async fn drive(local: Rc<Local>, share: Share) {
                             pick < 0.0
                         })
                         .unwrap_or(programs.len() - 1);
+                    // Users are dealt to workers in turn, so this is the user's number
+                    // in the run: its source address, when the run spreads them.
+                    let number = user_seq * shared.threads as u64 + share.index as u64;
                     user_seq += 1;
                     users.spawn_local(user(
                         local.clone(),
                         chosen,
                         user_seq ^ ((share.index as u64) << 48),
+                        number,
                     ));
                 }
             }
@@ -309,8 +320,8 @@ async fn drive(local: Rc<Local>, share: Share) {
 }
 
 /// A closed- or open-model connection: ask the pacer, send, record, repeat.
-async fn connection_loop(local: Rc<Local>, mut pacer: Pacer) {
-    let mut slot = Slot::default();
+async fn connection_loop(local: Rc<Local>, mut pacer: Pacer, number: u64) {
+    let mut slot = Slot::new(number);
     // Open runs connect before the first planned instant, as wrk2 does, so handshakes
     // do not delay the first requests; a failure here is retried by the first request.
     if matches!(pacer, Pacer::Open { .. }) {
@@ -325,7 +336,7 @@ async fn connection_loop(local: Rc<Local>, mut pacer: Pacer) {
 }
 
 /// A virtual user: one keep-alive connection through one session program.
-async fn user(local: Rc<Local>, program: usize, seed: u64) {
+async fn user(local: Rc<Local>, program: usize, seed: u64, number: u64) {
     let began = Instant::now();
     local.recorder.borrow_mut().record_user_started();
     let Mode::Sessions { programs } = &local.shared.mode else {
@@ -333,7 +344,7 @@ async fn user(local: Rc<Local>, program: usize, seed: u64) {
     };
     let program = &programs[program].0;
     let mut cursor = Cursor::new(seed);
-    let mut slot = Slot::default();
+    let mut slot = Slot::new(number);
     while let Some(request) = cursor.next(program).await {
         exchange(&local, &mut slot, request, None).await;
     }
@@ -346,13 +357,25 @@ async fn user(local: Rc<Local>, program: usize, seed: u64) {
 }
 
 /// Where a connection loop or a user keeps its connection between requests.
-#[derive(Default)]
 struct Slot {
+    /// The connection's number in the run, which picks its source address.
+    number: u64,
     conn: Option<Connection>,
     /// Whether this slot had a connection before: opening another is a reconnect.
     opened_before: bool,
     /// Whether the last attempt went over a connection that had answered before.
     reused: bool,
+}
+
+impl Slot {
+    fn new(number: u64) -> Slot {
+        Slot {
+            number,
+            conn: None,
+            opened_before: false,
+            reused: false,
+        }
+    }
 }
 
 fn close(local: &Local, slot: &mut Slot) {
@@ -405,7 +428,8 @@ fn latency_start(planned: Option<Instant>, sent_at: Instant) -> Instant {
 /// Opens the slot's connection and records the handshake time.
 async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
     let shared = &local.shared;
-    let (c, took) = Connection::open(&shared.addrs, shared.connect_timeout).await?;
+    let source = shared.sources.for_connection(slot.number);
+    let (c, took) = Connection::open(&shared.targets, source, shared.connect_timeout).await?;
     local
         .recorder
         .borrow_mut()

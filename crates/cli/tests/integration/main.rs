@@ -11,6 +11,8 @@
 //!   Tsung attribute and suite key, with nan, inf, -1, 0 and 1e300: exit 2, one line.
 //! - `load_args`: `wsgibench load` refuses bad flags with exit 2, naming the flag.
 //! - `load_outputs`: what `wsgibench load` writes: the `.hgrm` distribution.
+//! - `connections`: the open-files limit raised or the run refused; connections
+//!   spread over 127.0.0.x in a network namespace with 50 ports; `localhost` → ::1.
 //! - `misbehaving`: `wsgibench load` against each misbehaving path of the test server
 //!   (crates/testserver): the outcome in its table, no hang, every request counted,
 //!   other connections carry on, the child's peak memory under a bound.
@@ -18,6 +20,7 @@
 //! Every run is bounded in requests and in time; load goes to 127.0.0.1 only.
 
 mod bad_input;
+mod connections;
 mod load_args;
 mod load_outputs;
 mod misbehaving;

@@ -1,12 +1,12 @@
 //! Helpers shared by the integration tests.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::{IpAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -17,26 +17,45 @@ use serde_json::Value;
 pub struct Pong {
     pub port: u16,
     requests: Arc<AtomicU64>,
+    peers: Arc<Mutex<BTreeMap<IpAddr, u64>>>,
 }
 
 impl Pong {
     pub fn start() -> Pong {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().unwrap().port();
+        Pong::start_on("127.0.0.1:0").expect("bind 127.0.0.1:0")
+    }
+
+    /// A Pong server on `addr` (port 0: any free port).
+    pub fn start_on(addr: &str) -> std::io::Result<Pong> {
+        let listener = TcpListener::bind(addr)?;
+        let port = listener.local_addr()?.port();
         let requests = Arc::new(AtomicU64::new(0));
-        let counter = requests.clone();
+        let peers = Arc::new(Mutex::new(BTreeMap::new()));
+        let (counter, seen) = (requests.clone(), peers.clone());
         // The accept thread lives as long as the test binary; nothing to stop.
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if let Ok(peer) = stream.peer_addr() {
+                    *seen.lock().unwrap().entry(peer.ip()).or_insert(0) += 1;
+                }
                 let counter = counter.clone();
                 std::thread::spawn(move || serve(stream, &counter));
             }
         });
-        Pong { port, requests }
+        Ok(Pong {
+            port,
+            requests,
+            peers,
+        })
     }
 
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::SeqCst)
+    }
+
+    /// Connections accepted so far, by the client's source address.
+    pub fn peers(&self) -> BTreeMap<IpAddr, u64> {
+        self.peers.lock().unwrap().clone()
     }
 }
 
