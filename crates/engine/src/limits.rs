@@ -8,10 +8,11 @@
 //!   ([`LimitError::OpenFiles`]): only root or the service manager can raise that.
 //! - **Source ports.** A connection to one server takes a port of its source address,
 //!   and an address has only the ports of `net.ipv4.ip_local_port_range` (28 232 by
-//!   default). Loopback has 16 million addresses, so past what one address holds the
-//!   connections are spread over 127.0.0.1, 127.0.0.2, ... ([`SourceAddrs`], planned
-//!   once per run; connection `i` binds `addrs[i / per_address]`). ::1 is one address:
-//!   there, more connections than ports is an error that says what to do.
+//!   default), of which the first half opens fast (see `PORT_SHARE_DEN`). Loopback
+//!   has 16 million addresses, so past what one address holds the connections are
+//!   spread over 127.0.0.1, 127.0.0.2, ... ([`SourceAddrs`], planned once per run;
+//!   connection `i` binds `addrs[i / per_address]`). ::1 is one address: there, more
+//!   connections than ports is an error that says what to do.
 //!
 //! The plan is data handed to the workers, and `Connection::open` does the binding, so
 //! a process that runs only a share of a larger load (an agent) plans its own share
@@ -23,10 +24,14 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 /// Where the kernel publishes the ephemeral port range (one per network namespace).
 const PORT_RANGE_FILE: &str = "/proc/sys/net/ipv4/ip_local_port_range";
 
-/// The share of an address's ports a run plans to use: the rest is left to the
-/// machine's other sockets (servers bound in the range, the run's own reconnects).
+/// The share of an address's ports a run plans to use. Linux gives connect() the
+/// even ports of the range first and scans all of them before it tries an odd one,
+/// so past half the range every connect pays a scan of ~14 000 ports: 19 000
+/// connections from one address took over 30 s to open (docs/benchmarks.md, "Many
+/// connections"), where two addresses open them in about two. Of that half, 7/8 are
+/// planned; the rest is left to the machine's other sockets towards the same server.
 const PORT_SHARE_NUM: u64 = 7;
-const PORT_SHARE_DEN: u64 = 8;
+const PORT_SHARE_DEN: u64 = 16;
 
 /// Source addresses a run may spread over: 127.0.0.1 to 127.0.0.254.
 const MAX_SOURCE_ADDRS: u64 = 254;
@@ -277,9 +282,9 @@ mod tests {
 
     #[test]
     fn connections_that_fit_one_address_bind_nothing() {
-        let plan = SourceAddrs::plan(&[v4(80)], 20_000, Some(DEFAULT)).unwrap();
+        let plan = SourceAddrs::plan(&[v4(80)], 12_000, Some(DEFAULT)).unwrap();
         assert_eq!(plan, SourceAddrs::default());
-        assert_eq!(plan.for_connection(19_999), None);
+        assert_eq!(plan.for_connection(11_999), None);
         assert_eq!(
             SourceAddrs::plan(&[v4(80)], 1_000_000, None).unwrap(),
             SourceAddrs::default()
@@ -290,26 +295,24 @@ mod tests {
     fn more_connections_spread_over_loopback_addresses_in_blocks() {
         let range = PortRange::parse("40000 40049");
         let plan = SourceAddrs::plan(&[v4(80)], 120, range).unwrap();
-        // 7/8 of 50 ports: 43 per address, so 120 connections take 3 addresses.
-        assert_eq!(plan.per_address(), 43);
-        assert_eq!(
-            plan.addrs(),
-            &[
-                Ipv4Addr::new(127, 0, 0, 1),
-                Ipv4Addr::new(127, 0, 0, 2),
-                Ipv4Addr::new(127, 0, 0, 3)
-            ]
-        );
+        // 7/16 of 50 ports: 21 per address, so 120 connections take 6 addresses.
+        assert_eq!(plan.per_address(), 21);
+        let expected: Vec<Ipv4Addr> = (1..=6).map(|k| Ipv4Addr::new(127, 0, 0, k)).collect();
+        assert_eq!(plan.addrs(), expected);
         let at = |i| plan.for_connection(i).unwrap().to_string();
         assert_eq!(at(0), "127.0.0.1");
-        assert_eq!(at(42), "127.0.0.1");
-        assert_eq!(at(43), "127.0.0.2");
-        assert_eq!(at(119), "127.0.0.3");
+        assert_eq!(at(20), "127.0.0.1");
+        assert_eq!(at(21), "127.0.0.2");
+        assert_eq!(at(119), "127.0.0.6");
         // Past the plan (sessions number users without end) the blocks wrap around.
-        assert_eq!(at(129), "127.0.0.1");
-        // The default range plans 24 703 per address: 40 000 connections take two.
-        let big = SourceAddrs::plan(&[v4(80), v6(80)], 40_000, Some(DEFAULT)).unwrap();
-        assert_eq!((big.per_address(), big.addrs().len()), (24_703, 2));
+        assert_eq!(at(126), "127.0.0.1");
+        // The default range plans 12 351 per address: 19 000 connections take two.
+        let big = SourceAddrs::plan(&[v4(80), v6(80)], 19_000, Some(DEFAULT)).unwrap();
+        assert_eq!((big.per_address(), big.addrs().len()), (12_351, 2));
+        assert_eq!(
+            SourceAddrs::plan(&[v4(80)], 12_351, Some(DEFAULT)).unwrap(),
+            SourceAddrs::default()
+        );
     }
 
     #[test]
