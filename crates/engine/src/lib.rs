@@ -59,6 +59,8 @@ use serde::Serialize;
 pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
 pub use limits::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
+// The parser alone, for the property tests and the fuzz target (fuzz/).
+pub use response::{Complete, ResponseParser};
 pub use sys::allowed_cpus;
 
 use worker::{Arrivals, Mode, Share, Shared};
