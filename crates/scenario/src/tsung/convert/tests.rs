@@ -868,3 +868,79 @@ fn base64_matches_rfc_4648_vectors() {
         assert_eq!(base64(i.as_bytes()), o);
     }
 }
+
+// ---- found by fuzzing (fuzz/fuzz_targets/tsung.rs and tests/properties.rs; docs/fuzzing.md) ----
+
+/// The fuzz target's first crashes: `Duration::from_secs_f64` panicked on durations
+/// past 2^64 s, written as a large number or as a modest one in hours, in every
+/// attribute that holds a duration. Each is now an error naming the attribute and the
+/// range (the range itself is `limits::MAX_SECONDS`).
+#[test]
+fn fuzz_durations_too_long_for_a_duration_are_errors_not_panics() {
+    let cases = [
+        (
+            load_file(
+                r#"<load duration="1e300"><arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="5" unit="second"/></arrivalphase></load>"#,
+            ),
+            "t.xml:3:1: <load duration=\"1e300\">: expected ",
+        ),
+        (
+            load_file(
+                r#"<load><arrivalphase phase="1" duration="3000000000000000000000" unit="second"><users arrivalrate="5" unit="second"/></arrivalphase></load>"#,
+            ),
+            "t.xml:3:7: <arrivalphase duration=\"3000000000000000000000\">: expected ",
+        ),
+        (
+            load_file(
+                r#"<load><arrivalphase phase="1" duration="1e16" unit="hour"><users arrivalrate="5" unit="second"/></arrivalphase></load>"#,
+            ),
+            "t.xml:3:7: <arrivalphase duration=\"1e16\">: expected ",
+        ),
+        (
+            body(r#"<thinktime value="1e30"/>"#),
+            "t.xml:7:1: <thinktime value=\"1e30\">: expected ",
+        ),
+        (
+            body(r#"<thinktime min="0" max="1e300" random="true"/>"#),
+            "t.xml:7:1: <thinktime max=\"1e300\">: expected ",
+        ),
+        (
+            file(
+                "",
+                r#"<options><option name="thinktime" value="1e30"/></options>"#,
+                GET,
+            ),
+            "t.xml:3:10: <option value=\"1e30\">: expected ",
+        ),
+        (
+            file(
+                "",
+                r#"<options><option name="connect_timeout" value="1e300"/></options>"#,
+                GET,
+            ),
+            "t.xml:3:10: <option value=\"1e300\">: expected ",
+        ),
+    ];
+    for (xml, prefix) in cases {
+        let e = err(&xml);
+        assert!(e.starts_with(prefix), "{e}");
+        assert!(e.contains("30 days"), "{e}");
+    }
+}
+
+/// `<load loop="N">` copied the phases N times: a huge N was an allocation of that size
+/// (22 GiB before the kernel killed the test), now an error; a modest N still repeats
+/// them. Seen while fixing the durations above, beside them.
+#[test]
+fn fuzz_a_huge_load_loop_is_an_error_not_an_allocation() {
+    let phase = r#"<arrivalphase phase="1" duration="20" unit="second"><users arrivalrate="5" unit="second"/></arrivalphase>"#;
+    let e = err(&load_file(&format!(
+        r#"<load loop="1000000000000">{phase}</load>"#
+    )));
+    assert!(
+        e.starts_with("t.xml:3:1: <load loop=\"1000000000000\">: expected "),
+        "{e}"
+    );
+    let i = ok(&load_file(&format!(r#"<load loop="2">{phase}</load>"#)));
+    assert_eq!(phases(&i).len(), 3);
+}
