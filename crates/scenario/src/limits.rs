@@ -32,6 +32,9 @@ pub const MAX_LOOP: u64 = 1_000_000_000_000;
 pub const MAX_USERS: u64 = 1_000_000_000_000;
 /// Extra passes over the arrival phases (Tsung's `<load loop>`), which copies them.
 pub const MAX_PHASE_REPEATS: u64 = 1000;
+/// Arrival phases of one run, `<load loop>` copies included: the loop's bound alone
+/// still let a 1.6 MB file of 20 000 phases with `loop="1000"` take 800 MB.
+pub const MAX_PHASES: u64 = 100_000;
 /// A session's weight relative to the others (Tsung's weights and probabilities are
 /// far below it); bounded so that their sum stays finite.
 pub const MAX_WEIGHT: f64 = 1_000_000.0;

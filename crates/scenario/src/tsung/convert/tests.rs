@@ -944,3 +944,26 @@ fn fuzz_a_huge_load_loop_is_an_error_not_an_allocation() {
     let i = ok(&load_file(&format!(r#"<load loop="2">{phase}</load>"#)));
     assert_eq!(phases(&i).len(), 3);
 }
+
+/// With `<load loop>` bounded at 1000, the copies were still proportional to the
+/// phases in the file: 20 000 phases (1.6 MB of XML) with `loop="1000"` became
+/// 20 million phases, 800 MB. The total is bounded now; the same phases without the
+/// loop still read.
+#[test]
+fn fuzz_many_phases_times_a_load_loop_is_bounded() {
+    let many: String = (1..=200)
+        .map(|i| {
+            format!(
+                r#"<arrivalphase phase="{i}" duration="1"><users arrivalrate="1"/></arrivalphase>"#
+            )
+        })
+        .collect();
+    let e = err(&load_file(&format!(r#"<load loop="1000">{many}</load>"#)));
+    assert_eq!(
+        e,
+        "t.xml:3:1: <load loop=\"1000\">: expected at most 100000 phases in all \
+         (200 phases x 1001 passes is 200200)"
+    );
+    let i = ok(&load_file(&format!(r#"<load loop="499">{many}</load>"#)));
+    assert_eq!(phases(&i).len(), 100_000);
+}
