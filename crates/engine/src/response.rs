@@ -45,11 +45,20 @@ pub struct ResponseParser {
     seen_bytes: bool,
     /// Bytes of the pending head already parsed and found incomplete. `httparse`
     /// starts over at every call, so a head that arrives a few bytes per read would
-    /// cost a parse of the whole head per read; it is parsed again only once a new
-    /// line has arrived. A head holds at most 64 header lines before it is complete
-    /// or malformed, so a head dripped byte by byte costs a few dozen parses, not one
-    /// per byte. This never delays the first parse, the only one of a normal answer.
+    /// cost a parse of the whole head per read; it is parsed again only when the new
+    /// bytes could change the answer (`head_tail`): at a line's end, a name's colon, in
+    /// the status line's first 13 bytes, or on a byte the line does not allow. A head
+    /// holds at most 64 header lines before it is complete or malformed, so a head
+    /// dripped byte by byte costs a few parses per line, not one per byte. This never
+    /// delays the first parse, the only one of a normal answer.
     head_scanned: usize,
+    /// Where those bytes end: inside a reason phrase or header value, or inside a
+    /// header name. New bytes are taken without a parse only if they are bytes that
+    /// part allows, so the head is still valid and incomplete; anything else (a control
+    /// byte, a line end, a status line still being read) is parsed at once. So a bad
+    /// byte is found as soon as it arrives, and the outcome does not depend on how the
+    /// reads were cut (found by fuzz/fuzz_targets/response.rs).
+    head_tail: HeadTail,
 }
 
 impl Default for ResponseParser {
@@ -61,6 +70,7 @@ impl Default for ResponseParser {
             expects_no_body: false,
             seen_bytes: false,
             head_scanned: 0,
+            head_tail: HeadTail::Other,
         }
     }
 }
@@ -93,11 +103,12 @@ impl ResponseParser {
             match self.state {
                 State::Done => return Ok((at, Some(self.complete()))),
                 State::Head => {
-                    let no_new_line = self.head_scanned > 0
-                        && rest
-                            .get(self.head_scanned..)
-                            .is_some_and(|new| !new.contains(&b'\n'));
-                    if no_new_line {
+                    let more_of_the_same = rest
+                        .get(self.head_scanned..)
+                        .is_some_and(|new| new.iter().all(|b| self.head_tail.allows(*b)));
+                    if self.head_scanned > 0 && more_of_the_same {
+                        // Still inside the same value or name: no new look needed.
+                        self.head_scanned = rest.len();
                         return Ok((at, None));
                     }
                     // Uninitialised header slots: zeroing 64 of them per answer cost
@@ -110,6 +121,7 @@ impl ResponseParser {
                     match parsed {
                         Ok(httparse::Status::Partial) => {
                             self.head_scanned = rest.len();
+                            self.head_tail = HeadTail::of(rest);
                             return Ok((at, None));
                         }
                         Ok(httparse::Status::Complete(n)) => {
@@ -276,6 +288,53 @@ fn content_length(value: &[u8]) -> Option<u64> {
     length
 }
 
+/// Where a head that `httparse` found valid but incomplete ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum HeadTail {
+    /// In a reason phrase or a header value (not on a CR, which needs its LF).
+    Text,
+    /// In a header name, or at the start of a header line.
+    Name,
+    /// Anywhere else: the status line before its reason, or on a CR.
+    Other,
+}
+
+impl HeadTail {
+    fn of(head: &[u8]) -> HeadTail {
+        if head.last() == Some(&b'\r') {
+            return HeadTail::Other;
+        }
+        let line_start = head.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        let line = &head[line_start..];
+        // httparse skips empty lines before the status line.
+        let status_line = head[..line_start]
+            .iter()
+            .all(|b| *b == b'\r' || *b == b'\n');
+        if status_line {
+            // `HTTP/1.1 200 ` (one space each side of the code), then the reason.
+            if line.len() >= 13 && line[12] == b' ' {
+                HeadTail::Text
+            } else {
+                HeadTail::Other
+            }
+        } else if line.contains(&b':') {
+            HeadTail::Text
+        } else {
+            HeadTail::Name
+        }
+    }
+
+    /// Whether `b` keeps a head ending here valid and incomplete, as `httparse` rules:
+    /// tab, space, visible ASCII and obs-text in text; a token character in a name.
+    fn allows(self, b: u8) -> bool {
+        match self {
+            HeadTail::Text => b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80,
+            HeadTail::Name => b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b),
+            HeadTail::Other => false,
+        }
+    }
+}
+
 fn has_token(value: &[u8], token: &[u8]) -> bool {
     value
         .split(|b| *b == b',')
@@ -426,12 +485,46 @@ mod tests {
                 0
             )
         );
-        // A bad byte that arrives after the first read is still found once its line ends.
+        // A bad byte that arrives after the first read is found.
         let r = b"HTTP/1.1 200 OK\r\nX-Nul: a\0b\r\nContent-Length: 5\r\n\r\nPong!";
         for step in [1, 5, 20] {
             assert_eq!(
                 parse_in_steps(r, step, false),
                 Err(ErrorKind::Malformed),
+                "step {step}"
+            );
+        }
+    }
+
+    /// Found by fuzz/fuzz_targets/response.rs: a bad byte in a head that had arrived
+    /// in several reads was only looked at once a line end came, so a close before one
+    /// made the same bytes `closed_mid_response` instead of `malformed_response`, and a
+    /// server that kept the connection open got a timeout. Every split must agree.
+    #[test]
+    fn fuzz_a_bad_byte_in_a_head_is_malformed_whatever_the_reads() {
+        for bytes in [
+            &b"HTTP/1.1 200 \x03H"[..],
+            b"HTTP/1.1 200 OK\r\nX-A: a\x7fb",
+            b"HTTP/1.1 200 OK\r\nX A",
+            b"HTTP/1.1 200 OK\r\nX-A: 1\rb",
+            b"HTTP/1.1 2x0 OK",
+            b"HTTP/1.1 200 OK\r\nX-A: 1\r\n\0",
+        ] {
+            for step in 1..=bytes.len() {
+                assert_eq!(
+                    parse_in_steps(bytes, step, false),
+                    Err(ErrorKind::Malformed),
+                    "{:?} in reads of {step}",
+                    String::from_utf8_lossy(bytes)
+                );
+            }
+        }
+        // Valid text and names dripped in still wait for more, then parse.
+        let r = b"HTTP/1.1 200 Fine \x80\tthanks\r\nX-Long-Name: v a l u e\r\nContent-Length: 0\r\n\r\n";
+        for step in 1..=r.len() {
+            assert_eq!(
+                parse_in_steps(r, step, false).unwrap().0.status,
+                200,
                 "step {step}"
             );
         }
