@@ -7,6 +7,9 @@
 //! - `chunked_round_trips`: a random body encoded in random chunk sizes, with chunk
 //!   extensions and trailers, is consumed exactly and completes; what follows it stays
 //!   unconsumed.
+//! - `any_bytes_parse_alike_whatever_the_reads`: the same, made invalid by a few
+//!   random bytes written over it: whatever the outcome (answers, then an error or the
+//!   close), cutting the bytes into reads does not change it.
 //!
 //! The coverage-guided fuzz target for the same parser is fuzz/fuzz_targets/response.rs;
 //! these run in `cargo test`, so they are kept to proptest's default case count and
@@ -367,6 +370,29 @@ proptest! {
         }
         prop_assert_eq!(outcome, Some(Complete { status: 200, close: false }));
         prop_assert_eq!(consumed, end);
+    }
+}
+
+proptest! {
+    #[test]
+    fn any_bytes_parse_alike_whatever_the_reads(
+        answers in conversation(),
+        damage in prop::collection::vec((any::<usize>(), any::<u8>()), 1..4),
+        points in prop::collection::vec(any::<usize>(), 1..12),
+    ) {
+        let mut stream = Vec::new();
+        for a in &answers {
+            a.encode(&mut stream);
+        }
+        for (at, byte) in damage {
+            let i = at % stream.len();
+            stream[i] = byte;
+        }
+        let head: Vec<bool> = answers.iter().map(|a| a.head_request).collect();
+        let whole = converse(&[&stream], &head);
+        prop_assert_eq!(&converse(&split_at_points(&stream, &points), &head), &whole);
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        prop_assert_eq!(&converse(&bytes, &head), &whole);
     }
 }
 
