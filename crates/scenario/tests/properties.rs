@@ -215,19 +215,7 @@ fn value_spans(xml: &str) -> Vec<(usize, usize)> {
 
 /// `xml` with the chosen attribute values replaced.
 fn with_values(xml: &str, changes: &[(usize, String)]) -> String {
-    let spans = value_spans(xml);
-    let mut chosen: Vec<(usize, &str)> = changes
-        .iter()
-        .map(|(i, v)| (i % spans.len(), v.as_str()))
-        .collect();
-    chosen.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
-    chosen.dedup_by_key(|(i, _)| *i);
-    let mut out = xml.to_string();
-    for (i, value) in chosen {
-        let (start, end) = spans[i];
-        out.replace_range(start..end, value);
-    }
-    out
+    testkit::replace_spans(xml, &value_spans(xml), changes)
 }
 
 proptest! {

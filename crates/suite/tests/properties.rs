@@ -215,19 +215,7 @@ fn number_spans(text: &str) -> Vec<(usize, usize)> {
 
 /// `text` with the chosen numbers replaced.
 fn with_numbers(text: &str, changes: &[(usize, String)]) -> String {
-    let spans = number_spans(text);
-    let mut chosen: Vec<(usize, &str)> = changes
-        .iter()
-        .map(|(i, v)| (i % spans.len(), v.as_str()))
-        .collect();
-    chosen.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
-    chosen.dedup_by_key(|(i, _)| *i);
-    let mut out = text.to_string();
-    for (i, value) in chosen {
-        let (start, end) = spans[i];
-        out.replace_range(start..end, value);
-    }
-    out
+    testkit::replace_spans(text, &number_spans(text), changes)
 }
 
 proptest! {

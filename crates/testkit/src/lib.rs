@@ -62,6 +62,28 @@ fn is_executable(path: &Path) -> bool {
         .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
+/// `text` with some of its `spans` (byte ranges) replaced: change `(i, value)` puts
+/// `value` in span `i % spans.len()`; the first change to a span wins. For properties
+/// that put arbitrary values in the numbers of a valid file.
+pub fn replace_spans(text: &str, spans: &[(usize, usize)], changes: &[(usize, String)]) -> String {
+    if spans.is_empty() {
+        return text.to_string();
+    }
+    let mut chosen: Vec<(usize, &str)> = changes
+        .iter()
+        .map(|(i, v)| (i % spans.len(), v.as_str()))
+        .collect();
+    // Back to front, so earlier spans keep their offsets.
+    chosen.sort_by_key(|(i, _)| std::cmp::Reverse(*i));
+    chosen.dedup_by_key(|(i, _)| *i);
+    let mut out = text.to_string();
+    for (i, value) in chosen {
+        let (start, end) = spans[i];
+        out.replace_range(start..end, value);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -75,5 +97,18 @@ mod tests {
         assert_eq!(outside_tool(&tool, Some(3)), Some(3));
         assert!(find_program(&["no-such-program-here", "sh"]).is_some());
         assert!(find_program(&["no-such-program-here"]).is_none());
+    }
+
+    #[test]
+    fn spans_are_replaced_back_to_front() {
+        let text = "a=1 b=22 c=3";
+        let spans = [(2, 3), (6, 8), (11, 12)];
+        let changes = [
+            (0, "x".to_string()),
+            (4, "yyy".to_string()),
+            (2, "z".into()),
+        ];
+        assert_eq!(replace_spans(text, &spans, &changes), "a=x b=yyy c=z");
+        assert_eq!(replace_spans(text, &[], &changes), text);
     }
 }

@@ -215,6 +215,20 @@ fn tsung_with(placeholder: &str, value: &str) -> String {
     fill(TSUNG, &TSUNG_GOOD, placeholder, value)
 }
 
+/// `wsgibench tsung NAME.xml --dry-run` on `xml`, written into `dir`.
+fn dry_run_row(dir: &Path, name: &str, xml: String) -> Row {
+    let path = dir.join(format!("{name}.xml"));
+    std::fs::write(&path, xml).unwrap();
+    Row {
+        args: vec![
+            "tsung".into(),
+            path.display().to_string(),
+            "--dry-run".into(),
+        ],
+        names: format!("{}:", path.display()),
+    }
+}
+
 #[test]
 fn every_numeric_tsung_attribute_is_range_checked_with_its_position() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,33 +262,18 @@ fn every_numeric_tsung_attribute_is_range_checked_with_its_position() {
             if accepted.contains(&(placeholder, bad)) {
                 continue;
             }
-            let xml = tsung_with(placeholder, bad);
-            let path = dir.path().join(format!("{placeholder}-{bad}.xml"));
-            std::fs::write(&path, &xml).unwrap();
-            rows.push(Row {
-                args: vec![
-                    "tsung".into(),
-                    path.display().to_string(),
-                    "--dry-run".into(),
-                ],
-                names: format!("{}:", path.display()),
-            });
+            rows.push(dry_run_row(
+                dir.path(),
+                &format!("{placeholder}-{bad}"),
+                tsung_with(placeholder, bad),
+            ));
         }
     }
     // interarrival, the other way of giving a rate.
     for bad in BAD.iter().chain(&["1e-30"]) {
         let xml = tsung_with("RATEATTR", "interarrival")
             .replace("interarrival=\"2\"", &format!("interarrival=\"{bad}\""));
-        let path = dir.path().join(format!("interarrival-{bad}.xml"));
-        std::fs::write(&path, &xml).unwrap();
-        rows.push(Row {
-            args: vec![
-                "tsung".into(),
-                path.display().to_string(),
-                "--dry-run".into(),
-            ],
-            names: format!("{}:", path.display()),
-        });
+        rows.push(dry_run_row(dir.path(), &format!("interarrival-{bad}"), xml));
     }
     check_all(&rows);
     // Each message also carries a line and a column.
