@@ -131,7 +131,7 @@ fn socket_for(addr: &SocketAddr, source: Option<IpAddr>) -> io::Result<TcpSocket
 impl Connection {
     /// Opens a connection to the first of `targets` that accepts, within `limit` each,
     /// starting with the one that accepted last. With `source`, the socket is bound to
-    /// that address first (IPv4 targets only; see `limits::SourceAddrs`). Returns the
+    /// that address first (IPv4 targets only; see `resources::SourceAddrs`). Returns the
     /// connection and the time its handshake took.
     pub async fn open(
         targets: &Targets,

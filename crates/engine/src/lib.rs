@@ -6,7 +6,7 @@
 //! - `response`: an incremental response parser that skips bodies in place.
 //! - `connection`: one keep-alive connection with its fixed read buffer; opened
 //!   address by address from the target's [`Targets`].
-//! - `limits`: what the machine allows (open files, source ports), checked before the
+//! - `resources`: what the machine allows (open files, source ports), checked before the
 //!   run, and the run's [`SourceAddrs`] plan.
 //! - `pacing`: when the next request goes (closed budget, open schedule, session program).
 //! - `timer`: a timerfd for open-model send instants, finer than tokio's 1 ms tick.
@@ -36,7 +36,7 @@
 
 mod collector;
 mod connection;
-mod limits;
+mod resources;
 mod pacing;
 mod recorder;
 mod request;
@@ -57,7 +57,7 @@ use scenario::{Load, Scenario, ScenarioError};
 use serde::Serialize;
 
 pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
-pub use limits::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
+pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
 // The parser alone, for the property tests and the fuzz target (fuzz/).
 pub use response::{Complete, ResponseParser};

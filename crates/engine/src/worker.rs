@@ -15,7 +15,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::connection::{Connection, Targets};
-use crate::limits::SourceAddrs;
+use crate::resources::SourceAddrs;
 use crate::pacing::{exponential, Cursor, Pacer, Program, Schedule};
 use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
