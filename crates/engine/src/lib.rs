@@ -36,10 +36,10 @@
 
 mod collector;
 mod connection;
-mod resources;
 mod pacing;
 mod recorder;
 mod request;
+mod resources;
 mod response;
 mod sys;
 #[doc(hidden)]
@@ -57,8 +57,8 @@ use scenario::{Load, Scenario, ScenarioError};
 use serde::Serialize;
 
 pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
-pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
+pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 // The parser alone, for the property tests and the fuzz target (fuzz/).
 pub use response::{Complete, ResponseParser};
 pub use sys::allowed_cpus;

@@ -15,10 +15,10 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::connection::{Connection, Targets};
-use crate::resources::SourceAddrs;
 use crate::pacing::{exponential, Cursor, Pacer, Program, Schedule};
 use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
+use crate::resources::SourceAddrs;
 use crate::response::Complete;
 use crate::sys;
 use crate::timer::PreciseClock;
