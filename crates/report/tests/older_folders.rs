@@ -1,5 +1,8 @@
-//! Results folders written by earlier versions (`tests/data/results-folders`, made at
-//! commit 0e9df76) still read, with their cases, statuses, repeats and intervals.
+//! Results folders and a history database written by earlier versions
+//! (`tests/data/results-folders`, made at commit 0e9df76) still read, with their cases,
+//! statuses, repeats and intervals; and what is rendered from them stays the same: the
+//! tables equal the ones the run wrote, export equals them too, and report.html keeps
+//! its sections. A change to the writer or the schema must keep these passing.
 
 use std::path::{Path, PathBuf};
 
@@ -60,17 +63,100 @@ fn a_killed_run_reads_with_the_killed_case_marked() {
     let intervals = killed.measured.as_ref().map_or(0, |m| m.intervals.len());
     assert!(intervals > 0, "the intervals it had finished are kept");
     // The report of a killed run renders from a copy (it is written into the folder).
-    let tmp = tempfile::tempdir().unwrap();
-    for entry in walk(&folder("killed")) {
-        let to = tmp
-            .path()
-            .join(entry.strip_prefix(folder("killed")).unwrap());
-        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
-        std::fs::copy(&entry, to).unwrap();
-    }
+    let tmp = copy_of("killed");
     let page = report::html::write(tmp.path()).unwrap();
     let html = std::fs::read_to_string(page).unwrap();
     assert!(html.contains("gunicorn-sync") && html.contains("killed"));
+}
+
+/// A copy of a fixture folder, for renderers that write into it.
+fn copy_of(name: &str) -> tempfile::TempDir {
+    let tmp = tempfile::tempdir().unwrap();
+    for entry in walk(&folder(name)) {
+        let to = tmp.path().join(entry.strip_prefix(folder(name)).unwrap());
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to).unwrap();
+    }
+    tmp
+}
+
+#[test]
+fn tables_rebuilt_from_each_folder_equal_what_the_run_wrote() {
+    for name in ["plain", "repeat"] {
+        let run = report::load::read_run(&folder(name)).unwrap();
+        let rows: Vec<_> = run.cases.iter().map(report::history::case_row).collect();
+        let written = |file: &str| std::fs::read_to_string(folder(name).join(file)).unwrap();
+        assert_eq!(
+            report::table::to_csv(&rows),
+            written("results.csv"),
+            "{name}"
+        );
+        assert_eq!(
+            report::table::to_markdown(&rows),
+            written("results.md"),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_history_database_written_then_still_opens_lists_and_exports() {
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("history.sqlite3");
+    std::fs::copy(folder("history.sqlite3"), &db).unwrap();
+    let runs = report::history::list(&db).unwrap();
+    // The plain and the repeat run; the killed run never reached its record.
+    assert_eq!(runs.len(), 2, "{runs:?}");
+    assert!(
+        runs.iter().all(|r| (r.cases, r.cases_ok) == (2, 2)),
+        "{runs:?}"
+    );
+    let plain = report::history::run(&db, runs[0].id).unwrap();
+    let rows: Vec<_> = plain.cases.into_iter().map(|c| c.row).collect();
+    let written = std::fs::read_to_string(folder("plain").join("results.csv")).unwrap();
+    assert_eq!(report::table::to_csv(&rows), written);
+}
+
+#[test]
+fn report_html_keeps_its_sections() {
+    let dir = copy_of("plain");
+    let html = std::fs::read_to_string(report::html::write(dir.path()).unwrap()).unwrap();
+    let headings: Vec<String> = html
+        .split("<h2")
+        .skip(1)
+        .map(|part| {
+            let inner = &part[part.find('>').unwrap() + 1..part.find("</h2>").unwrap()];
+            text_of(inner)
+        })
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "What the numbers mean",
+            "Ranking",
+            "Across servers",
+            "bjoern ok",
+            "gunicorn-sync ok"
+        ]
+    );
+}
+
+/// The text of an HTML fragment: tags dropped, spaces collapsed.
+fn text_of(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            _ if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 fn walk(dir: &Path) -> Vec<PathBuf> {
