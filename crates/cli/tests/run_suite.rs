@@ -135,3 +135,83 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
     let lines = std::fs::read_to_string(out.join("bjoern/intervals.jsonl")).unwrap();
     assert!(lines.lines().count() >= 3, "{lines}");
 }
+
+/// `--repeat 3`: each case runs three times, interleaved (every case, then every case
+/// again); each repetition keeps its own folder; the case's summary is the median
+/// repetition by req/s and lists all three under `repeats`; results.csv shows the median.
+#[test]
+fn repeat_runs_every_case_n_times_interleaved_and_reports_the_median() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+        .current_dir(repo())
+        .env("XDG_DATA_HOME", tmp.path().join("data"))
+        .args([
+            "run",
+            "-q",
+            "--suite",
+            "suites/ci.toml",
+            "--cases",
+            "bjoern,waitress",
+        ])
+        .args(["--repeat", "3", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("run-to-run spread (--repeat 3)"),
+        "{stdout}"
+    );
+
+    let rows = csv_rows(&out.join("results.csv"));
+    let modified = |path: PathBuf| std::fs::metadata(&path).unwrap().modified().unwrap();
+    let mut finished = Vec::new();
+    for case in ["bjoern", "waitress"] {
+        let summary: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(out.join(case).join("summary.json")).unwrap())
+                .unwrap();
+        let repeats = summary["repeats"].as_array().expect("repeats");
+        assert_eq!(repeats.len(), 3, "{case}: {repeats:?}");
+        let mut rps: Vec<f64> = repeats.iter().map(|r| r["rps"].as_f64().unwrap()).collect();
+        assert!(rps.iter().all(|r| *r > 0.0), "{case}: {rps:?}");
+        rps.sort_by(f64::total_cmp);
+        assert_eq!(
+            summary["rps"].as_f64(),
+            Some(rps[1]),
+            "{case}: not the median"
+        );
+        let row = rows
+            .iter()
+            .find(|r| r[0] == case)
+            .expect("a results.csv row");
+        assert_eq!(row[2], format!("{:.2}", rps[1]), "{case}: {row:?}");
+        for rep in 1..=3 {
+            let summary = out
+                .join(case)
+                .join(format!("rep{rep}"))
+                .join("summary.json");
+            finished.push((modified(summary), case, rep));
+        }
+    }
+    // Interleaved: ordered by when they ended, the repetitions go round by round.
+    finished.sort();
+    let order: Vec<(&str, i32)> = finished.iter().map(|(_, c, r)| (*c, *r)).collect();
+    assert_eq!(
+        order,
+        [
+            ("bjoern", 1),
+            ("waitress", 1),
+            ("bjoern", 2),
+            ("waitress", 2),
+            ("bjoern", 3),
+            ("waitress", 3)
+        ]
+    );
+}
