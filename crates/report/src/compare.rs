@@ -12,6 +12,7 @@ use std::fmt::Write;
 use std::path::Path;
 
 use crate::history::{self, CaseRecord, HistoryError, RecordedRun, Repeat, RunRow};
+use crate::html::escape;
 
 /// The numbers compared, per server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -515,22 +516,6 @@ fn describe_machine(m: &serde_json::Value) -> String {
         s("cores").unwrap_or_else(|| "?".into()),
         s("kernel").unwrap_or_else(|| "?".into())
     )
-}
-
-/// Escapes text for HTML content and attribute values.
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]
