@@ -78,14 +78,7 @@ WORK=$(mktemp -d /tmp/wsgibench-idle.XXXXXX)
 [ -n "$OUT_DIR" ] || OUT_DIR=$WORK
 mkdir -p "$OUT_DIR"
 CSV=$OUT_DIR/idle-memory.csv
-GEN_PID=
-cleanup() {
-    if [ -n "$GEN_PID" ] && kill -0 "$GEN_PID" 2>/dev/null; then
-        kill -INT "$GEN_PID" 2>/dev/null; sleep 1; kill -KILL "$GEN_PID" 2>/dev/null
-    fi
-    nginx_stop
-}
-trap cleanup EXIT
+trap stop_generator_and_nginx EXIT
 trap 'exit 130' INT TERM
 
 PORT=$(free_port)

@@ -90,3 +90,14 @@ nginx_stop() {
 proc_cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
+
+# The generator a script started in the background, by PID (GEN_PID, empty when none),
+# then nginx: what an EXIT trap ends. The generator gets Ctrl-C first, so it writes
+# what it measured, and SIGKILL a second later if it is still there.
+GEN_PID=
+stop_generator_and_nginx() {
+    if [ -n "$GEN_PID" ] && kill -0 "$GEN_PID" 2>/dev/null; then
+        kill -INT "$GEN_PID" 2>/dev/null; sleep 1; kill -KILL "$GEN_PID" 2>/dev/null
+    fi
+    nginx_stop
+}

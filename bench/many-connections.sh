@@ -98,14 +98,7 @@ WORK=$(mktemp -d /tmp/wsgibench-many.XXXXXX)
 [ -n "$OUT_DIR" ] || OUT_DIR=$WORK
 mkdir -p "$OUT_DIR"
 CSV=$OUT_DIR/many-connections.csv
-GEN_PID=
-cleanup() {
-    if [ -n "$GEN_PID" ] && kill -0 "$GEN_PID" 2>/dev/null; then
-        kill -INT "$GEN_PID" 2>/dev/null; sleep 1; kill -KILL "$GEN_PID" 2>/dev/null
-    fi
-    nginx_stop
-}
-trap cleanup EXIT
+trap stop_generator_and_nginx EXIT
 trap 'exit 130' INT TERM
 
 # In the namespace the port is outside the cut range, so it takes none of its ports.

@@ -103,10 +103,13 @@ impl ResponseParser {
             match self.state {
                 State::Done => return Ok((at, Some(self.complete()))),
                 State::Head => {
-                    let more_of_the_same = rest
-                        .get(self.head_scanned..)
-                        .is_some_and(|new| new.iter().all(|b| self.head_tail.allows(*b)));
-                    if self.head_scanned > 0 && more_of_the_same {
+                    // Only a head already found incomplete is looked at twice; the first
+                    // (for a normal answer, the only) parse goes straight to httparse.
+                    let more_of_the_same = self.head_scanned > 0
+                        && rest
+                            .get(self.head_scanned..)
+                            .is_some_and(|new| new.iter().all(|b| self.head_tail.allows(*b)));
+                    if more_of_the_same {
                         // Still inside the same value or name: no new look needed.
                         self.head_scanned = rest.len();
                         return Ok((at, None));
