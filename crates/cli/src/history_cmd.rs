@@ -1,6 +1,6 @@
 //! `wsgibench history`, `wsgibench compare` and `wsgibench export`: the history
 //! database from the command line, plus [`record_run`], which `wsgibench run` calls
-//! last. Glue only: `report::history` stores and reads, `report::compare` compares.
+//! last. Glue only: `render::history` stores and reads, `render::compare` compares.
 //!
 //! Exit codes: 0 done; 2 when the user must change the command (an unknown run id, a
 //! database from a newer wsgibench, no place for the database); 1 when a file cannot
@@ -11,7 +11,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use clap::Args;
-use report::history::{self, HistoryError, RunRow};
+use history::{self, HistoryError, RunRow};
 
 #[derive(Args, Debug)]
 pub struct HistoryArgs {
@@ -88,13 +88,13 @@ pub fn compare(a: CompareArgs) -> Result<ExitCode> {
         Ok(db) => db,
         Err(e) => return user_error(e),
     };
-    let comparison = match report::compare::compare(&db, a.run_a, a.run_b) {
+    let comparison = match history::compare::compare(&db, a.run_a, a.run_b) {
         Ok(c) => c,
         Err(e) => return user_error(e),
     };
     print!("{}", comparison.to_text());
     if let Some(path) = a.html {
-        report::files::write_atomic(&path, comparison.to_html().as_bytes())?;
+        results::files::write_atomic(&path, comparison.to_html().as_bytes())?;
         println!();
         println!("html      {}", path.display());
     }
@@ -113,9 +113,9 @@ pub fn export(a: ExportArgs) -> Result<ExitCode> {
         Err(e) => return user_error(e),
     };
     let rows: Vec<_> = run.cases.into_iter().map(|c| c.row).collect();
-    let csv = report::table::to_csv(&rows);
+    let csv = render::table::to_csv(&rows);
     match a.csv.flatten() {
-        Some(path) => report::files::write_atomic(&path, csv.as_bytes())?,
+        Some(path) => results::files::write_atomic(&path, csv.as_bytes())?,
         None => {
             use std::io::Write;
             std::io::stdout()

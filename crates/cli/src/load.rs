@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use engine::{RunOptions, Sink};
-use report::files::{write_summary, IntervalLog};
+use results::files::{write_summary, IntervalLog};
 use scenario::{Load, Request, Scenario, Target, Timeouts};
 
 use crate::args::LoadArgs;
@@ -124,7 +124,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         p.finish();
     }
     let summary = result.with_context(|| format!("cannot run against {}", a.url.text))?;
-    print!("{}", report::console::summary(&summary));
+    print!("{}", render::console::summary(&summary));
 
     if let Some(path) = &a.json {
         let mut extra = serde_json::Map::new();
@@ -145,7 +145,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
 
 /// Writes `--hgrm FILE` and says so, or says why not.
 pub fn write_hgrm(path: &Path, summary: &engine::Summary) -> Result<()> {
-    if report::hgrm::write(path, summary)? {
+    if results::hgrm::write(path, summary)? {
         println!(
             "  Latency     {} (HdrHistogram percentile distribution)",
             path.display()

@@ -25,8 +25,8 @@ pub fn run(a: ReportArgs) -> Result<ExitCode> {
 pub fn build(dir: &Path) -> Result<PathBuf> {
     // Read once for the console; `html::write` reads again, which costs milliseconds.
     // The error names the file (DIR/run.json when DIR is not a results folder).
-    let loaded = report::load::read_run(dir)?;
-    let findings = report::diagnosis::diagnose(&loaded);
+    let loaded = results::read::read_run(dir)?;
+    let findings = render::diagnosis::diagnose(&loaded);
     if !findings.is_empty() {
         println!("findings:");
     }
@@ -34,7 +34,7 @@ pub fn build(dir: &Path) -> Result<PathBuf> {
         let case = f.case.map(|c| format!("{c}: ")).unwrap_or_default();
         println!("  {:<8} {case}{}", f.severity.label(), f.title);
     }
-    let path = report::html::write(dir)
+    let path = render::html::write(dir)
         .with_context(|| format!("cannot write the report in {}", dir.display()))?;
     println!("report    {}", path.display());
     Ok(path)

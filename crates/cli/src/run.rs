@@ -16,9 +16,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use anyhow::{Context, Result};
 use clap::Args;
 use engine::{RunOptions, Sink};
-use report::files::{write_atomic, write_summary, IntervalLog};
-use report::table::CaseRow;
-use report::tsung_log::TsungLog;
+use results::files::{write_atomic, write_summary, IntervalLog};
+use render::table::CaseRow;
+use results::tsung_log::TsungLog;
 use suite::{CaseResult, CaseStatus, Catalog, Placement, PythonEnv, SuiteFile};
 
 use crate::assets::Assets;
@@ -272,25 +272,25 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let rows: Vec<CaseRow> = results.iter().map(row).collect();
     write_atomic(
         &out.join("results.csv"),
-        report::table::to_csv(&rows).as_bytes(),
+        render::table::to_csv(&rows).as_bytes(),
     )?;
     write_atomic(
         &out.join("results.md"),
-        report::table::to_markdown(&rows).as_bytes(),
+        render::table::to_markdown(&rows).as_bytes(),
     )?;
     let finished: Vec<&CaseResult> = results.iter().filter(|r| r.summary.is_some()).collect();
-    let series: Vec<report::charts::Series> = finished
+    let series: Vec<render::charts::Series> = finished
         .iter()
-        .map(|r| report::charts::Series {
+        .map(|r| render::charts::Series {
             name: &r.case,
             intervals: &r.summary.as_ref().expect("filtered").intervals,
         })
         .collect();
-    report::charts::request_mean(&series, &out.join("request-mean"))?;
-    report::charts::request_count(&series, &out.join("request-count"))?;
+    render::charts::request_mean(&series, &out.join("request-mean"))?;
+    render::charts::request_count(&series, &out.join("request-count"))?;
 
     println!();
-    print!("{}", report::table::to_console(&rows));
+    print!("{}", render::table::to_console(&rows));
     if !spreads.is_empty() {
         println!("\nrun-to-run spread (--repeat {repeats}):");
         for line in &spreads {
@@ -438,7 +438,7 @@ fn write_case_summary(dir: &Path, r: &CaseResult, repeats: &[serde_json::Value])
     match &r.summary {
         Some(s) => {
             write_summary(&path, s, &extra)?;
-            report::hgrm::write(&dir.join("latency.hgrm"), s)?;
+            results::hgrm::write(&dir.join("latency.hgrm"), s)?;
         }
         None => {
             let bytes = serde_json::to_vec_pretty(&serde_json::Value::Object(extra)).expect("json");
@@ -454,8 +454,8 @@ fn print_case_line(r: &CaseResult) {
             "  {:<18} ok       {:>9.0} req/s  mean {:>8}  p99 {:>8}  errors {}",
             r.case,
             s.digest.rps,
-            report::console::duration_us(s.digest.latency_us.mean),
-            report::console::duration_us(s.digest.latency_us.p99 as f64),
+            render::console::duration_us(s.digest.latency_us.mean),
+            render::console::duration_us(s.digest.latency_us.p99 as f64),
             s.digest.errors_total
         ),
         _ => {

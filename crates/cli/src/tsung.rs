@@ -14,8 +14,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use engine::{RunOptions, Sink};
-use report::files::{write_summary, IntervalLog};
-use report::tsung_log::TsungLog;
+use results::files::{write_summary, IntervalLog};
+use results::tsung_log::TsungLog;
 use scenario::tsung::Backend;
 use scenario::Load;
 
@@ -160,7 +160,7 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
         p.finish();
     }
     let summary = result.with_context(|| format!("cannot run {}", a.file.display()))?;
-    print!("{}", report::console::summary(&summary));
+    print!("{}", render::console::summary(&summary));
 
     if let Some(log) = tsung_log {
         if let Some(e) = log.error {

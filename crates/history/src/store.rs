@@ -21,8 +21,8 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use crate::load::{self, Case, ReportError};
-use crate::table::CaseRow;
+use results::read::{self as load, Case, ReportError};
+use render::table::CaseRow;
 
 /// The layout this code writes and reads. Raise it, and add a migration in
 /// [`migrate`], when a table changes.
@@ -119,7 +119,7 @@ pub enum HistoryError {
     UnknownRun { path: PathBuf, id: i64 },
 }
 
-pub use crate::load::Repeat;
+pub use results::read::Repeat;
 
 /// A recorded run as `wsgibench history` lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -294,7 +294,7 @@ pub fn case_row(case: &Case) -> CaseRow {
     let totals = case
         .measured
         .as_ref()
-        .filter(|_| case.status != crate::load::STATUS_KILLED);
+        .filter(|_| case.status != results::read::STATUS_KILLED);
     let Some(m) = totals else {
         return CaseRow::failed(&case.name, &case.status, case.server_version.clone());
     };

@@ -9,12 +9,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use report::compare::{self, Metric, Noise};
-use report::history::{self, HistoryError};
+use history::compare::{self, Metric, Noise};
+use history::{self, HistoryError};
 use serde_json::{json, Value};
 
 fn fixture() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/quick-run")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/quick-run")
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -98,7 +98,7 @@ fn two_runs_recorded_listed_compared_and_exported() {
 
     // The stored rows are the results table of the folder, in the suite's order.
     let stored = history::run(&db, id_a).unwrap();
-    let loaded = report::load::read_run(&a).unwrap();
+    let loaded = results::read::read_run(&a).unwrap();
     let expected: Vec<_> = loaded.cases.iter().map(history::case_row).collect();
     let rows: Vec<_> = stored.cases.iter().map(|c| c.row.clone()).collect();
     assert_eq!(rows, expected);
@@ -109,8 +109,8 @@ fn two_runs_recorded_listed_compared_and_exported() {
     assert!(stored.cases[1].repeats.is_empty());
     assert_eq!(stored.machine["cores"], 2);
     assert_eq!(
-        report::table::to_csv(&rows),
-        report::table::to_csv(&expected)
+        render::table::to_csv(&rows),
+        render::table::to_csv(&expected)
     );
     let series = history::intervals(&db, id_a, "bjoern").unwrap();
     assert_eq!(series.len(), 4);

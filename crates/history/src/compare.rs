@@ -11,8 +11,8 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use crate::history::{self, CaseRecord, HistoryError, RecordedRun, Repeat, RunRow};
-use crate::html::escape;
+use crate::store::{self as history, CaseRecord, HistoryError, RecordedRun, Repeat, RunRow};
+use render::html::escape;
 
 /// The numbers compared, per server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -480,7 +480,7 @@ impl Comparison {
 }
 
 fn history_ok() -> &'static str {
-    crate::load::STATUS_OK
+    results::read::STATUS_OK
 }
 
 fn metric_delta(metric: Metric, a: &CaseRecord, b: &CaseRecord) -> MetricDelta {
@@ -521,7 +521,7 @@ fn describe_machine(m: &serde_json::Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::table::CaseRow;
+    use render::table::CaseRow;
 
     fn case(name: &str, rps: f64, p50: f64, repeats: &[f64]) -> CaseRecord {
         CaseRecord {

@@ -25,7 +25,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::load::ReportError;
+use results::read::ReportError;
 
 /// A small inline SVG of the series' line and marker, for legends in the page.
 pub fn swatch(style: usize) -> String {

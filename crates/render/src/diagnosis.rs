@@ -6,7 +6,7 @@
 //! the point, the other cases), so it is tested on hand-made summaries. Thresholds are
 //! constants next to their rule, with the reason they sit where they do.
 
-use crate::load::{Case, Run, ServerSample};
+use results::read::{Case, Run, ServerSample};
 
 /// How much a finding should worry the reader. Ordered: the report lists the worst
 /// first.
@@ -102,7 +102,7 @@ pub fn case_failed(case: &Case) -> Option<Finding> {
             "Its Python package could not be installed on this machine (often a \
              missing C library or compiler), so it was skipped.",
         ),
-        "not run" | crate::load::STATUS_KILLED => (
+        "not run" | results::read::STATUS_KILLED => (
             Severity::Warning,
             "the run stopped before this case finished",
             "The run was interrupted (Ctrl-C) or killed; what this case measured, if \
@@ -451,7 +451,7 @@ fn thirds(values: &[f64]) -> Option<(f64, f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::load::{Interval, Measured};
+    use results::read::{Interval, Measured};
 
     /// A healthy case: 10 intervals of 1000 req/s at 0.3 ms, one CPU, flat memory.
     fn case(name: &str) -> Case {

@@ -12,7 +12,7 @@ fn folder(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn statuses(run: &report::load::Run) -> Vec<(&str, &str)> {
+fn statuses(run: &results::read::Run) -> Vec<(&str, &str)> {
     run.cases
         .iter()
         .map(|c| (c.name.as_str(), c.status.as_str()))
@@ -21,7 +21,7 @@ fn statuses(run: &report::load::Run) -> Vec<(&str, &str)> {
 
 #[test]
 fn a_plain_run_reads_with_every_case_measured() {
-    let run = report::load::read_run(&folder("plain")).unwrap();
+    let run = results::read::read_run(&folder("plain")).unwrap();
     assert_eq!(statuses(&run), [("bjoern", "ok"), ("gunicorn-sync", "ok")]);
     for case in &run.cases {
         let measured = case.measured.as_ref().expect("measured");
@@ -33,7 +33,7 @@ fn a_plain_run_reads_with_every_case_measured() {
 
 #[test]
 fn a_repeat_run_reads_with_both_repetitions() {
-    let run = report::load::read_run(&folder("repeat")).unwrap();
+    let run = results::read::read_run(&folder("repeat")).unwrap();
     assert_eq!(statuses(&run), [("bjoern", "ok"), ("gunicorn-sync", "ok")]);
     for case in &run.cases {
         assert_eq!(case.repeats.len(), 2, "{}", case.name);
@@ -47,12 +47,12 @@ fn a_repeat_run_reads_with_both_repetitions() {
 
 #[test]
 fn a_killed_run_reads_with_the_killed_case_marked() {
-    let run = report::load::read_run(&folder("killed")).unwrap();
+    let run = results::read::read_run(&folder("killed")).unwrap();
     assert_eq!(
         statuses(&run),
         [
             ("bjoern", "ok"),
-            ("gunicorn-sync", report::load::STATUS_KILLED)
+            ("gunicorn-sync", results::read::STATUS_KILLED)
         ]
     );
     let killed = &run.cases[1];
@@ -64,7 +64,7 @@ fn a_killed_run_reads_with_the_killed_case_marked() {
     assert!(intervals > 0, "the intervals it had finished are kept");
     // The report of a killed run renders from a copy (it is written into the folder).
     let tmp = copy_of("killed");
-    let page = report::html::write(tmp.path()).unwrap();
+    let page = render::html::write(tmp.path()).unwrap();
     let html = std::fs::read_to_string(page).unwrap();
     assert!(html.contains("gunicorn-sync") && html.contains("killed"));
 }
@@ -83,16 +83,16 @@ fn copy_of(name: &str) -> tempfile::TempDir {
 #[test]
 fn tables_rebuilt_from_each_folder_equal_what_the_run_wrote() {
     for name in ["plain", "repeat"] {
-        let run = report::load::read_run(&folder(name)).unwrap();
-        let rows: Vec<_> = run.cases.iter().map(report::history::case_row).collect();
+        let run = results::read::read_run(&folder(name)).unwrap();
+        let rows: Vec<_> = run.cases.iter().map(history::case_row).collect();
         let written = |file: &str| std::fs::read_to_string(folder(name).join(file)).unwrap();
         assert_eq!(
-            report::table::to_csv(&rows),
+            render::table::to_csv(&rows),
             written("results.csv"),
             "{name}"
         );
         assert_eq!(
-            report::table::to_markdown(&rows),
+            render::table::to_markdown(&rows),
             written("results.md"),
             "{name}"
         );
@@ -104,23 +104,23 @@ fn a_history_database_written_then_still_opens_lists_and_exports() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("history.sqlite3");
     std::fs::copy(folder("history.sqlite3"), &db).unwrap();
-    let runs = report::history::list(&db).unwrap();
+    let runs = history::list(&db).unwrap();
     // The plain and the repeat run; the killed run never reached its record.
     assert_eq!(runs.len(), 2, "{runs:?}");
     assert!(
         runs.iter().all(|r| (r.cases, r.cases_ok) == (2, 2)),
         "{runs:?}"
     );
-    let plain = report::history::run(&db, runs[0].id).unwrap();
+    let plain = history::run(&db, runs[0].id).unwrap();
     let rows: Vec<_> = plain.cases.into_iter().map(|c| c.row).collect();
     let written = std::fs::read_to_string(folder("plain").join("results.csv")).unwrap();
-    assert_eq!(report::table::to_csv(&rows), written);
+    assert_eq!(render::table::to_csv(&rows), written);
 }
 
 #[test]
 fn report_html_keeps_its_sections() {
     let dir = copy_of("plain");
-    let html = std::fs::read_to_string(report::html::write(dir.path()).unwrap()).unwrap();
+    let html = std::fs::read_to_string(render::html::write(dir.path()).unwrap()).unwrap();
     let headings: Vec<String> = html
         .split("<h2")
         .skip(1)

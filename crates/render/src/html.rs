@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::diagnosis::{self, Finding};
-use crate::load::{self, Case, ReportError, Run};
+use results::read::{self as load, Case, ReportError, Run};
 use crate::plot::{self, Chart, Legend, Series, Stroke, XAxis, YAxis};
 
 /// Reads the results folder `dir`, writes `dir/report.html` and returns its path.
@@ -21,7 +21,7 @@ pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
     let findings = diagnosis::diagnose(&run);
     let page = render(&run, &findings)?;
     let path = dir.join("report.html");
-    crate::files::write_atomic(&path, page.as_bytes())?;
+    results::files::write_atomic(&path, page.as_bytes())?;
     Ok(path)
 }
 
