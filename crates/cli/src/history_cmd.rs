@@ -129,9 +129,9 @@ pub fn export(a: ExportArgs) -> Result<ExitCode> {
 /// The end of `wsgibench run`: adds the results folder `out` to the history and says
 /// where. A failure is printed, not returned: the run's files are already written,
 /// and a broken history must not turn a finished benchmark into a failed one.
-pub fn record_run(db: Option<&Path>, out: &Path) {
+pub fn record_run(db: Option<&Path>, run: &results::Run) {
     let recorded = db_path(db.map(Path::to_path_buf))
-        .and_then(|db| history::record(&db, out).map(|id| (db, id)));
+        .and_then(|db| history::record_run(&db, run).map(|id| (db, id)));
     match recorded {
         Ok((db, id)) => println!(
             "history   run {id} in {} (`wsgibench history`, `wsgibench compare`)",

@@ -145,7 +145,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
 
 /// Writes `--hgrm FILE` and says so, or says why not.
 pub fn write_hgrm(path: &Path, summary: &engine::Summary) -> Result<()> {
-    if results::hgrm::write(path, summary)? {
+    if results::hgrm::write(path, &summary.latency_distribution_us, &summary.digest)? {
         println!(
             "  Latency     {} (HdrHistogram percentile distribution)",
             path.display()

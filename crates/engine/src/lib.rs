@@ -54,7 +54,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 use scenario::{Load, Scenario, ScenarioError};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
@@ -100,8 +100,11 @@ pub trait Sink {
     fn on_finish(&mut self, _summary: &Summary) {}
 }
 
-/// Numbers read off a [`Stats`]: what summaries, JSON and tables show.
-#[derive(Debug, Clone, Serialize)]
+/// Numbers read off a [`Stats`]: what summaries, JSON and tables show. Read back too
+/// (by the results folder), so every field defaults: a file from an older wsgibench
+/// that lacked one still reads.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Digest {
     /// Answers received (any status).
     pub requests: u64,
@@ -121,7 +124,8 @@ pub struct Digest {
 
 /// Latency in microseconds. The mean and stdev are exact; quantiles come from the
 /// HdrHistogram (3 significant digits).
-#[derive(Debug, Clone, Copy, Serialize, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct LatencyDigest {
     pub mean: f64,
     pub stdev: f64,
@@ -180,7 +184,8 @@ impl Digest {
 }
 
 /// One reporting interval, merged over all workers.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Interval {
     pub index: u32,
     /// End of the interval, in seconds from the run's start.
@@ -213,10 +218,12 @@ pub struct Summary {
 
 /// One step of a latency distribution: `q` of the answers, `count` of them, took
 /// `us` microseconds or less.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct QuantilePoint {
     pub q: f64,
     pub us: u64,
+    /// Absent from files written before it was (read as 0).
+    #[serde(default)]
     pub count: u64,
 }
 

@@ -11,6 +11,8 @@
 use std::fmt::Write;
 use std::path::Path;
 
+use results::CaseStatus;
+
 use crate::store::{self as history, CaseRecord, HistoryError, RecordedRun, Repeat, RunRow};
 use render::html::escape;
 
@@ -180,8 +182,8 @@ impl MetricDelta {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerDelta {
     pub case: String,
-    pub status_a: String,
-    pub status_b: String,
+    pub status_a: CaseStatus,
+    pub status_b: CaseStatus,
     /// In [`Metric::ALL`] order.
     pub metrics: Vec<MetricDelta>,
 }
@@ -221,8 +223,8 @@ impl Comparison {
             };
             servers.push(ServerDelta {
                 case: ca.row.case.clone(),
-                status_a: ca.row.status.clone(),
-                status_b: cb.row.status.clone(),
+                status_a: ca.row.status,
+                status_b: cb.row.status,
                 metrics: Metric::ALL
                     .iter()
                     .map(|&m| metric_delta(m, ca, &cb))
@@ -283,12 +285,12 @@ impl Comparison {
                     m.verdict_text(),
                 ]);
             }
-            if s.status_a != s.status_b || s.status_a != history_ok() {
+            if s.status_a != s.status_b || !s.status_a.is_ok() {
                 rows.push([
                     String::new(),
                     "status".into(),
-                    s.status_a.clone(),
-                    s.status_b.clone(),
+                    s.status_a.to_string(),
+                    s.status_b.to_string(),
                     String::new(),
                     String::new(),
                 ]);
@@ -435,8 +437,7 @@ impl Comparison {
             .servers
             .iter()
             .flat_map(|s| {
-                let extra =
-                    (s.status_a != s.status_b || s.status_a != history_ok()).then_some(None);
+                let extra = (s.status_a != s.status_b || !s.status_a.is_ok()).then_some(None);
                 s.metrics.iter().map(Some).chain(extra)
             })
             .collect::<Vec<_>>();
@@ -477,10 +478,6 @@ impl Comparison {
         );
         out
     }
-}
-
-fn history_ok() -> &'static str {
-    results::read::STATUS_OK
 }
 
 fn metric_delta(metric: Metric, a: &CaseRecord, b: &CaseRecord) -> MetricDelta {
@@ -527,7 +524,7 @@ mod tests {
         CaseRecord {
             row: CaseRow {
                 case: name.into(),
-                status: "ok".into(),
+                status: CaseStatus::Ok,
                 rps: Some(rps),
                 latency_mean_ms: Some(p50),
                 p50_ms: Some(p50),
@@ -550,6 +547,7 @@ mod tests {
                     p99_us: (p50 * 4000.0) as u64,
                     mean_us: p50 * 1000.0,
                     errors: 0,
+                    status: None,
                 })
                 .collect(),
         }
@@ -684,7 +682,7 @@ mod tests {
         let a = run(1, vec![case("x", 10.0, 1.0, &[])]);
         let mut b = run(2, vec![case("x", 10.0, 1.0, &[])]);
         b.run.protocol = Some("other".into());
-        b.cases[0].row = CaseRow::failed("x", "crashed", None);
+        b.cases[0].row = CaseRow::failed("x", CaseStatus::Crashed, None);
         let c = Comparison::new(&a, &b);
         assert_eq!(c.caveats.len(), 1, "{:?}", c.caveats);
         let text = c.to_text();

@@ -2,8 +2,9 @@
 //! from different days (a new server version, another kernel, a changed protocol) can
 //! be listed and compared long after their results folders were moved or deleted.
 //!
-//! It reads a results folder through [`crate::load`], never the engine's live state,
-//! so `record` can also bring in a folder copied from another machine.
+//! It records the results model ([`results::Run`]), never the engine's live state:
+//! `wsgibench run` hands it the run it just measured, and `record` reads a folder
+//! (one copied from another machine, say) into the same model first.
 //!
 //! Layout (version 1, see [`SCHEMA`]):
 //!
@@ -21,8 +22,8 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use results::read::{self as load, Case, ReportError};
 use render::table::CaseRow;
+use results::{CaseStatus, ResultsError, Run};
 
 /// The layout this code writes and reads. Raise it, and add a migration in
 /// [`migrate`], when a table changes.
@@ -88,7 +89,7 @@ CREATE INDEX intervals_by_case ON intervals(run_id, case_name);
 pub enum HistoryError {
     /// The results folder could not be read (no `run.json`, a broken summary).
     #[error(transparent)]
-    Results(#[from] ReportError),
+    Results(#[from] ResultsError),
     /// Neither `--db`, `XDG_DATA_HOME` nor `HOME` says where the database lives.
     #[error("no place for the history database: set XDG_DATA_HOME or HOME, or pass --db")]
     NoDataDir,
@@ -119,7 +120,7 @@ pub enum HistoryError {
     UnknownRun { path: PathBuf, id: i64 },
 }
 
-pub use results::read::Repeat;
+pub use results::Repeat;
 
 /// A recorded run as `wsgibench history` lists it.
 #[derive(Debug, Clone, PartialEq)]
@@ -195,19 +196,23 @@ fn db_path_from(
 /// folder, if missing) as a new run; returns the run's id. Recording the same folder
 /// twice makes two runs. All or nothing: one transaction.
 pub fn record(db: &Path, dir: &Path) -> Result<i64, HistoryError> {
-    let run = load::read_run(dir)?;
+    record_run(db, &results::read_run(dir)?)
+}
+
+/// Adds `run` to the database at `db`, as [`record`] does for a folder.
+pub fn record_run(db: &Path, run: &Run) -> Result<i64, HistoryError> {
     let mut conn = open_for_writing(db)?;
     let sql = |source| HistoryError::Sqlite {
         path: db.to_path_buf(),
         source,
     };
     let tx = conn.transaction().map_err(sql)?;
-    let id = insert_run(&tx, &run).map_err(sql)?;
+    let id = insert_run(&tx, run).map_err(sql)?;
     tx.commit().map_err(sql)?;
     Ok(id)
 }
 
-fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i64> {
+fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
     let m = &run.meta;
     // Absolute, so `wsgibench history` still points at the folder from elsewhere.
     let dir = std::fs::canonicalize(&run.dir).unwrap_or_else(|_| run.dir.clone());
@@ -246,7 +251,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
     for (position, case) in run.cases.iter().enumerate() {
-        let r = case_row(case);
+        let r = CaseRow::of(case);
         let repeats = &case.repeats;
         let repeats_json = (!repeats.is_empty())
             .then(|| serde_json::to_string(&repeats).expect("plain numbers serialize"));
@@ -254,7 +259,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i
             id,
             position as i64,
             r.case,
-            r.status,
+            r.status.as_str(),
             r.rps,
             r.latency_mean_ms,
             r.p50_ms,
@@ -285,37 +290,6 @@ fn insert_run(tx: &rusqlite::Transaction, run: &load::Run) -> rusqlite::Result<i
         }
     }
     Ok(id)
-}
-
-/// The results-table row of a case read from a folder, with the same rules as
-/// [`CaseRow::from_summary`]: latency empty when nothing was answered. A case whose
-/// summary is missing (`killed` mid-case) has intervals but no totals.
-pub fn case_row(case: &Case) -> CaseRow {
-    let totals = case
-        .measured
-        .as_ref()
-        .filter(|_| case.status != results::read::STATUS_KILLED);
-    let Some(m) = totals else {
-        return CaseRow::failed(&case.name, &case.status, case.server_version.clone());
-    };
-    let d = &m.digest;
-    let l = &d.latency_us;
-    let ms = |us: f64| (d.requests > 0).then_some(us / 1000.0);
-    CaseRow {
-        case: case.name.clone(),
-        status: case.status.clone(),
-        rps: Some(d.rps),
-        latency_mean_ms: ms(l.mean),
-        p50_ms: ms(l.p50 as f64),
-        p90_ms: ms(l.p90 as f64),
-        p99_ms: ms(l.p99 as f64),
-        max_ms: ms(l.max as f64),
-        errors: Some(d.errors_total),
-        server_cpu_percent: case.server_cpu_percent,
-        server_rss_mib: case.server_rss_mib,
-        generator_cpu_percent: Some(m.generator_cpu_percent),
-        server_version: case.server_version.clone(),
-    }
 }
 
 /// Every recorded run, oldest first. A database that does not exist yet has none
@@ -374,10 +348,18 @@ pub fn run(db: &Path, id: i64) -> Result<RecordedRun, HistoryError> {
     let cases = stmt
         .query_map([id], |row| {
             let repeats: Option<String> = row.get(13)?;
+            let word: String = row.get(1)?;
+            let status = CaseStatus::parse(&word).ok_or_else(|| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Text,
+                    format!("unknown case status {word:?}").into(),
+                )
+            })?;
             Ok(CaseRecord {
                 row: CaseRow {
                     case: row.get(0)?,
-                    status: row.get(1)?,
+                    status,
                     rps: row.get(2)?,
                     latency_mean_ms: row.get(3)?,
                     p50_ms: row.get(4)?,

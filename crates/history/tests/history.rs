@@ -98,12 +98,16 @@ fn two_runs_recorded_listed_compared_and_exported() {
 
     // The stored rows are the results table of the folder, in the suite's order.
     let stored = history::run(&db, id_a).unwrap();
-    let loaded = results::read::read_run(&a).unwrap();
-    let expected: Vec<_> = loaded.cases.iter().map(history::case_row).collect();
+    let loaded = results::read_run(&a).unwrap();
+    let expected: Vec<_> = loaded
+        .cases
+        .iter()
+        .map(render::table::CaseRow::of)
+        .collect();
     let rows: Vec<_> = stored.cases.iter().map(|c| c.row.clone()).collect();
     assert_eq!(rows, expected);
     assert_eq!(rows[0].p50_ms, Some(0.438));
-    assert_eq!(rows[3].status, "crashed");
+    assert_eq!(rows[3].status, results::CaseStatus::Crashed);
     assert_eq!(rows[3].rps, None);
     assert_eq!(stored.cases[0].repeats.len(), 3);
     assert!(stored.cases[1].repeats.is_empty());
@@ -140,7 +144,7 @@ fn two_runs_recorded_listed_compared_and_exported() {
     assert!((ge[1].percent().unwrap() - 100.0).abs() < 1e-9);
     assert_eq!(ge[1].improved(), Some(false));
     assert_eq!(ge[1].noise, Noise::Unknown);
-    assert_eq!(c.servers[2].status_b, "crashed");
+    assert_eq!(c.servers[2].status_b, results::CaseStatus::Crashed);
     assert_eq!(c.servers[2].metrics[0].change(), None);
 
     let text = c.to_text();

@@ -12,7 +12,7 @@ fn folder(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn statuses(run: &results::read::Run) -> Vec<(&str, &str)> {
+fn statuses(run: &results::Run) -> Vec<(&str, &str)> {
     run.cases
         .iter()
         .map(|c| (c.name.as_str(), c.status.as_str()))
@@ -21,7 +21,7 @@ fn statuses(run: &results::read::Run) -> Vec<(&str, &str)> {
 
 #[test]
 fn a_plain_run_reads_with_every_case_measured() {
-    let run = results::read::read_run(&folder("plain")).unwrap();
+    let run = results::read_run(&folder("plain")).unwrap();
     assert_eq!(statuses(&run), [("bjoern", "ok"), ("gunicorn-sync", "ok")]);
     for case in &run.cases {
         let measured = case.measured.as_ref().expect("measured");
@@ -33,7 +33,7 @@ fn a_plain_run_reads_with_every_case_measured() {
 
 #[test]
 fn a_repeat_run_reads_with_both_repetitions() {
-    let run = results::read::read_run(&folder("repeat")).unwrap();
+    let run = results::read_run(&folder("repeat")).unwrap();
     assert_eq!(statuses(&run), [("bjoern", "ok"), ("gunicorn-sync", "ok")]);
     for case in &run.cases {
         assert_eq!(case.repeats.len(), 2, "{}", case.name);
@@ -47,13 +47,10 @@ fn a_repeat_run_reads_with_both_repetitions() {
 
 #[test]
 fn a_killed_run_reads_with_the_killed_case_marked() {
-    let run = results::read::read_run(&folder("killed")).unwrap();
+    let run = results::read_run(&folder("killed")).unwrap();
     assert_eq!(
         statuses(&run),
-        [
-            ("bjoern", "ok"),
-            ("gunicorn-sync", results::read::STATUS_KILLED)
-        ]
+        [("bjoern", "ok"), ("gunicorn-sync", "killed")]
     );
     let killed = &run.cases[1];
     assert!(
@@ -64,7 +61,7 @@ fn a_killed_run_reads_with_the_killed_case_marked() {
     assert!(intervals > 0, "the intervals it had finished are kept");
     // The report of a killed run renders from a copy (it is written into the folder).
     let tmp = copy_of("killed");
-    let page = render::html::write(tmp.path()).unwrap();
+    let page = render::rebuild(tmp.path()).unwrap().report_html;
     let html = std::fs::read_to_string(page).unwrap();
     assert!(html.contains("gunicorn-sync") && html.contains("killed"));
 }
@@ -83,8 +80,8 @@ fn copy_of(name: &str) -> tempfile::TempDir {
 #[test]
 fn tables_rebuilt_from_each_folder_equal_what_the_run_wrote() {
     for name in ["plain", "repeat"] {
-        let run = results::read::read_run(&folder(name)).unwrap();
-        let rows: Vec<_> = run.cases.iter().map(history::case_row).collect();
+        let run = results::read_run(&folder(name)).unwrap();
+        let rows: Vec<_> = run.cases.iter().map(render::table::CaseRow::of).collect();
         let written = |file: &str| std::fs::read_to_string(folder(name).join(file)).unwrap();
         assert_eq!(
             render::table::to_csv(&rows),
@@ -96,6 +93,42 @@ fn tables_rebuilt_from_each_folder_equal_what_the_run_wrote() {
             written("results.md"),
             "{name}"
         );
+    }
+}
+
+/// The model writes the files an older version wrote, key for key: a case's
+/// summary.json and run.json, read from each fixture and written again.
+#[test]
+fn summaries_written_again_keep_every_key() {
+    let keys = |path: &Path| -> Vec<String> {
+        let value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    for name in ["plain", "repeat"] {
+        let run = results::read_run(&folder(name)).unwrap();
+        let tmp = tempfile::tempdir().unwrap();
+        let out = results::RunFolder::create(tmp.path()).unwrap();
+        out.write_meta(&run.meta).unwrap();
+        assert_eq!(
+            keys(&out.path("run.json")),
+            keys(&folder(name).join("run.json")),
+            "{name}/run.json"
+        );
+        for case in &run.cases {
+            let dir = out.case_dir(&case.name, None).unwrap();
+            dir.write_case(case).unwrap();
+            let old = folder(name).join(&case.name).join("summary.json");
+            let new = dir.path("summary.json");
+            assert_eq!(keys(&new), keys(&old), "{name}/{}", case.name);
+            // And the values: what was read is written back unchanged.
+            let value = |p: &Path| -> serde_json::Value {
+                serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+            };
+            assert_eq!(value(&new), value(&old), "{name}/{}", case.name);
+        }
     }
 }
 
@@ -120,7 +153,7 @@ fn a_history_database_written_then_still_opens_lists_and_exports() {
 #[test]
 fn report_html_keeps_its_sections() {
     let dir = copy_of("plain");
-    let html = std::fs::read_to_string(render::html::write(dir.path()).unwrap()).unwrap();
+    let html = std::fs::read_to_string(render::rebuild(dir.path()).unwrap().report_html).unwrap();
     let headings: Vec<String> = html
         .split("<h2")
         .skip(1)

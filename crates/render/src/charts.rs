@@ -1,110 +1,100 @@
 //! The original benchmark's two charts, one line per server: mean request latency
-//! over time (`request-mean`) and requests per interval over time (`request-count`),
-//! each written as SVG (for docs, scales cleanly) and PNG (for anything that shows
-//! images). They are drawn by [`crate::plot`] in its standalone [`plot::FILE`] frame,
-//! with the legend in a column right of the plot, so it never covers a line.
+//! over time (`request-mean`) and requests per interval over time (`request-count`).
+//! One spec each, drawn twice: as files beside the results ([`write_files`]) and inline
+//! in report.html (which adds its own charts beside them).
 
 use std::path::{Path, PathBuf};
 
-use engine::Interval;
 use plotters::prelude::*;
+use results::{Case, Interval, RunFolder};
 
 use crate::plot::{self, Chart, Legend, XAxis, YAxis};
 use crate::style::font_registered;
+use crate::RenderError;
 
-/// One server's line.
-pub struct Series<'a> {
-    pub name: &'a str,
-    pub intervals: &'a [Interval],
-}
+const TIME: &str = "time since the load started (s)";
 
-/// A chart could not be written.
-#[derive(Debug, thiserror::Error)]
-pub enum ChartError {
-    /// Drawing or saving failed (an unwritable directory, most likely); the message is
-    /// plotters' own.
-    #[error("{path}: could not draw the chart: {message}")]
-    Draw { path: PathBuf, message: String },
-    /// The font compiled into the crate did not parse: the file under assets/ is broken.
-    #[error("the embedded chart font (assets/DejaVuSans.ttf) is not a valid font")]
-    Font,
-}
-
-const TIME: &str = "time since start (s)";
-
-/// Writes `<path_without_ext>.svg` and `.png`: each server's mean request latency per
-/// interval, in ms on a log axis, over the interval's end time. Intervals in which no
-/// request finished have no latency and leave a gap in the line.
-pub fn request_mean(series: &[Series], path_without_ext: &Path) -> Result<(), ChartError> {
-    let lines = series
+/// The mean request latency per interval, in ms on a log axis, over the interval's end
+/// time; one line per case that measured anything, styled by its place in `cases`.
+/// Intervals in which no request finished have no latency and leave a gap.
+pub fn request_mean(cases: &[Case], legend: Legend) -> Chart<'static> {
+    let series = cases
         .iter()
         .enumerate()
-        .map(|(style, s)| {
-            let points = s.intervals.iter().map(|i| {
+        .filter_map(|(style, c)| {
+            let m = c.measured.as_ref()?;
+            let points = m.intervals.iter().map(|i| {
                 let ms = i.digest.latency_us.mean / 1000.0;
                 (i.digest.requests > 0 && ms > 0.0).then_some((i.t_s, ms))
             });
-            plot::Series::new(s.name, style, points.collect())
+            Some(plot::Series::new(&c.name, style, points.collect()))
         })
         .collect();
-    render(
-        &Chart {
-            title: "Request latency, mean per interval",
-            x: XAxis::Time,
-            x_desc: TIME,
-            y: YAxis::Log,
-            y_desc: "mean latency (ms, log scale)",
-            series: lines,
-            legend: Legend::Column,
-        },
-        path_without_ext,
-    )
+    Chart {
+        title: "Mean latency per interval",
+        x: XAxis::Time,
+        x_desc: TIME,
+        y: YAxis::Log,
+        y_desc: "mean latency (ms, log scale)",
+        series,
+        legend,
+    }
 }
 
-/// Writes `<path_without_ext>.svg` and `.png`: requests answered in each interval
-/// (the engine's `digest.requests`), on a linear axis from zero, over the interval's
-/// end time.
-pub fn request_count(series: &[Series], path_without_ext: &Path) -> Result<(), ChartError> {
-    // A run that ends early (every user done, or -n reached) has a last interval
-    // shorter than the others; its raw count would draw a cliff that is not a slowdown.
-    // Such an interval (under half the series' longest) is left out, and the title
-    // says so; its requests are still in every total.
+/// Requests answered in each interval, on a linear axis from zero, without a short
+/// last interval ([`full_intervals`]); the title says when one was left out.
+pub fn request_count(cases: &[Case], legend: Legend) -> Chart<'static> {
     let mut left_out = false;
-    let lines = series
+    let series = cases
         .iter()
         .enumerate()
-        .map(|(style, s)| {
-            let full = s
-                .intervals
-                .iter()
-                .map(|i| i.digest.duration_s)
-                .fold(0.0, f64::max);
-            let kept: Vec<_> = s
-                .intervals
-                .iter()
-                .filter(|i| i.digest.duration_s >= full / 2.0)
+        .filter_map(|(style, c)| {
+            let m = c.measured.as_ref()?;
+            let points: Vec<_> = full_intervals(&m.intervals)
                 .map(|i| Some((i.t_s, i.digest.requests as f64)))
                 .collect();
-            left_out |= kept.len() < s.intervals.len();
-            plot::Series::new(s.name, style, kept)
+            left_out |= points.len() < m.intervals.len();
+            Some(plot::Series::new(&c.name, style, points))
         })
         .collect();
-    render(
-        &Chart {
-            title: if left_out {
-                "Requests per interval (a short last interval is not drawn)"
-            } else {
-                "Requests per interval"
-            },
-            x: XAxis::Time,
-            x_desc: TIME,
-            y: YAxis::Linear { floor: 0.0 },
-            y_desc: "requests per interval",
-            series: lines,
-            legend: Legend::Column,
+    Chart {
+        title: if left_out {
+            "Requests per interval (a short last interval is not drawn)"
+        } else {
+            "Requests per interval"
         },
-        path_without_ext,
-    )
+        x: XAxis::Time,
+        x_desc: TIME,
+        y: YAxis::Linear { floor: 0.0 },
+        y_desc: "requests per interval",
+        series,
+        legend,
+    }
+}
+
+/// The intervals worth drawing as counts. A run that ends early (every user done,
+/// or -n reached) has a last interval shorter than the others; its raw count would
+/// draw a cliff that is not a slowdown. Such an interval (under half the series'
+/// longest) is left out of count charts; its requests are still in every total.
+pub fn full_intervals(intervals: &[Interval]) -> impl Iterator<Item = &Interval> {
+    let full = intervals
+        .iter()
+        .map(|i| i.digest.duration_s)
+        .fold(0.0, f64::max);
+    intervals
+        .iter()
+        .filter(move |i| i.digest.duration_s >= full / 2.0)
+}
+
+/// Draws the original benchmark's two charts into `folder`, each as SVG (for docs,
+/// scales cleanly) and PNG (for anything that shows images), in [`plot::FILE`]'s
+/// frame with the legend in a column right of the plot, so it never covers a line.
+pub fn write_files(cases: &[Case], folder: &RunFolder) -> Result<[PathBuf; 2], RenderError> {
+    let mean = folder.path(results::folder::CHART_REQUEST_MEAN);
+    let count = folder.path(results::folder::CHART_REQUEST_COUNT);
+    draw_files(&request_mean(cases, Legend::Column), &mean)?;
+    draw_files(&request_count(cases, Legend::Column), &count)?;
+    Ok([with_ext(&mean, "png"), with_ext(&count, "png")])
 }
 
 fn with_ext(path_without_ext: &Path, ext: &str) -> PathBuf {
@@ -115,8 +105,8 @@ fn with_ext(path_without_ext: &Path, ext: &str) -> PathBuf {
     PathBuf::from(p)
 }
 
-fn render(chart: &Chart, path_without_ext: &Path) -> Result<(), ChartError> {
-    font_registered().then_some(()).ok_or(ChartError::Font)?;
+fn draw_files(chart: &Chart, path_without_ext: &Path) -> Result<(), RenderError> {
+    font_registered().then_some(()).ok_or(RenderError::Font)?;
     let size = plot::FILE.size;
     let svg = with_ext(path_without_ext, "svg");
     plot::draw(
@@ -124,7 +114,7 @@ fn render(chart: &Chart, path_without_ext: &Path) -> Result<(), ChartError> {
         chart,
         &plot::FILE,
     )
-    .map_err(|e| ChartError::Draw {
+    .map_err(|e| RenderError::Draw {
         path: svg.clone(),
         message: e.to_string(),
     })?;
@@ -134,7 +124,7 @@ fn render(chart: &Chart, path_without_ext: &Path) -> Result<(), ChartError> {
         chart,
         &plot::FILE,
     )
-    .map_err(|e| ChartError::Draw {
+    .map_err(|e| RenderError::Draw {
         path: png.clone(),
         message: e.to_string(),
     })
@@ -142,15 +132,16 @@ fn render(chart: &Chart, path_without_ext: &Path) -> Result<(), ChartError> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
-    use engine::{Digest, Stats};
+    use results::{CaseStatus, Digest, Measured};
 
     use super::*;
 
     fn interval(index: u32, mean_ms: f64, requests: u64) -> Interval {
-        let mut digest = Digest::of(&Stats::default(), Duration::from_secs(10));
-        digest.requests = requests;
+        let mut digest = Digest {
+            requests,
+            duration_s: 10.0,
+            ..Digest::default()
+        };
         digest.latency_us.mean = mean_ms * 1000.0;
         Interval {
             index,
@@ -188,10 +179,21 @@ mod tests {
         out
     }
 
-    fn series(data: &[(String, Vec<Interval>)]) -> Vec<Series<'_>> {
+    fn cases(data: &[(String, Vec<Interval>)]) -> Vec<Case> {
         data.iter()
-            .map(|(name, intervals)| Series { name, intervals })
+            .map(|(name, intervals)| {
+                let mut c = Case::new(name, CaseStatus::Ok);
+                c.measured = Some(Measured {
+                    intervals: intervals.clone(),
+                    ..Measured::default()
+                });
+                c
+            })
             .collect()
+    }
+
+    fn draw(chart: Chart, dir: &Path, name: &str) -> Result<(), RenderError> {
+        draw_files(&chart, &dir.join(name))
     }
 
     fn read(dir: &Path, name: &str) -> (String, u64) {
@@ -204,7 +206,12 @@ mod tests {
     fn request_mean_writes_both_files_with_every_name_and_axis_label() {
         let dir = tempfile::tempdir().unwrap();
         let data = servers();
-        request_mean(&series(&data), &dir.path().join("request-mean")).unwrap();
+        draw(
+            request_mean(&cases(&data), Legend::Column),
+            dir.path(),
+            "request-mean",
+        )
+        .unwrap();
         let (svg, png_len) = read(dir.path(), "request-mean");
         assert!(png_len > 20_000, "PNG is only {png_len} bytes");
         assert!(svg.len() > 5_000);
@@ -213,7 +220,7 @@ mod tests {
         }
         // Escaped by the SVG backend, marked as having nothing to draw.
         assert!(svg.contains("broken &lt;&amp;&gt; (no data)"));
-        assert!(svg.contains("time since start (s)"));
+        assert!(svg.contains("time since the load started (s)"));
         assert!(svg.contains("mean latency (ms"));
         // The log axis spans both ends of the range with 1-2-5 labels.
         for tick in [">\n0.2\n<", ">\n1\n<", ">\n50\n<"] {
@@ -225,13 +232,18 @@ mod tests {
     fn request_count_writes_both_files_with_every_name_and_axis_label() {
         let dir = tempfile::tempdir().unwrap();
         let data = servers();
-        request_count(&series(&data), &dir.path().join("request-count")).unwrap();
+        draw(
+            request_count(&cases(&data), Legend::Column),
+            dir.path(),
+            "request-count",
+        )
+        .unwrap();
         let (svg, png_len) = read(dir.path(), "request-count");
         assert!(png_len > 20_000, "PNG is only {png_len} bytes");
         for (name, _) in &data[..9] {
             assert!(svg.contains(name.as_str()), "{name} missing");
         }
-        assert!(svg.contains("time since start (s)"));
+        assert!(svg.contains("time since the load started (s)"));
         assert!(svg.contains("requests per interval"));
         assert!(svg.contains(">\n100k\n<"));
     }
@@ -240,29 +252,40 @@ mod tests {
     fn empty_and_all_zero_series_still_draw() {
         let dir = tempfile::tempdir().unwrap();
         let zeros: Vec<Interval> = (0..3).map(|i| interval(i, 0.0, 0)).collect();
-        let data = [Series {
-            name: "idle",
-            intervals: &zeros,
-        }];
+        let data = cases(&[("idle".to_string(), zeros)]);
         // No request answered: no latency at all, so the chart says so.
-        request_mean(&data, &dir.path().join("mean")).unwrap();
+        draw(request_mean(&data, Legend::Column), dir.path(), "mean").unwrap();
         let (svg, _) = read(dir.path(), "mean");
         assert!(svg.contains("idle (no data)"));
         assert!(svg.contains(">\nno data\n<"));
         // Zero requests are a value, drawn on an axis from 0 to 1.
-        request_count(&data, &dir.path().join("count")).unwrap();
+        draw(request_count(&data, Legend::Column), dir.path(), "count").unwrap();
         let (svg, _) = read(dir.path(), "count");
         assert!(svg.contains(">\nidle\n<"));
         // No series at all.
-        request_count(&[], &dir.path().join("none")).unwrap();
+        draw(request_count(&[], Legend::Column), dir.path(), "none").unwrap();
+    }
+
+    #[test]
+    fn a_short_last_interval_is_left_out_of_counts_only() {
+        let mut intervals: Vec<Interval> = (0..3).map(|i| interval(i, 1.0, 1000)).collect();
+        intervals[2].digest.duration_s = 2.0;
+        let data = cases(&[("a".to_string(), intervals)]);
+        let count = request_count(&data, Legend::Column);
+        assert_eq!(count.series[0].points.len(), 2);
+        assert!(count.title.contains("short last interval"));
+        assert_eq!(
+            request_mean(&data, Legend::Column).series[0].points.len(),
+            3
+        );
     }
 
     #[test]
     fn an_unwritable_path_is_named_in_the_error() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing-dir").join("chart");
         let data = servers();
-        let err = request_count(&series(&data), &path).unwrap_err();
+        let chart = request_count(&cases(&data), Legend::Column);
+        let err = draw(chart, &dir.path().join("missing-dir"), "chart").unwrap_err();
         let text = err.to_string();
         assert!(text.contains("missing-dir/chart.svg"), "{text}");
     }

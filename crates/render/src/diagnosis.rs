@@ -6,7 +6,7 @@
 //! the point, the other cases), so it is tested on hand-made summaries. Thresholds are
 //! constants next to their rule, with the reason they sit where they do.
 
-use results::read::{Case, Run, ServerSample};
+use results::{Case, CaseStatus, Run, ServerSample};
 
 /// How much a finding should worry the reader. Ordered: the report lists the worst
 /// first.
@@ -81,37 +81,51 @@ pub fn case_failed(case: &Case) -> Option<Finding> {
         .and_then(|d| d.lines().rev().find(|l| !l.trim().is_empty()))
         .map(|l| format!(" Last words: \u{201c}{}\u{201d}", l.trim()))
         .unwrap_or_default();
-    let (severity, title, text) = match case.status.as_str() {
-        "ok" => return None,
-        "crashed" => (
+    let (severity, title, text) = match case.status {
+        CaseStatus::Ok => return None,
+        CaseStatus::Crashed => (
             Severity::Problem,
             "the server crashed during the run",
             "The server process exited while it was under load, so its numbers stop \
              where it died and are not comparable with the others. Its log, at the end \
              of its section, usually says why.",
         ),
-        "failed to start" => (
+        CaseStatus::FailedToStart => (
             Severity::Problem,
             "the server did not start",
             "The server never answered on its port, so nothing was measured. Its \
              section shows the reason.",
         ),
-        "not installed" => (
+        CaseStatus::NotInstalled => (
             Severity::Note,
             "the server is not installed",
             "Its Python package could not be installed on this machine (often a \
              missing C library or compiler), so it was skipped.",
         ),
-        "not run" | results::read::STATUS_KILLED => (
+        CaseStatus::NotRun | CaseStatus::Killed => (
             Severity::Warning,
             "the run stopped before this case finished",
             "The run was interrupted (Ctrl-C) or killed; what this case measured, if \
              anything, is incomplete.",
         ),
-        _ => (
-            Severity::Warning,
-            "the case did not finish normally",
-            "Its status is not `ok`; see its section.",
+        CaseStatus::LostAgent | CaseStatus::Partial => (
+            Severity::Problem,
+            "not all of the planned load was made",
+            "Some load agents were lost or refused their share, so the server saw less \
+             load than planned and its numbers are not comparable with the others'. \
+             Its section lists the agents.",
+        ),
+        CaseStatus::AppError => (
+            Severity::Problem,
+            "the app failed on this server",
+            "The test app raised an error (an import error or an exception), so the \
+             answers measured are error pages, not the app's work.",
+        ),
+        CaseStatus::AnswersDifferently => (
+            Severity::Problem,
+            "the server answered differently from the others",
+            "Its answer to the app's probe (status, length or body) differs from the \
+             other servers', so it did different work and is not ranked.",
         ),
     };
     Some(Finding::new(
@@ -214,7 +228,7 @@ pub fn errors(case: &Case) -> Option<Finding> {
     let m = case.measured.as_ref()?;
     let d = &m.digest;
     let failed = d.errors_total;
-    let non_2xx = d.non_2xx();
+    let non_2xx = results::non_2xx(d);
     let attempts = d.requests + failed;
     if attempts == 0 || ((failed + non_2xx) as f64 / attempts as f64) <= ERROR_SHARE {
         return None;
@@ -451,7 +465,7 @@ fn thirds(values: &[f64]) -> Option<(f64, f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use results::read::{Interval, Measured};
+    use results::{Interval, Measured};
 
     /// A healthy case: 10 intervals of 1000 req/s at 0.3 ms, one CPU, flat memory.
     fn case(name: &str) -> Case {
@@ -480,22 +494,19 @@ mod tests {
                 iv
             })
             .collect();
-        Case {
-            name: name.into(),
-            status: "ok".into(),
-            server_cpu_percent: Some(95.0),
-            server_samples: (0..10)
-                .map(|i| ServerSample {
-                    t_s: f64::from(i),
-                    cpu_percent: 95.0,
-                    rss_mib: 30.0,
-                    processes: 1,
-                    ..ServerSample::default()
-                })
-                .collect(),
-            measured: Some(m),
-            ..Case::default()
-        }
+        let mut c = Case::new(name, CaseStatus::Ok);
+        c.server_cpu_percent = Some(95.0);
+        c.measured = Some(m);
+        c.server_samples = (0..10)
+            .map(|i| ServerSample {
+                t_s: f64::from(i),
+                cpu_percent: 95.0,
+                rss_mib: 30.0,
+                processes: 1,
+                ..ServerSample::default()
+            })
+            .collect();
+        c
     }
 
     fn m(c: &mut Case) -> &mut Measured {
@@ -581,14 +592,14 @@ mod tests {
     #[test]
     fn failed_cases_say_why() {
         let mut c = case("meinheld");
-        c.status = "crashed".into();
+        c.status = CaseStatus::Crashed;
         c.detail = Some("Traceback...\nSegmentation fault\n".into());
         let f = case_failed(&c).unwrap();
         assert_eq!(f.severity, Severity::Problem);
         assert!(f.text.contains("Segmentation fault"));
-        c.status = "not installed".into();
+        c.status = CaseStatus::NotInstalled;
         assert_eq!(case_failed(&c).unwrap().severity, Severity::Note);
-        c.status = "ok".into();
+        c.status = CaseStatus::Ok;
         assert!(case_failed(&c).is_none());
     }
 
@@ -679,7 +690,7 @@ mod tests {
         let mut a = case("a");
         a.server_cpu_percent = Some(200.0);
         let mut b = case("b");
-        b.status = "crashed".into();
+        b.status = CaseStatus::Crashed;
         let run = Run {
             cases: vec![a, b],
             ..Run::default()

@@ -4,29 +4,21 @@
 //! top-down: what was run, what it means (the [`diagnosis`](crate::diagnosis)), who
 //! won, the charts across servers, then one section per server.
 //!
-//! Built only from the files a run leaves ([`crate::load`]), so `wsgibench report DIR`
-//! rebuilds it for any old run.
+//! Built only from the results model ([`results::Run`]), the same whether the run just
+//! ended or was read from an old folder, so `wsgibench report DIR` rebuilds it for any
+//! old run.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
 
-use crate::diagnosis::{self, Finding};
-use results::read::{self as load, Case, ReportError, Run};
+use crate::charts;
+use crate::diagnosis::Finding;
 use crate::plot::{self, Chart, Legend, Series, Stroke, XAxis, YAxis};
-
-/// Reads the results folder `dir`, writes `dir/report.html` and returns its path.
-pub fn write(dir: &Path) -> Result<PathBuf, ReportError> {
-    let run = load::read_run(dir)?;
-    let findings = diagnosis::diagnose(&run);
-    let page = render(&run, &findings)?;
-    let path = dir.join("report.html");
-    results::files::write_atomic(&path, page.as_bytes())?;
-    Ok(path)
-}
+use crate::RenderError;
+use results::{Case, Interval, Latency, Run, ServerSample};
 
 /// The page for `run` with `findings` (usually [`diagnosis::diagnose`]'s).
-pub fn render(run: &Run, findings: &[Finding]) -> Result<String, ReportError> {
+pub fn render(run: &Run, findings: &[Finding]) -> Result<String, RenderError> {
     let mut h = String::with_capacity(512 * 1024);
     let title = format!(
         "wsgibench report: {} server{}{}",
@@ -314,8 +306,8 @@ fn ranking(h: &mut String, run: &Run) {
     for (rank, (style, c)) in order.iter().enumerate() {
         let m = c.measured.as_ref();
         let answered = m.filter(|m| m.digest.requests > 0);
-        let lat = |f: fn(&load::Latency) -> f64| answered.map(|m| f(&m.digest.latency_us));
-        let bad = m.map(|m| (m.digest.errors_total + m.digest.non_2xx()) as f64);
+        let lat = |f: fn(&Latency) -> f64| answered.map(|m| f(&m.digest.latency_us));
+        let bad = m.map(|m| (m.digest.errors_total + results::non_2xx(&m.digest)) as f64);
         let status_class = if c.is_ok() { "ok" } else { "bad" };
         let _ = writeln!(
             h,
@@ -327,8 +319,8 @@ fn ranking(h: &mut String, run: &Run) {
             anchor(&c.name),
             plot::swatch(*style),
             escape(&c.name),
-            escape(&c.status),
-            escape(&c.status),
+            c.status,
+            c.status,
             num_cell(m.map(|m| m.digest.rps), |v| format!("{v:.0}")),
             num_cell(lat(|l| l.p50 as f64), ms),
             num_cell(lat(|l| l.p90 as f64), ms),
@@ -347,7 +339,7 @@ fn ranking(h: &mut String, run: &Run) {
 fn interval_series(
     case: &Case,
     style: usize,
-    value: impl Fn(&load::Interval) -> Option<f64>,
+    value: impl Fn(&Interval) -> Option<f64>,
 ) -> Option<Series> {
     let m = case.measured.as_ref()?;
     Some(Series::new(
@@ -360,25 +352,8 @@ fn interval_series(
     ))
 }
 
-/// Requests of each interval, except a last one under half the longest: a run that
-/// ended early would otherwise draw a cliff that is not a slowdown.
-fn full_interval_requests(case: &Case) -> impl Fn(&load::Interval) -> Option<f64> {
-    let full = case.measured.as_ref().map_or(0.0, |m| {
-        m.intervals
-            .iter()
-            .map(|i| i.digest.duration_s)
-            .fold(0.0, f64::max)
-    });
-    move |iv| (iv.digest.duration_s >= full / 2.0).then_some(iv.digest.requests as f64)
-}
-
-fn latency_ms(i: &load::Interval, f: fn(&load::Latency) -> u64) -> Option<f64> {
+fn latency_ms(i: &Interval, f: fn(&Latency) -> u64) -> Option<f64> {
     let v = f(&i.digest.latency_us) as f64 / 1000.0;
-    (i.digest.requests > 0 && v > 0.0).then_some(v)
-}
-
-fn mean_ms(i: &load::Interval) -> Option<f64> {
-    let v = i.digest.latency_us.mean / 1000.0;
     (i.digest.requests > 0 && v > 0.0).then_some(v)
 }
 
@@ -416,7 +391,7 @@ fn distribution(case: &Case, style: usize) -> Option<Series> {
     Some(series)
 }
 
-fn samples(case: &Case, style: usize, value: fn(&load::ServerSample) -> f64) -> Option<Series> {
+fn samples(case: &Case, style: usize, value: fn(&ServerSample) -> f64) -> Option<Series> {
     if case.server_samples.is_empty() {
         return None;
     }
@@ -442,7 +417,7 @@ struct Figure {
     caption: &'static str,
 }
 
-fn figure(chart: Chart, caption: &'static str) -> Result<Figure, ReportError> {
+fn figure(chart: Chart, caption: &'static str) -> Result<Figure, RenderError> {
     Ok(Figure {
         chart: plot::svg(&chart)?,
         caption,
@@ -463,7 +438,7 @@ fn figures(h: &mut String, figs: Vec<Figure>, extra: &str) {
     h.push_str("</div>\n");
 }
 
-fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
+fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
     h.push_str("<section id=\"charts\">\n<h2>Across servers</h2>\n<p class=\"legend\">");
     for (i, c) in run.cases.iter().enumerate() {
         let _ = write!(
@@ -488,28 +463,12 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
     };
     let figs = vec![
         figure(
-            Chart {
-                title: "Requests answered per interval",
-                x: XAxis::Time,
-                x_desc: TIME,
-                y: YAxis::Linear { floor: 0.0 },
-                y_desc: "requests per interval",
-                series: each(&|c, i| interval_series(c, i, full_interval_requests(c))),
-                legend: Legend::Page,
-            },
+            charts::request_count(&run.cases, Legend::Page),
             "Higher is better. A line that sinks over time means a server that slows down. \
              A last interval shorter than half the others (the run ended early) is not drawn.",
         )?,
         figure(
-            Chart {
-                title: "Mean latency per interval",
-                x: XAxis::Time,
-                x_desc: TIME,
-                y: YAxis::Log,
-                y_desc: "ms (log scale)",
-                series: each(&|c, i| interval_series(c, i, mean_ms)),
-                legend: Legend::Page,
-            },
+            charts::request_mean(&run.cases, Legend::Page),
             "Lower is better. Log scale: each grid step is a factor, so fast servers stay visible.",
         )?,
         figure(
@@ -578,7 +537,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), ReportError> {
     Ok(())
 }
 
-fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportError> {
+fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), RenderError> {
     let status_class = if case.is_ok() { "ok" } else { "bad" };
     let _ = write!(
         h,
@@ -587,7 +546,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
         anchor(&case.name),
         plot::swatch(style),
         escape(&case.name),
-        escape(&case.status),
+        case.status,
         escape(case.server_version.as_deref().unwrap_or("version unknown")),
     );
     if let Some(detail) = &case.detail {
@@ -619,7 +578,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
             m.generator_threads.max(1),
             if m.generator_threads > 1 { "s" } else { "" },
         );
-        let percentile_series = |name: &str, f: fn(&load::Latency) -> u64, stroke, grey| {
+        let percentile_series = |name: &str, f: fn(&Latency) -> u64, stroke, grey| {
             let mut s = interval_series(case, style, |iv| latency_ms(iv, f))
                 .unwrap_or_else(|| Series::new(name, style, Vec::new()));
             s.name = name.to_string();
@@ -630,6 +589,10 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
             s
         };
         let single = |s: Option<Series>| s.into_iter().collect::<Vec<_>>();
+        let mut requests_of_one = charts::request_count(std::slice::from_ref(case), Legend::Page);
+        for line in &mut requests_of_one.series {
+            line.style = style;
+        }
         // The counts fill the grid's last cell, beside the odd fifth chart.
         let mut tables = String::from("<div class=\"counts\">");
         counts(&mut tables, "Status codes", &d.status, "no answer");
@@ -638,18 +601,7 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), ReportE
         figures(
             h,
             vec![
-                figure(
-                    Chart {
-                        title: "Requests answered per interval",
-                        x: XAxis::Time,
-                        x_desc: TIME,
-                        y: YAxis::Linear { floor: 0.0 },
-                        y_desc: "requests per interval",
-                        series: single(interval_series(case, style, full_interval_requests(case))),
-                        legend: Legend::Page,
-                    },
-                    "",
-                )?,
+                figure(requests_of_one, "")?,
                 figure(
                     Chart {
                         title: "Latency percentiles per interval",
@@ -820,21 +772,18 @@ mod tests {
             (0.99, 2_000),
             (1.0, 7_000),
         ];
-        let case = Case {
-            name: "s".into(),
-            measured: Some(load::Measured {
-                digest: load::Digest {
-                    requests: 100_000,
-                    ..Default::default()
-                },
-                latency_distribution_us: steps
-                    .iter()
-                    .map(|&(q, us)| load::QuantilePoint { q, us })
-                    .collect(),
+        let mut case = Case::new("s", results::CaseStatus::Ok);
+        case.measured = Some(results::Measured {
+            digest: results::Digest {
+                requests: 100_000,
                 ..Default::default()
-            }),
+            },
+            latency_distribution_us: steps
+                .iter()
+                .map(|&(q, us)| results::QuantilePoint { q, us, count: 0 })
+                .collect(),
             ..Default::default()
-        };
+        });
         let series = distribution(&case, 0).unwrap();
         let points: Vec<(f64, f64)> = series.points.iter().map(|p| p.unwrap()).collect();
         // x is log10(1/(1-q)); the slowest of 100 000 answers sits at log10(100 000).

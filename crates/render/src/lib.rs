@@ -7,3 +7,64 @@ pub mod html;
 pub mod plot;
 pub mod style;
 pub mod table;
+
+use std::path::PathBuf;
+
+/// Rendering failed. Names the chart or file.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// An inline chart could not be drawn; the message is plotters' own.
+    #[error("chart `{title}`: {message}")]
+    Chart { title: String, message: String },
+    /// A chart file could not be drawn or saved (an unwritable directory, most
+    /// likely); the message is plotters' own.
+    #[error("{}: could not draw the chart: {message}", path.display())]
+    Draw { path: PathBuf, message: String },
+    /// The font compiled into the crate did not parse: the file under assets/ is broken.
+    #[error("the embedded chart font (assets/DejaVuSans.ttf) is not a valid font")]
+    Font,
+    /// The results folder could not be read or written.
+    #[error(transparent)]
+    Results(#[from] results::ResultsError),
+}
+
+/// What [`write_all`] wrote, for the console.
+#[derive(Debug)]
+pub struct Rendered {
+    pub findings: Vec<diagnosis::Finding>,
+    /// The results table, ranked and aligned for a terminal.
+    pub console_table: String,
+    pub results_md: PathBuf,
+    /// The original's two charts, as PNG (an SVG lies beside each).
+    pub charts: [PathBuf; 2],
+    pub report_html: PathBuf,
+}
+
+/// Renders every output of `run` once, from the model, into `folder`: results.csv,
+/// results.md, the two charts and report.html. `wsgibench run` calls it with the run
+/// it just measured, `wsgibench report DIR` with a run read from DIR ([`rebuild`]):
+/// the same model, so the same files.
+pub fn write_all(run: &results::Run, folder: &results::RunFolder) -> Result<Rendered, RenderError> {
+    use results::folder::{REPORT_HTML, RESULTS_CSV, RESULTS_MD};
+    let rows: Vec<table::CaseRow> = run.cases.iter().map(table::CaseRow::of).collect();
+    folder.write_output(RESULTS_CSV, table::to_csv(&rows).as_bytes())?;
+    let results_md = folder.write_output(RESULTS_MD, table::to_markdown(&rows).as_bytes())?;
+    let charts = charts::write_files(&run.cases, folder)?;
+    let findings = diagnosis::diagnose(run);
+    let page = html::render(run, &findings)?;
+    let report_html = folder.write_output(REPORT_HTML, page.as_bytes())?;
+    Ok(Rendered {
+        findings,
+        console_table: table::to_console(&rows),
+        results_md,
+        charts,
+        report_html,
+    })
+}
+
+/// Reads the results folder `dir` and renders it again ([`write_all`]): for an old
+/// run, or after a newer wsgibench improved the report.
+pub fn rebuild(dir: &std::path::Path) -> Result<Rendered, RenderError> {
+    let run = results::read_run(dir)?;
+    write_all(&run, &results::RunFolder::open(dir))
+}

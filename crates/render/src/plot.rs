@@ -25,7 +25,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use results::read::ReportError;
+use crate::RenderError;
 
 /// A small inline SVG of the series' line and marker, for legends in the page.
 pub fn swatch(style: usize) -> String {
@@ -175,12 +175,12 @@ pub fn percentile_x(q: f64) -> f64 {
 
 /// The chart as an `<svg>` element ready to inline in HTML: the namespace attribute,
 /// which only standalone SVG files need, is dropped so the page holds no URL at all.
-pub fn svg(chart: &Chart) -> Result<String, ReportError> {
+pub fn svg(chart: &Chart) -> Result<String, RenderError> {
     ensure_font()?;
     let mut buf = String::new();
     {
         let root = SVGBackend::with_string(&mut buf, PAGE.size).into_drawing_area();
-        draw(root, chart, &PAGE).map_err(|e| ReportError::Chart {
+        draw(root, chart, &PAGE).map_err(|e| RenderError::Chart {
             title: chart.title.to_string(),
             message: e.to_string(),
         })?;
@@ -196,10 +196,10 @@ pub fn svg(chart: &Chart) -> Result<String, ReportError> {
     ))
 }
 
-fn ensure_font() -> Result<(), ReportError> {
+fn ensure_font() -> Result<(), RenderError> {
     font_registered()
         .then_some(())
-        .ok_or_else(|| ReportError::Chart {
+        .ok_or_else(|| RenderError::Chart {
             title: "(font)".into(),
             message: "the embedded font assets/DejaVuSans.ttf is not a valid font".into(),
         })

@@ -1,14 +1,14 @@
 //! The results table: one row per case, as `results.csv` (for scripts and the tests),
 //! `results.md` (for docs/ and issues) and an aligned block for the terminal.
 //!
-//! A row is built from the engine's [`Summary`] plus what only the suite knows (the
-//! server's CPU and memory, its version, whether it started at all), so a case that
-//! never produced a summary still gets a row that says why.
+//! A row is read off a [`Case`] of the results model, the same way whether the case
+//! was just measured, read from an old folder or from the history: a case that never
+//! produced numbers still gets a row that says why.
 
 use std::cmp::Ordering;
 use std::fmt::Write;
 
-use engine::Summary;
+use results::{Case, CaseStatus};
 
 /// The column names, in order, shared by the CSV header and the Markdown table so the
 /// two files can be read with the same names.
@@ -28,17 +28,13 @@ pub const COLUMNS: [&str; 13] = [
     "server_version",
 ];
 
-/// The status of a case that ran to the end. Any other status (`not installed`,
-/// `failed to start`, `crashed`) puts the row at the bottom of the sorted tables.
-pub const STATUS_OK: &str = "ok";
-
 /// One case's line in the results table. `None` means "not measured": the case
 /// failed before it could be, or it answered no request, so there is no latency.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRow {
     pub case: String,
-    /// `ok`, `not installed`, `failed to start` or `crashed`.
-    pub status: String,
+    /// Any status but ok puts the row at the bottom of the sorted tables.
+    pub status: CaseStatus,
     pub rps: Option<f64>,
     pub latency_mean_ms: Option<f64>,
     pub p50_ms: Option<f64>,
@@ -53,48 +49,40 @@ pub struct CaseRow {
 }
 
 impl CaseRow {
-    /// A case that produced a summary (a crashed one may have, too: what it measured
-    /// until the crash is kept). Latency columns stay empty when no request was
-    /// answered, because the engine's zeros there would read as "infinitely fast".
-    pub fn from_summary(
-        case: impl Into<String>,
-        status: impl Into<String>,
-        summary: &Summary,
-        server_cpu_percent: Option<f64>,
-        server_rss_mib: Option<f64>,
-        server_version: Option<String>,
-    ) -> CaseRow {
-        let d = &summary.digest;
+    /// The row of `case`. A crashed case may have numbers: what it measured until the
+    /// crash is kept. A killed case has only its finished intervals, so no totals.
+    /// Latency columns stay empty when no request was answered, because the engine's
+    /// zeros there would read as "infinitely fast".
+    pub fn of(case: &Case) -> CaseRow {
+        let mut row = CaseRow::failed(&case.name, case.status, case.server_version.clone());
+        let Some(m) = case.totals() else {
+            return row;
+        };
+        let d = &m.digest;
         let l = &d.latency_us;
-        let answered = d.requests > 0;
-        let ms = |us: f64| answered.then_some(us / 1000.0);
-        CaseRow {
-            case: case.into(),
-            status: status.into(),
-            rps: Some(d.rps),
-            latency_mean_ms: ms(l.mean),
-            p50_ms: ms(l.p50 as f64),
-            p90_ms: ms(l.p90 as f64),
-            p99_ms: ms(l.p99 as f64),
-            max_ms: ms(l.max as f64),
-            errors: Some(d.errors_total),
-            server_cpu_percent,
-            server_rss_mib,
-            generator_cpu_percent: Some(summary.generator_cpu_percent),
-            server_version,
-        }
+        let ms = |us: f64| (d.requests > 0).then_some(us / 1000.0);
+        row.rps = Some(d.rps);
+        row.latency_mean_ms = ms(l.mean);
+        row.p50_ms = ms(l.p50 as f64);
+        row.p90_ms = ms(l.p90 as f64);
+        row.p99_ms = ms(l.p99 as f64);
+        row.max_ms = ms(l.max as f64);
+        row.errors = Some(d.errors_total);
+        row.server_cpu_percent = case.server_cpu_percent;
+        row.server_rss_mib = case.server_rss_mib;
+        row.generator_cpu_percent = Some(m.generator_cpu_percent);
+        row
     }
 
-    /// A case that has no summary: the server was missing, did not start, or died
-    /// before the load began. Every measurement is empty.
+    /// A row with every measurement empty.
     pub fn failed(
         case: impl Into<String>,
-        status: impl Into<String>,
+        status: CaseStatus,
         server_version: Option<String>,
     ) -> CaseRow {
         CaseRow {
             case: case.into(),
-            status: status.into(),
+            status,
             rps: None,
             latency_mean_ms: None,
             p50_ms: None,
@@ -118,7 +106,7 @@ impl CaseRow {
         };
         [
             self.case.clone(),
-            self.status.clone(),
+            self.status.as_str().to_string(),
             f(self.rps, digits.rps),
             f(self.latency_mean_ms, digits.ms),
             f(self.p50_ms, digits.ms),
@@ -137,7 +125,7 @@ impl CaseRow {
     }
 
     fn is_ok(&self) -> bool {
-        self.status == STATUS_OK && self.rps.is_some()
+        self.status.is_ok() && self.rps.is_some()
     }
 }
 
@@ -291,7 +279,7 @@ mod tests {
     fn row(case: &str, rps: f64) -> CaseRow {
         CaseRow {
             case: case.into(),
-            status: STATUS_OK.into(),
+            status: CaseStatus::Ok,
             rps: Some(rps),
             latency_mean_ms: Some(1.23456),
             p50_ms: Some(1.0),
@@ -309,9 +297,9 @@ mod tests {
     fn rows() -> Vec<CaseRow> {
         vec![
             row("gunicorn", 1500.4),
-            CaseRow::failed("broken", "failed to start", None),
+            CaseRow::failed("broken", CaseStatus::FailedToStart, None),
             row("bjoern", 30000.6),
-            CaseRow::failed("missing", "not installed", Some("?".into())),
+            CaseRow::failed("missing", CaseStatus::NotInstalled, Some("?".into())),
             row("waitress", 4000.0),
         ]
     }
@@ -332,7 +320,7 @@ mod tests {
 
     #[test]
     fn csv_none_cells_are_empty() {
-        let csv = to_csv(&[CaseRow::failed("broken", "failed to start", None)]);
+        let csv = to_csv(&[CaseRow::failed("broken", CaseStatus::FailedToStart, None)]);
         assert_eq!(
             csv.lines().nth(1),
             Some("broken,failed to start,,,,,,,,,,,")
@@ -341,7 +329,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_separators_quotes_and_newlines() {
-        let mut r = CaseRow::failed("a,b", "crashed", Some("say \"hi\"\nnow".into()));
+        let mut r = CaseRow::failed("a,b", CaseStatus::Crashed, Some("say \"hi\"\nnow".into()));
         r.errors = Some(3);
         let csv = to_csv(&[r]);
         let body = csv.split_once("\r\n").unwrap().1;
@@ -381,47 +369,41 @@ mod tests {
 
     #[test]
     fn markdown_escapes_pipes() {
-        let md = to_markdown(&[CaseRow::failed("a|b", "crashed", None)]);
+        let md = to_markdown(&[CaseRow::failed("a|b", CaseStatus::Crashed, None)]);
         assert!(md.contains("| a\\|b | crashed |"));
     }
 
     #[test]
     fn a_crashed_case_with_numbers_still_sorts_last() {
         let mut crashed = row("meinheld", 90000.0);
-        crashed.status = "crashed".into();
+        crashed.status = CaseStatus::Crashed;
         let md = to_markdown(&[crashed, row("bjoern", 100.0)]);
         assert!(md.find("bjoern").unwrap() < md.find("meinheld").unwrap());
     }
 
-    fn summary(requests: u64) -> Summary {
-        let total = engine::Stats::default();
-        let mut digest = engine::Digest::of(&total, std::time::Duration::from_secs(10));
-        digest.requests = requests;
-        digest.rps = requests as f64 / 10.0;
+    fn case(status: CaseStatus, requests: u64) -> Case {
+        let mut c = Case::new("bjoern", status);
+        let mut digest = results::Digest {
+            requests,
+            rps: requests as f64 / 10.0,
+            errors_total: 2,
+            ..results::Digest::default()
+        };
         digest.latency_us.mean = 1500.0;
         digest.latency_us.p99 = 4000;
-        digest.errors_total = 2;
-        Summary {
+        c.measured = Some(results::Measured {
             digest,
             generator_cpu_percent: 80.0,
-            generator_threads: 2,
-            interrupted: false,
-            intervals: Vec::new(),
-            latency_distribution_us: Vec::new(),
-            total,
-        }
+            ..results::Measured::default()
+        });
+        c.server_rss_mib = Some(12.5);
+        c.server_version = Some("3.2.2".into());
+        c
     }
 
     #[test]
-    fn from_summary_converts_to_ms_and_keeps_suite_fields() {
-        let r = CaseRow::from_summary(
-            "bjoern",
-            "ok",
-            &summary(1000),
-            Some(99.0),
-            Some(12.5),
-            Some("3.2.2".into()),
-        );
+    fn a_row_converts_to_ms_and_keeps_the_suites_fields() {
+        let r = CaseRow::of(&case(CaseStatus::Ok, 1000));
         assert_eq!(r.rps, Some(100.0));
         assert_eq!(r.latency_mean_ms, Some(1.5));
         assert_eq!(r.p99_ms, Some(4.0));
@@ -433,10 +415,17 @@ mod tests {
 
     #[test]
     fn no_answered_request_means_no_latency() {
-        let r = CaseRow::from_summary("x", "crashed", &summary(0), None, None, None);
+        let r = CaseRow::of(&case(CaseStatus::Crashed, 0));
         assert_eq!(r.rps, Some(0.0));
         assert_eq!(r.latency_mean_ms, None);
         assert_eq!(r.max_ms, None);
+    }
+
+    #[test]
+    fn a_killed_case_has_no_totals_in_its_row() {
+        let r = CaseRow::of(&case(CaseStatus::Killed, 1000));
+        assert_eq!((r.rps, r.errors), (None, None));
+        assert_eq!(r.status, CaseStatus::Killed);
     }
 
     #[test]

@@ -37,7 +37,7 @@ fn copy_dir(from: &Path, to: &Path) {
 
 fn build() -> (tempfile::TempDir, PathBuf, String) {
     let dir = results_copy();
-    let path = render::html::write(dir.path()).unwrap();
+    let path = render::rebuild(dir.path()).unwrap().report_html;
     assert_eq!(path, dir.path().join("report.html"));
     let html = std::fs::read_to_string(&path).unwrap();
     (dir, path, html)
@@ -155,7 +155,7 @@ fn report_tags_balance() {
 #[test]
 fn report_of_a_folder_that_is_not_a_run_names_run_json() {
     let tmp = tempfile::tempdir().unwrap();
-    let e = render::html::write(tmp.path()).unwrap_err().to_string();
+    let e = render::rebuild(tmp.path()).unwrap_err().to_string();
     assert!(e.contains("run.json"), "{e}");
 }
 
@@ -289,7 +289,7 @@ fn report_escapes_case_names_logs_commands_and_paths() {
     log.push_str("</pre><script>alert(\"log\")</script><img src=x onerror=alert(2)>\n");
     std::fs::write(dir.join(evil).join("server.log"), log).unwrap();
 
-    let page = render::html::write(&dir).unwrap();
+    let page = render::rebuild(&dir).unwrap().report_html;
     let html = std::fs::read_to_string(page).unwrap();
     assert_eq!(
         html.matches("<script").count(),

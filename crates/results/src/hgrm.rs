@@ -6,22 +6,22 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use engine::Summary;
+use engine::{Digest, QuantilePoint};
 
 use crate::files::write_atomic;
 use crate::OutputError;
 
 /// Writes [`hgrm`] to `path`; returns false, writing nothing, when there were no answers.
-pub fn write(path: &Path, summary: &Summary) -> Result<bool, OutputError> {
-    match hgrm(summary) {
+pub fn write(path: &Path, points: &[QuantilePoint], digest: &Digest) -> Result<bool, OutputError> {
+    match hgrm(points, digest) {
         Some(text) => write_atomic(path, text.as_bytes()).map(|()| true),
         None => Ok(false),
     }
 }
 
-/// The distribution of `summary`'s answers, or `None` when there were none.
-pub fn hgrm(summary: &Summary) -> Option<String> {
-    let points = &summary.latency_distribution_us;
+/// The distribution `points` of the answers `digest` sums up, or `None` when there
+/// were none.
+pub fn hgrm(points: &[QuantilePoint], digest: &Digest) -> Option<String> {
     if points.is_empty() {
         return None;
     }
@@ -47,7 +47,7 @@ pub fn hgrm(summary: &Summary) -> Option<String> {
             let _ = writeln!(out, "{value:>12.3} {:>2.12} {:>10}", p.q, p.count);
         }
     }
-    let l = &summary.digest.latency_us;
+    let l = &digest.latency_us;
     let _ = writeln!(
         out,
         "#[Mean    = {:>12.3}, StdDeviation   = {:>12.3}]",
@@ -58,7 +58,7 @@ pub fn hgrm(summary: &Summary) -> Option<String> {
         out,
         "#[Max     = {:>12.3}, Total count    = {:>12}]",
         ms(l.max as f64),
-        summary.digest.requests
+        digest.requests
     );
     Some(out)
 }
@@ -68,7 +68,7 @@ mod tests {
     use super::*;
     use std::time::Duration;
 
-    use engine::{Digest, Recorder, Stats};
+    use engine::{Recorder, Stats, Summary};
 
     #[test]
     fn writes_hdrhistograms_columns_and_footer() {
@@ -86,7 +86,7 @@ mod tests {
             latency_distribution_us: engine::latency_distribution(&stats.latency),
             total: stats,
         };
-        let text = hgrm(&summary).unwrap();
+        let text = hgrm(&summary.latency_distribution_us, &summary.digest).unwrap();
         let mut lines = text.lines();
         assert_eq!(
             lines.next().unwrap(),
@@ -128,6 +128,6 @@ mod tests {
             latency_distribution_us: Vec::new(),
             total: stats,
         };
-        assert!(hgrm(&summary).is_none());
+        assert!(hgrm(&summary.latency_distribution_us, &summary.digest).is_none());
     }
 }

@@ -13,6 +13,10 @@
 //!   readiness, `/proc` sampling of the process tree ([`ResourceSample`]), clean stop.
 //! - [`watchdog`]: [`Watchdog`]: what a run starts dies with it, even by SIGKILL.
 //! - [`lock`]: [`FileLock`]: one venv build and one measuring run at a time.
+//! - [`machine`]: the CPU model, cores and kernel, for run.json.
+//! - [`runner`]: [`SuiteRun`]: every case and repetition in turn, building the
+//!   results model ([`results::Run`]) and writing its folder as it goes; reports
+//!   through [`Progress`]. [`run_case`] is one case; [`Placement`] splits the CPUs.
 //! - [`markers`]: files a run touches at named points, for tests that kill it there.
 //! - [`suite_file`]: `suites/*.toml` ([`SuiteFile`]): the load protocol per case.
 //! - [`source`]: TOML reading with `file:line:` errors ([`FileError`]).
@@ -53,6 +57,7 @@
 
 pub mod catalog;
 pub mod lock;
+pub mod machine;
 pub mod markers;
 pub mod pyenv;
 pub mod runner;
@@ -64,11 +69,10 @@ pub mod watchdog;
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use lock::FileLock;
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
-pub use runner::{run_case, CaseResult, CaseStatus, Placement};
+pub use runner::{run_case, Placement, Progress, SuiteRun};
 pub use source::{FileError, Problem};
 pub use suite_file::SuiteFile;
 pub use supervise::{
-    allowed_cpus, free_port, port_in_use, LaunchError, ResourceSample, ResourceSummary, Server,
-    StopReport,
+    allowed_cpus, free_port, port_in_use, LaunchError, ResourceSample, Server, StopReport,
 };
 pub use watchdog::Watchdog;

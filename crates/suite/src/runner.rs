@@ -1,72 +1,190 @@
-//! The suite runner: each case in turn, launch → ready → load → stop → cool down.
+//! The suite runner: every case in turn (and every repetition, interleaved), each
+//! launch → ready → load → stop → cool down, building the results model as it goes.
 //!
 //! A case that is not installed, does not start, or crashes under load becomes a
-//! [`CaseResult`] with that status and the evidence (pip's error, the log's last
-//! lines); it never stops the cases after it. What the engine measured before a crash
-//! is kept.
+//! [`Case`] with that status and the evidence (pip's error, the log's last lines); it
+//! never stops the cases after it. What the engine measured before a crash is kept.
+//! Each case's summary is written the moment it ends, so a run killed later loses
+//! nothing already measured.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use engine::{RunOptions, Sink, Summary};
+use engine::{RunOptions, Sink, StopFlag};
+use results::{
+    median_by_rps, Case, CaseFolder, CaseStatus, IntervalLog, Measured, Repeat, ResultsError, Run,
+    RunFolder, RunMeta,
+};
 
-use crate::supervise::{free_port, LaunchError, ResourceSample, ResourceSummary, Server};
-use crate::{Case, PythonEnv, SuiteFile};
+use crate::pyenv::EnvError;
+use crate::supervise::{free_port, LaunchError, Server};
+use crate::{PythonEnv, SuiteFile};
 
-/// How a case ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CaseStatus {
-    Ok,
-    NotInstalled,
-    FailedToStart,
-    /// The server exited while the load ran; the numbers up to then are kept.
-    Crashed,
+/// What a run reports as it goes. The suite decides what happens; the caller (the
+/// command line) decides how it looks.
+pub trait Progress {
+    /// The load of `case` starts now; `live` has its counters, refreshed by the
+    /// engine's workers. Returned to when the load ends ([`Progress::load_ended`]).
+    fn load_started(&mut self, case: &str, live: Arc<engine::Live>, length: Duration);
+    fn load_ended(&mut self) {}
+    /// A case (or one repetition of it) ended, however it ended.
+    fn case_ended(&mut self, case: &Case);
+    /// The run was stopped (Ctrl-C) before `case` started.
+    fn interrupted_before(&mut self, case: &str);
 }
 
-impl CaseStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CaseStatus::Ok => "ok",
-            CaseStatus::NotInstalled => "not installed",
-            CaseStatus::FailedToStart => "failed to start",
-            CaseStatus::Crashed => "crashed",
+/// Everything a suite run needs, fixed before it starts.
+pub struct SuiteRun<'a> {
+    pub cases: Vec<&'a crate::Case>,
+    /// The servers' environment, or why it could not be made: then every case is
+    /// `not installed`, with the reason, and the run still leaves a folder that says so.
+    pub env: &'a Result<PythonEnv, EnvError>,
+    pub protocol: &'a SuiteFile,
+    pub placement: &'a Placement,
+    pub folder: &'a RunFolder,
+    /// How often each case runs; repetitions are interleaved (all cases, then all
+    /// again) so that a slow drift of the machine spreads over every case.
+    pub repeat: u32,
+    /// Also write each case's series as Tsung's JSON log.
+    pub tsung_log: bool,
+    pub stop: StopFlag,
+    /// The command line, for run.json.
+    pub command: String,
+}
+
+impl SuiteRun<'_> {
+    /// `run.json` as this run writes it when it starts.
+    pub fn meta(&self) -> RunMeta {
+        RunMeta {
+            wsgibench_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            started_utc: Some(results::folder::utc_stamp()),
+            finished_utc: None,
+            command: Some(self.command.clone()),
+            protocol: Some(self.protocol.description.clone()),
+            suite_file: Some(self.protocol.path.display().to_string()),
+            interval_s: Some(self.protocol.interval.as_secs_f64()),
+            placement: Some(self.placement.describe()),
+            server_cpu: self.placement.server_cpu,
+            generator_cpus: self.placement.generator_cpus.clone(),
+            machine: crate::machine::this_machine(),
+            cases: self.cases.iter().map(|c| c.name.clone()).collect(),
+            run_tag: Some(crate::watchdog::run_tag().to_string()),
+            interrupted: None,
         }
     }
-}
 
-/// Everything one case produced.
-pub struct CaseResult {
-    pub case: String,
-    pub status: CaseStatus,
-    /// Why it is not `Ok`: pip's error, or the server log's last lines.
-    pub detail: Option<String>,
-    pub summary: Option<Summary>,
-    pub resources: Vec<ResourceSample>,
-    pub version: Option<String>,
-    pub log_path: Option<PathBuf>,
-}
-
-impl CaseResult {
-    pub fn resource_summary(&self) -> Option<ResourceSummary> {
-        ResourceSummary::of(&self.resources)
+    /// Runs every case, writing the folder as it goes, and returns the run as the
+    /// folder now holds it. Errors are the folder's: a file that cannot be written.
+    pub fn run(&self, progress: &mut dyn Progress) -> Result<Run, ResultsError> {
+        let mut meta = self.meta();
+        self.folder.write_meta(&meta)?;
+        let repeats = self.repeat.max(1);
+        let mut reps: Vec<Vec<(Case, CaseFolder)>> =
+            self.cases.iter().map(|_| Vec::new()).collect();
+        'rounds: for round in 1..=repeats {
+            for (i, case) in self.cases.iter().enumerate() {
+                if self.stopped() {
+                    progress.interrupted_before(&case.name);
+                    break 'rounds;
+                }
+                let repetition = (repeats > 1).then_some(round);
+                let dir = self.folder.case_dir(&case.name, repetition)?;
+                let mut result = match self.env {
+                    Err(e) => {
+                        let mut c = Case::new(&case.name, CaseStatus::NotInstalled);
+                        c.detail = Some(e.to_string());
+                        c
+                    }
+                    Ok(env) => self.run_one(case, env, &dir, progress)?,
+                };
+                dir.write_case(&result)?;
+                result.log_tail = dir.log_tail();
+                progress.case_ended(&result);
+                reps[i].push((result, dir));
+                let last = round == repeats && i + 1 == self.cases.len();
+                if !last && !self.stopped() {
+                    cool_down(self.protocol);
+                }
+            }
+        }
+        let mut cases = Vec::new();
+        for mut runs in reps.into_iter().filter(|r| !r.is_empty()) {
+            if repeats == 1 {
+                cases.extend(runs.into_iter().map(|(case, _)| case));
+                continue;
+            }
+            let all: Vec<Case> = runs.iter().map(|(c, _)| c.clone()).collect();
+            let median = median_by_rps(&all).expect("at least one repetition");
+            let (mut chosen, dir) = runs.swap_remove(median);
+            chosen.repeats = all.iter().filter_map(Repeat::of).collect();
+            self.folder.write_median(&dir, &chosen)?;
+            cases.push(chosen);
+        }
+        crate::markers::reached(crate::markers::WRITING_REPORT);
+        meta.finished_utc = Some(results::folder::utc_stamp());
+        meta.interrupted = Some(self.stopped());
+        self.folder.write_meta(&meta)?;
+        Ok(Run {
+            dir: self.folder.dir().to_path_buf(),
+            meta,
+            cases,
+        })
     }
 
-    fn failed(
-        case: &Case,
-        status: CaseStatus,
-        detail: String,
-        version: Option<String>,
-        log: Option<PathBuf>,
-    ) -> Self {
-        CaseResult {
-            case: case.name.clone(),
-            status,
-            detail: Some(detail),
-            summary: None,
-            resources: Vec::new(),
-            version,
-            log_path: log,
+    fn stopped(&self) -> bool {
+        self.stop.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    /// One case with the engine's live counters and the folder's streaming sinks.
+    fn run_one(
+        &self,
+        case: &crate::Case,
+        env: &PythonEnv,
+        dir: &CaseFolder,
+        progress: &mut dyn Progress,
+    ) -> Result<Case, ResultsError> {
+        let threads = self.placement.generator_cpus.len().max(1);
+        let live = Arc::new(engine::Live::new(threads));
+        let options = RunOptions {
+            threads,
+            interval: self.protocol.interval,
+            cpus: (!self.placement.generator_cpus.is_empty())
+                .then(|| self.placement.generator_cpus.clone()),
+            stop: self.stop.clone(),
+            live: Some(live.clone()),
+        };
+        let mut series = IntervalLog::create(&dir.path(results::folder::INTERVALS))?;
+        let mut tsung = match self.tsung_log {
+            true => Some(results::tsung_log::TsungLog::create(
+                &dir.path(results::folder::TSUNG_LOG),
+            )?),
+            false => None,
+        };
+        let result = {
+            let mut sinks: Vec<&mut dyn Sink> = vec![&mut series];
+            if let Some(t) = tsung.as_mut() {
+                sinks.push(t);
+            }
+            let mut started = |live: Arc<engine::Live>| {
+                progress.load_started(&case.name, live, self.protocol.duration)
+            };
+            run_case(
+                case,
+                env,
+                self.protocol,
+                self.placement,
+                dir.dir(),
+                &options,
+                &mut sinks,
+                &mut started,
+            )
+        };
+        progress.load_ended();
+        if let Some(e) = series.error.or(tsung.and_then(|t| t.error)) {
+            return Err(e.into());
         }
+        Ok(result)
     }
 }
 
@@ -119,32 +237,33 @@ fn join(cpus: &[usize]) -> String {
 }
 
 /// Runs one case. `dir` receives the server's log; `sinks` receive the intervals as
-/// the load runs; `options` carries the generator's threads, CPUs and stop flag.
+/// the load runs; `options` carries the generator's threads, CPUs and stop flag;
+/// `load_started` is called with the live counters once the server answers.
+#[allow(clippy::too_many_arguments)]
 pub fn run_case(
-    case: &Case,
+    case: &crate::Case,
     env: &PythonEnv,
     protocol: &SuiteFile,
     placement: &Placement,
     dir: &Path,
     options: &RunOptions,
     sinks: &mut [&mut dyn Sink],
-) -> CaseResult {
-    let version = env.case_version(case);
+    load_started: &mut dyn FnMut(Arc<engine::Live>),
+) -> Case {
+    let mut result = Case::new(&case.name, CaseStatus::Ok);
+    result.server_version = env.case_version(case);
+    let mut failed = |status, detail: String| {
+        result.status = status;
+        result.detail = Some(detail);
+        result.clone()
+    };
     if let Err(e) = env.installed(case) {
-        return CaseResult::failed(case, CaseStatus::NotInstalled, e.to_string(), version, None);
+        return failed(CaseStatus::NotInstalled, e.to_string());
     }
-    let log_path = dir.join("server.log");
+    let log_path = dir.join(results::folder::SERVER_LOG);
     let port = match free_port() {
         Ok(p) => p,
-        Err(e) => {
-            return CaseResult::failed(
-                case,
-                CaseStatus::FailedToStart,
-                format!("no free port: {e}"),
-                version,
-                None,
-            )
-        }
+        Err(e) => return failed(CaseStatus::FailedToStart, format!("no free port: {e}")),
     };
     let started = Server::launch(case, env, port, placement.server_cpu, &log_path)
         .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
@@ -155,23 +274,22 @@ pub fn run_case(
                 LaunchError::FailedToStart { .. } | LaunchError::NotReady { .. } => e.to_string(),
                 _ => format!("{e}\n{}", crate::supervise::log_tail(&log_path, 20)),
             };
-            return CaseResult::failed(
-                case,
-                CaseStatus::FailedToStart,
-                detail,
-                version,
-                Some(log_path),
-            );
+            return failed(CaseStatus::FailedToStart, detail);
         }
     };
     crate::markers::reached(&crate::markers::case_started(&case.name));
     server.start_sampler();
     let scenario = protocol.scenario("127.0.0.1", port);
+    if let Some(live) = &options.live {
+        load_started(live.clone());
+    }
     let outcome = engine::run(&scenario, options, sinks);
-    let resources = server.stop_sampler();
+    let samples = server.stop_sampler();
     let crashed = server.exited();
     let tail = server.log_tail(20);
-    let version = server.version().map(str::to_string).or(version);
+    if let Some(v) = server.version() {
+        result.server_version = Some(v.to_string());
+    }
     let stop = server.stop();
     let (status, detail) = match (&outcome, crashed) {
         (Err(e), _) => (
@@ -193,15 +311,11 @@ pub fn run_case(
         ),
         (Ok(_), None) => (CaseStatus::Ok, None),
     };
-    CaseResult {
-        case: case.name.clone(),
-        status,
-        detail,
-        summary: outcome.ok(),
-        resources,
-        version,
-        log_path: Some(log_path),
-    }
+    result.status = status;
+    result.detail = detail;
+    result.set_server_samples(samples);
+    result.measured = outcome.ok().as_ref().map(Measured::from);
+    result
 }
 
 /// The pause between cases, so one server's TIME_WAIT sockets and CPU heat do not

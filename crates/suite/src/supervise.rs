@@ -102,42 +102,8 @@ pub struct StopReport {
     pub port_free: bool,
 }
 
-/// One reading of the server's whole process tree.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct ResourceSample {
-    /// Seconds since the sampler started.
-    pub t_s: f64,
-    /// CPU time used by the tree over the last interval, in percent of one CPU.
-    pub cpu_percent: f64,
-    /// Resident memory of the tree, MiB (shared pages counted once per process, as
-    /// `ps` does).
-    pub rss_mib: f64,
-    pub processes: u32,
-    /// Processes of the tree that appeared and that ended since the previous sample:
-    /// both at once, with the leader alive, is a worker restarted by its master.
-    pub processes_started: u32,
-    pub processes_exited: u32,
-}
-
-/// A summary of samples, as the results table shows it.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct ResourceSummary {
-    pub cpu_percent_mean: f64,
-    pub rss_mib_max: f64,
-}
-
-impl ResourceSummary {
-    pub fn of(samples: &[ResourceSample]) -> Option<ResourceSummary> {
-        if samples.is_empty() {
-            return None;
-        }
-        Some(ResourceSummary {
-            cpu_percent_mean: samples.iter().map(|s| s.cpu_percent).sum::<f64>()
-                / samples.len() as f64,
-            rss_mib_max: samples.iter().map(|s| s.rss_mib).fold(0.0, f64::max),
-        })
-    }
-}
+/// One reading of the server's whole process tree: the results model's sample.
+pub use results::ServerSample as ResourceSample;
 
 /// How many ports below the kernel's ephemeral range [`free_port`] picks from.
 const PORT_BAND: u16 = 8192;
@@ -746,22 +712,6 @@ mod tests {
         if let Some(low) = ephemeral_low().filter(|&l| l > 1024) {
             assert!(p < low, "{p} is in the ephemeral range from {low}");
         }
-    }
-
-    #[test]
-    fn summary_is_mean_cpu_and_peak_rss() {
-        let s = |cpu, rss| ResourceSample {
-            t_s: 0.0,
-            cpu_percent: cpu,
-            rss_mib: rss,
-            processes: 1,
-            processes_started: 0,
-            processes_exited: 0,
-        };
-        let sum = ResourceSummary::of(&[s(10.0, 5.0), s(30.0, 7.0)]).unwrap();
-        assert_eq!(sum.cpu_percent_mean, 20.0);
-        assert_eq!(sum.rss_mib_max, 7.0);
-        assert!(ResourceSummary::of(&[]).is_none());
     }
 
     fn sh(script: &str, dir: &Path) -> Server {
