@@ -8,7 +8,9 @@
 
 pub mod args;
 mod assets;
+mod drive;
 mod history_cmd;
+mod interrupt;
 mod load;
 mod progress;
 mod report_cmd;

@@ -1,18 +1,14 @@
 //! `wsgibench load`: one URL, one load model, wrk-like output.
 
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use engine::{RunOptions, Sink};
-use results::files::{write_summary, IntervalLog};
+use results::single::RunLabels;
 use scenario::{Load, Request, Scenario, Target, Timeouts};
 
 use crate::args::LoadArgs;
-use crate::progress::Progress;
+use crate::drive::{self, Drive, Outputs};
 
 pub fn run(a: LoadArgs) -> Result<ExitCode> {
     let body = match (&a.body, &a.body_file) {
@@ -66,12 +62,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         return Ok(ExitCode::from(2));
     }
 
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| engine::allowed_cpus().len())
-        .max(1);
-    let threads = threads.min(a.connections as usize);
+    let threads = drive::threads(a.threads).min(a.connections as usize);
     // Before connecting: raise the open-files limit, plan source addresses, or say why
     // this machine cannot hold -c connections.
     if let Err(e) = engine::preflight(&scenario, threads) {
@@ -81,26 +72,12 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         }
         return Ok(ExitCode::from(2));
     }
-    let live = Arc::new(engine::Live::new(threads));
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = stop.clone();
-    // Ctrl-C ends the run early; the engine still returns everything measured so far.
-    ctrlc::set_handler(move || on_signal.store(true, std::sync::atomic::Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
-    let options = RunOptions {
-        threads,
-        interval: a.interval,
-        cpus: a.cpus.clone(),
-        stop,
-        live: Some(live.clone()),
-    };
-
     let model = match (&scenario.load, a.requests) {
         (Load::Open { rate, .. }, _) => format!("open model, {rate} req/s planned"),
         (_, Some(n)) => format!("closed model, {n} requests"),
         _ => "closed model".to_string(),
     };
-    println!(
+    let header = format!(
         "Running {} test @ {}\n  {} threads and {} connections ({model})",
         duration
             .map(|d| format!("{:.1}s", d.as_secs_f64()))
@@ -109,58 +86,30 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         threads,
         a.connections
     );
-
-    let mut series = match &a.json {
-        Some(path) => Some(IntervalLog::create(&series_path(path))?),
-        None => None,
+    let outputs = Outputs {
+        json: a.json.clone().map(|path| {
+            let labels = RunLabels {
+                url: Some(a.url.text.clone()),
+                connections: Some(a.connections),
+                model: Some(model),
+                ..RunLabels::default()
+            };
+            (path, labels)
+        }),
+        tsung_log: None,
+        hgrm: a.hgrm.clone(),
     };
-    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
-    if let Some(s) = series.as_mut() {
-        sinks.push(s);
-    }
-    let progress = (!a.quiet).then(|| Progress::start(live, duration, "load".into()));
-    let result = engine::run(&scenario, &options, &mut sinks);
-    if let Some(p) = progress {
-        p.finish();
-    }
-    let summary = result.with_context(|| format!("cannot run against {}", a.url.text))?;
-    print!("{}", render::console::summary(&summary));
-
-    if let Some(path) = &a.json {
-        let mut extra = serde_json::Map::new();
-        extra.insert("url".into(), a.url.text.clone().into());
-        extra.insert("connections".into(), a.connections.into());
-        extra.insert("model".into(), model.into());
-        write_summary(path, &summary, &extra)?;
-        if let Some(e) = series.and_then(|s| s.error) {
-            return Err(e.into());
-        }
-        println!("  Summary     {}", path.display());
-    }
-    if let Some(path) = &a.hgrm {
-        write_hgrm(path, &summary)?;
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `--hgrm FILE` and says so, or says why not.
-pub fn write_hgrm(path: &Path, summary: &engine::Summary) -> Result<()> {
-    if results::hgrm::write(path, &summary.latency_distribution_us, &summary.digest)? {
-        println!(
-            "  Latency     {} (HdrHistogram percentile distribution)",
-            path.display()
-        );
-    } else {
-        println!("  Latency     no answers, so no {}", path.display());
-    }
-    Ok(())
-}
-
-/// `out.json` → `out.intervals.jsonl`, beside it.
-pub fn series_path(summary: &Path) -> PathBuf {
-    let stem = summary
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "wsgibench".into());
-    summary.with_file_name(format!("{stem}.intervals.jsonl"))
+    drive::run(
+        Drive {
+            scenario: &scenario,
+            threads,
+            interval: a.interval,
+            cpus: a.cpus.clone(),
+            quiet: a.quiet,
+            label: "load",
+            header,
+            what: format!("against {}", a.url.text),
+        },
+        &outputs,
+    )
 }

@@ -156,10 +156,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         }
     };
 
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let on_signal = stop.clone();
-    ctrlc::set_handler(move || on_signal.store(true, std::sync::atomic::Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
+    let stop = crate::interrupt::stop_flag()?;
 
     let suite_run = SuiteRun {
         cases,

@@ -7,21 +7,16 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use clap::Args;
-use engine::{RunOptions, Sink};
-use results::files::{write_summary, IntervalLog};
-use results::tsung_log::TsungLog;
+use results::single::RunLabels;
 use scenario::tsung::Backend;
 use scenario::Load;
 
 use crate::args::{parse_cpu, parse_duration, parse_threads, ArrivalArg};
-use crate::load::{series_path, write_hgrm};
-use crate::progress::Progress;
+use crate::drive::{self, Drive, Outputs};
 
 #[derive(Args, Debug)]
 pub struct TsungArgs {
@@ -105,28 +100,8 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
         .tsung_log
         .clone()
         .or_else(|| (import.log.backend == Backend::Json).then(|| default_tsung_log(&a.file)));
-    let threads = a
-        .threads
-        .map(|t| t as usize)
-        .unwrap_or_else(|| engine::allowed_cpus().len())
-        .max(1);
-    let live = Arc::new(engine::Live::new(threads));
-    let stop = Arc::new(AtomicBool::new(false));
-    let on_signal = stop.clone();
-    // Ctrl-C ends the run early; the engine still returns everything measured so far,
-    // and every output below is still written.
-    ctrlc::set_handler(move || on_signal.store(true, Ordering::SeqCst))
-        .context("cannot install the Ctrl-C handler")?;
-    let options = RunOptions {
-        threads,
-        // Tsung dumps its statistics every 10 s; its log has one entry per dump.
-        interval: a.interval.unwrap_or(import.log.dump_interval),
-        cpus: a.cpus.clone(),
-        stop,
-        live: Some(live.clone()),
-    };
-
-    println!(
+    let threads = drive::threads(a.threads);
+    let header = format!(
         "Running {} @ {}:{} ({} threads{})",
         a.file.display(),
         scenario.target.host,
@@ -137,55 +112,33 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
             .map(|d| format!(", at most {:.1}s", d.as_secs_f64()))
             .unwrap_or_default(),
     );
-
-    let mut series = match &a.json {
-        Some(path) => Some(IntervalLog::create(&series_path(path))?),
-        None => None,
+    let outputs = Outputs {
+        json: a.json.clone().map(|path| {
+            let labels = RunLabels {
+                tsung_file: Some(a.file.display().to_string()),
+                target: Some(format!("{}:{}", scenario.target.host, scenario.target.port)),
+                model: Some("sessions (Tsung)".into()),
+                ..RunLabels::default()
+            };
+            (path, labels)
+        }),
+        tsung_log: tsung_log_path,
+        hgrm: a.hgrm.clone(),
     };
-    // Created last, just before the run, because its first entry is the start time.
-    let mut tsung_log = match &tsung_log_path {
-        Some(path) => Some(TsungLog::create(path)?),
-        None => None,
-    };
-    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
-    if let Some(s) = series.as_mut() {
-        sinks.push(s);
-    }
-    if let Some(s) = tsung_log.as_mut() {
-        sinks.push(s);
-    }
-    let progress = (!a.quiet).then(|| Progress::start(live, scenario.duration, "tsung".into()));
-    let result = engine::run(scenario, &options, &mut sinks);
-    if let Some(p) = progress {
-        p.finish();
-    }
-    let summary = result.with_context(|| format!("cannot run {}", a.file.display()))?;
-    print!("{}", render::console::summary(&summary));
-
-    if let Some(log) = tsung_log {
-        if let Some(e) = log.error {
-            return Err(e.into());
-        }
-        println!("  Tsung log   {}", log.path().display());
-    }
-    if let Some(path) = &a.json {
-        let mut extra = serde_json::Map::new();
-        extra.insert("tsung_file".into(), a.file.display().to_string().into());
-        extra.insert(
-            "target".into(),
-            format!("{}:{}", scenario.target.host, scenario.target.port).into(),
-        );
-        extra.insert("model".into(), "sessions (Tsung)".into());
-        write_summary(path, &summary, &extra)?;
-        if let Some(e) = series.and_then(|s| s.error) {
-            return Err(e.into());
-        }
-        println!("  Summary     {}", path.display());
-    }
-    if let Some(path) = &a.hgrm {
-        write_hgrm(path, &summary)?;
-    }
-    Ok(ExitCode::SUCCESS)
+    drive::run(
+        Drive {
+            scenario,
+            threads,
+            // Tsung dumps its statistics every 10 s; its log has one entry per dump.
+            interval: a.interval.unwrap_or(import.log.dump_interval),
+            cpus: a.cpus.clone(),
+            quiet: a.quiet,
+            label: "tsung",
+            header,
+            what: a.file.display().to_string(),
+        },
+        &outputs,
+    )
 }
 
 /// `dir/seed.xml` → `seed.tsung.json` in the current directory: outputs go where the

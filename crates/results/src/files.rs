@@ -7,7 +7,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use engine::{Interval, Sink, Stats, Summary};
+use engine::{Interval, Sink, Stats};
 
 use crate::folder::ResultsError;
 use crate::OutputError;
@@ -28,33 +28,6 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), OutputError> {
     f.write_all(bytes).map_err(err(&tmp))?;
     f.sync_data().map_err(err(&tmp))?;
     std::fs::rename(&tmp, path).map_err(err(path))
-}
-
-/// The summary as one JSON object: the digest's fields (`requests`, `duration_s`,
-/// `rps`, `latency_us`, `status`, `errors`, ...), `generator_cpu_percent` and
-/// `intervals`, plus `extra` fields from the caller (the target, the command).
-pub fn summary_json(
-    summary: &Summary,
-    extra: &serde_json::Map<String, serde_json::Value>,
-) -> serde_json::Value {
-    let mut value = serde_json::to_value(summary).expect("a summary serializes");
-    if let Some(obj) = value.as_object_mut() {
-        obj.insert("generator_bound".into(), summary.generator_bound().into());
-        for (k, v) in extra {
-            obj.insert(k.clone(), v.clone());
-        }
-    }
-    value
-}
-
-pub fn write_summary(
-    path: &Path,
-    summary: &Summary,
-    extra: &serde_json::Map<String, serde_json::Value>,
-) -> Result<(), OutputError> {
-    let mut bytes = serde_json::to_vec_pretty(&summary_json(summary, extra)).expect("json");
-    bytes.push(b'\n');
-    write_atomic(path, &bytes)
 }
 
 /// A [`Sink`] that appends each interval to a JSON Lines file and flushes it, so a

@@ -18,6 +18,8 @@
 //!   [`engine::Sink`] flushed line by line).
 //! - [`hgrm`]: the latency distribution in HdrHistogram's text format.
 //! - [`tsung_log`]: Tsung's JSON log, as a streaming sink.
+//! - [`single`]: the outputs of one `wsgibench load` or `tsung` run (`--json` and
+//!   its series), which are files of their own, not a results folder.
 //!
 //! ```no_run
 //! let run = results::read_run(std::path::Path::new("results/2026-12-01T22-10-00Z"))?;
@@ -32,6 +34,7 @@ pub mod files;
 pub mod folder;
 pub mod hgrm;
 pub mod model;
+pub mod single;
 pub mod status;
 pub mod tsung_log;
 

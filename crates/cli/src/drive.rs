@@ -1,0 +1,128 @@
+//! One run of a validated scenario, as `wsgibench load` and `wsgibench tsung` make it:
+//! the Ctrl-C flag, the worker threads and their live counters, the progress line, the
+//! sinks that write as the run goes, the console summary, then the files asked for.
+//! The commands keep only what differs: building the scenario and the header line.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use engine::{RunOptions, Sink};
+use results::files::IntervalLog;
+use results::single::{self, RunLabels};
+use results::tsung_log::TsungLog;
+use scenario::Scenario;
+
+use crate::interrupt;
+use crate::progress::Progress;
+
+/// What to run and how.
+pub struct Drive<'a> {
+    /// Already validated (and checked to be local).
+    pub scenario: &'a Scenario,
+    pub threads: usize,
+    pub interval: Duration,
+    pub cpus: Option<Vec<usize>>,
+    /// No progress line.
+    pub quiet: bool,
+    /// The progress line's prefix: the command's name.
+    pub label: &'static str,
+    /// Printed (with a newline) once the run is set up, just before it starts.
+    pub header: String,
+    /// What could not be run, for the error when the engine fails, e.g.
+    /// `against http://...`: the error reads "cannot run {what}".
+    pub what: String,
+}
+
+/// The files asked for; each is said on the console once written.
+#[derive(Default)]
+pub struct Outputs {
+    /// `--json FILE`: the summary there, the series beside it ([`single::series_path`]).
+    pub json: Option<(PathBuf, RunLabels)>,
+    /// Tsung's JSON log.
+    pub tsung_log: Option<PathBuf>,
+    /// `--hgrm FILE`.
+    pub hgrm: Option<PathBuf>,
+}
+
+/// Worker threads: as asked, or the CPUs this process may run on; at least one.
+pub fn threads(asked: Option<u32>) -> usize {
+    asked
+        .map(|t| t as usize)
+        .unwrap_or_else(|| engine::allowed_cpus().len())
+        .max(1)
+}
+
+/// Runs `d.scenario` and writes `outputs`. Exit code 0 when the run happened, whatever
+/// the server answered; an error when it could not run or an output not be written.
+pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
+    let live = Arc::new(engine::Live::new(d.threads));
+    // Ctrl-C ends the run early; the engine still returns everything measured so far,
+    // and every output below is still written.
+    let stop = interrupt::stop_flag()?;
+    let options = RunOptions {
+        threads: d.threads,
+        interval: d.interval,
+        cpus: d.cpus,
+        stop,
+        live: Some(live.clone()),
+    };
+    println!("{}", d.header);
+
+    let mut series = match &outputs.json {
+        Some((path, _)) => Some(IntervalLog::create(&single::series_path(path))?),
+        None => None,
+    };
+    // Created last, just before the run, because its first entry is the start time.
+    let mut tsung_log = match &outputs.tsung_log {
+        Some(path) => Some(TsungLog::create(path)?),
+        None => None,
+    };
+    let mut sinks: Vec<&mut dyn Sink> = Vec::new();
+    if let Some(s) = series.as_mut() {
+        sinks.push(s);
+    }
+    if let Some(s) = tsung_log.as_mut() {
+        sinks.push(s);
+    }
+    let progress = (!d.quiet).then(|| Progress::start(live, d.scenario.duration, d.label.into()));
+    let result = engine::run(d.scenario, &options, &mut sinks);
+    if let Some(p) = progress {
+        p.finish();
+    }
+    let summary = result.with_context(|| format!("cannot run {}", d.what))?;
+    print!("{}", render::console::summary(&summary));
+
+    if let Some(log) = tsung_log {
+        if let Some(e) = log.error {
+            return Err(e.into());
+        }
+        println!("  Tsung log   {}", log.path().display());
+    }
+    if let Some((path, labels)) = &outputs.json {
+        single::write_summary(path, &summary, labels)?;
+        if let Some(e) = series.and_then(|s| s.error) {
+            return Err(e.into());
+        }
+        println!("  Summary     {}", path.display());
+    }
+    if let Some(path) = &outputs.hgrm {
+        write_hgrm(path, &summary)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `--hgrm FILE` and says so, or says why not.
+fn write_hgrm(path: &Path, summary: &engine::Summary) -> Result<()> {
+    if results::hgrm::write(path, &summary.latency_distribution_us, &summary.digest)? {
+        println!(
+            "  Latency     {} (HdrHistogram percentile distribution)",
+            path.display()
+        );
+    } else {
+        println!("  Latency     no answers, so no {}", path.display());
+    }
+    Ok(())
+}
