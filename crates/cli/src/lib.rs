@@ -7,7 +7,6 @@
 //! (a flag, a suite or Tsung file), before anything was sent.
 
 pub mod args;
-mod assets;
 mod drive;
 mod history_cmd;
 mod interrupt;

@@ -17,9 +17,8 @@ use std::time::Duration;
 use anyhow::{Context, Result};
 use clap::Args;
 use results::{Case, RunFolder};
-use suite::{Catalog, Placement, PythonEnv, SuiteFile, SuiteRun};
+use suite::{Assets, Catalog, Placement, PythonEnv, SuiteFile, SuiteRun};
 
-use crate::assets::Assets;
 use crate::progress::Progress;
 #[derive(Args, Debug)]
 pub struct RunArgs {

@@ -6,6 +6,8 @@
 //! of HTTP beyond a readiness status line.
 //!
 //! Layout:
+//! - [`assets`]: [`Assets`]: the Python apps, launchers and suite files, from the
+//!   checkout or unpacked from the binary into the cache.
 //! - [`catalog`]: `suites/servers.toml` read into [`Case`]s; command placeholders.
 //! - [`pyenv`]: the managed virtualenv ([`PythonEnv`]), keyed by the requirements'
 //!   hash; which cases are installed and at which versions.
@@ -55,6 +57,7 @@
 //! - Dropping a [`Server`] stops it (up to the 5 s grace plus the port check), so a
 //!   panic never leaves a server behind; its [`Watchdog`] covers a run killed outright.
 
+pub mod assets;
 pub mod catalog;
 pub mod lock;
 pub mod machine;
@@ -66,6 +69,7 @@ pub mod suite_file;
 pub mod supervise;
 pub mod watchdog;
 
+pub use assets::{Assets, AssetsError};
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use lock::FileLock;
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};

@@ -6,7 +6,19 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+/// The data files could not be found or unpacked.
+#[derive(Debug, thiserror::Error)]
+pub enum AssetsError {
+    #[error("cannot read the current directory: {0}")]
+    CurrentDir(std::io::Error),
+    /// The cache folder is not writable (a full disk, a read-only home): pass
+    /// `--cache-dir`.
+    #[error("cannot write {}: {source}", path.display())]
+    Unpack {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
 
 macro_rules! embed {
     ($($path:literal),* $(,)?) => {
@@ -43,8 +55,8 @@ impl Assets {
     }
 
     /// The checkout in the current directory, else the embedded copies under `cache`.
-    pub fn locate(cache: &Path) -> Result<Assets> {
-        let here = std::env::current_dir().context("cannot read the current directory")?;
+    pub fn locate(cache: &Path) -> Result<Assets, AssetsError> {
+        let here = std::env::current_dir().map_err(AssetsError::CurrentDir)?;
         if here.join("suites/servers.toml").is_file() && here.join("python/app.py").is_file() {
             return Ok(Assets { root: here });
         }
@@ -61,10 +73,14 @@ impl Assets {
                 continue;
             }
             let parent = target.parent().expect("embedded paths have a folder");
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create {}", parent.display()))?;
-            std::fs::write(&target, text)
-                .with_context(|| format!("cannot write {}", target.display()))?;
+            std::fs::create_dir_all(parent).map_err(|source| AssetsError::Unpack {
+                path: parent.to_path_buf(),
+                source,
+            })?;
+            std::fs::write(&target, text).map_err(|source| AssetsError::Unpack {
+                path: target.clone(),
+                source,
+            })?;
         }
         Ok(Assets { root })
     }
