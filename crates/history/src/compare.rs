@@ -537,6 +537,7 @@ mod tests {
                 generator_cpu_percent: None,
                 server_version: None,
             },
+            app: None,
             // Each repeat's latency tracks the case's: only rps varies.
             repeats: repeats
                 .iter()
@@ -571,6 +572,7 @@ mod tests {
             suite_file: None,
             machine: serde_json::json!({"cores": 2}),
             wsgibench_version: None,
+            agents: None,
             cases,
         }
     }

@@ -6,13 +6,21 @@
 //! `wsgibench run` hands it the run it just measured, and `record` reads a folder
 //! (one copied from another machine, say) into the same model first.
 //!
-//! Layout (version 1, see [`SCHEMA`]):
+//! Layout (version 2, see [`SCHEMA`]):
 //!
 //! - `schema_version`: one row, the layout's version; a newer file is refused rather
 //!   than misread.
-//! - `runs`: one row per recorded folder (`run.json`), `id` never reused.
-//! - `cases`: one row per case, the same numbers as `results.csv` plus the repeats.
-//! - `intervals`: the interval series, for charts of old runs.
+//! - `runs`: one row per recorded folder (`run.json`), `id` never reused. `agents`:
+//!   the load agents that drove the run (JSON array), NULL when one machine did.
+//! - `cases`: one row per case and app, the same numbers as `results.csv` plus the
+//!   repeats. `app` is the test case served, NULL for the original one-line "Pong!"
+//!   app; a case name appears once per app in a run. `id` is internal, for `intervals`.
+//! - `intervals`: the interval series, for charts of old runs, each row tied to its
+//!   case by `case_id` (and `run_id`, so a series cannot point into another run).
+//!
+//! Version 1 (before apps and agents) keyed `cases` by (run_id, case_name), and
+//! `intervals` named its case by name; `migrate` rebuilds those two tables on the first
+//! open for writing, and readers read either layout (see `open_for_reading`).
 //!
 //! A run is inserted in one transaction, in WAL mode: a process killed while
 //! recording leaves a file that opens and holds every run committed before.
@@ -26,12 +34,67 @@ use render::table::CaseRow;
 use results::{CaseStatus, ResultsError, Run};
 
 /// The layout this code writes and reads. Raise it, and add a migration in
-/// [`migrate`], when a table changes.
-pub const SCHEMA_VERSION: i64 = 1;
+/// `migrate`, when a table changes.
+pub const SCHEMA_VERSION: i64 = 2;
 
-/// The tables. `case_name`, not `case`: CASE is an SQL keyword, and someone querying
-/// the file by hand in `sqlite3` should not have to quote it.
-pub const SCHEMA: &str = "
+/// The v2 `cases` and `intervals` with their indexes: part of [`SCHEMA`] for a new file,
+/// and run as they are by the v1 → v2 migration, so an upgraded file and a new one end
+/// with the same tables. A macro because `concat!` takes literals only.
+macro_rules! cases_and_intervals {
+    () => {
+        "
+-- `id` is a rowid alias, internal: the key people use is (run_id, case_name, app),
+-- which cannot be the primary key because `app` is NULL for the pong app and SQLite
+-- lets NULLs repeat in a key. Deleting a run deletes its cases and their series, so a
+-- reused case id never meets an old series: no AUTOINCREMENT needed here.
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,   -- the suite's order, kept for export
+    case_name TEXT NOT NULL,
+    app TEXT,                    -- the test case served; NULL: the one-line Pong! app
+    status TEXT NOT NULL,
+    rps REAL,
+    mean_ms REAL,
+    p50_ms REAL,
+    p90_ms REAL,
+    p99_ms REAL,
+    max_ms REAL,
+    errors INTEGER,
+    server_cpu_percent REAL,
+    server_rss_mib REAL,
+    generator_cpu_percent REAL,
+    server_version TEXT,
+    repeats TEXT,                -- JSON array of Repeat, NULL without --repeat
+    -- Redundant with `id` alone, but a foreign key needs a unique parent key, and
+    -- this one lets `intervals` hold its run too without being able to disagree.
+    UNIQUE (run_id, id)
+);
+-- COALESCE: a plain unique index treats NULLs as distinct, and would let the pong app
+-- appear twice. An empty app name therefore also means the pong app.
+CREATE UNIQUE INDEX cases_by_name ON cases(run_id, case_name, COALESCE(app, ''));
+CREATE TABLE intervals (
+    run_id INTEGER NOT NULL,
+    case_id INTEGER NOT NULL,
+    t_s REAL NOT NULL,
+    requests INTEGER NOT NULL,
+    rps REAL NOT NULL,
+    mean_ms REAL,
+    p50_ms REAL,
+    p99_ms REAL,
+    errors INTEGER NOT NULL,
+    FOREIGN KEY (run_id, case_id) REFERENCES cases(run_id, id) ON DELETE CASCADE
+);
+-- Also the child-side index the foreign key needs, or each deleted case scans the series.
+CREATE INDEX intervals_by_case ON intervals(run_id, case_id);
+"
+    };
+}
+
+/// The tables of a new file. `case_name`, not `case`: CASE is an SQL keyword, and
+/// someone querying the file by hand in `sqlite3` should not have to quote it.
+pub const SCHEMA: &str = concat!(
+    "
 CREATE TABLE schema_version (version INTEGER NOT NULL);
 -- AUTOINCREMENT so an id is never given twice, even after the newest run is deleted:
 -- `wsgibench compare 3 5` must not silently mean other runs later.
@@ -47,41 +110,62 @@ CREATE TABLE runs (
     machine TEXT,            -- run.json's machine object, as JSON
     dir TEXT NOT NULL,       -- the results folder, absolute when it could be resolved
     interrupted INTEGER,     -- 0, 1, or NULL when the run was killed before saying
-    wsgibench_version TEXT
+    wsgibench_version TEXT,
+    agents TEXT              -- JSON array of the load agents, NULL: one machine
 );
-CREATE TABLE cases (
-    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-    position INTEGER NOT NULL,   -- the suite's order, kept for export
-    case_name TEXT NOT NULL,
-    status TEXT NOT NULL,
-    rps REAL,
-    mean_ms REAL,
-    p50_ms REAL,
-    p90_ms REAL,
-    p99_ms REAL,
-    max_ms REAL,
-    errors INTEGER,
-    server_cpu_percent REAL,
-    server_rss_mib REAL,
-    generator_cpu_percent REAL,
-    server_version TEXT,
-    repeats TEXT,                -- JSON array of Repeat, NULL without --repeat
-    PRIMARY KEY (run_id, case_name)
+",
+    cases_and_intervals!()
 );
-CREATE TABLE intervals (
-    run_id INTEGER NOT NULL,
-    case_name TEXT NOT NULL,
-    t_s REAL NOT NULL,
-    requests INTEGER NOT NULL,
-    rps REAL NOT NULL,
-    mean_ms REAL,
-    p50_ms REAL,
-    p99_ms REAL,
-    errors INTEGER NOT NULL,
-    FOREIGN KEY (run_id, case_name) REFERENCES cases(run_id, case_name) ON DELETE CASCADE
+
+/// Version 1 to 2, run inside the caller's transaction.
+///
+/// SQLite cannot change a primary key in place, so `cases` and `intervals` are
+/// rebuilt: the v1 tables are renamed aside first, the v2 ones made under the final
+/// names from the same text as a new file's, the rows copied, the v1 tables dropped.
+/// Renaming aside first is also what lets foreign keys stay on: when a v1 table is
+/// dropped nothing references it any more, so the implicit DELETE of the drop cascades
+/// nowhere, and each copied row is checked against its parent as it is inserted.
+///
+/// `runs` only gains a column, which ALTER TABLE can do, so its ids and its
+/// `sqlite_sequence` row (AUTOINCREMENT's high-water mark) are untouched. A case keeps
+/// its v1 rowid as `id`. Rows v1 itself could no longer reach (a case whose run is
+/// gone, a series whose case is gone: only possible by editing the file with foreign
+/// keys off) are left behind, since v2 cannot hold a series without its case.
+///
+/// `runs` is altered last, after the copies: a failure anywhere rolls the whole
+/// transaction back (tests/migration.rs makes it fail there on purpose).
+const MIGRATE_V1_TO_V2: &str = concat!(
+    "
+ALTER TABLE cases RENAME TO cases_v1;
+ALTER TABLE intervals RENAME TO intervals_v1;
+-- Indexes keep their names when their table is renamed; v2 reuses this one.
+DROP INDEX intervals_by_case;
+",
+    cases_and_intervals!(),
+    "
+INSERT INTO cases (id, run_id, position, case_name, app, status, rps, mean_ms, p50_ms,
+    p90_ms, p99_ms, max_ms, errors, server_cpu_percent, server_rss_mib,
+    generator_cpu_percent, server_version, repeats)
+SELECT rowid, run_id, position, case_name, NULL, status, rps, mean_ms, p50_ms,
+    p90_ms, p99_ms, max_ms, errors, server_cpu_percent, server_rss_mib,
+    generator_cpu_percent, server_version, repeats
+FROM cases_v1
+WHERE run_id IN (SELECT id FROM runs)
+ORDER BY rowid;
+INSERT INTO intervals (run_id, case_id, t_s, requests, rps, mean_ms, p50_ms, p99_ms,
+    errors)
+SELECT i.run_id, c.rowid, i.t_s, i.requests, i.rps, i.mean_ms, i.p50_ms, i.p99_ms,
+    i.errors
+FROM intervals_v1 i
+JOIN cases_v1 c ON c.run_id = i.run_id AND c.case_name = i.case_name
+WHERE c.run_id IN (SELECT id FROM runs)
+ORDER BY i.rowid;
+DROP TABLE intervals_v1;
+DROP TABLE cases_v1;
+ALTER TABLE runs ADD COLUMN agents TEXT;
+UPDATE schema_version SET version = 2;
+"
 );
-CREATE INDEX intervals_by_case ON intervals(run_id, case_name);
-";
 
 /// Reading or writing the history failed. Each variant names the database file, since
 /// `--db` may point anywhere.
@@ -115,6 +199,19 @@ pub enum HistoryError {
         path.display()
     )]
     TooNew { path: PathBuf, found: i64 },
+    /// Upgrading an older layout failed. The upgrade is one transaction, so the file
+    /// is still the older layout, readable by this wsgibench and by the one that wrote it.
+    #[error(
+        "{}: cannot upgrade the history layout from version {from} to {SCHEMA_VERSION}, \
+         the file is left as it was: {source}",
+        path.display()
+    )]
+    Migrate {
+        path: PathBuf,
+        from: i64,
+        #[source]
+        source: rusqlite::Error,
+    },
     /// No run has this id; `wsgibench history` lists the ids.
     #[error("no run {id} in {}: `wsgibench history` lists the recorded runs", path.display())]
     UnknownRun { path: PathBuf, id: i64 },
@@ -145,6 +242,9 @@ pub struct RunRow {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRecord {
     pub row: CaseRow,
+    /// The test case the server served; `None` for the original one-line "Pong!" app,
+    /// which every run recorded before apps existed served.
+    pub app: Option<String>,
     pub repeats: Vec<Repeat>,
 }
 
@@ -157,6 +257,9 @@ pub struct RecordedRun {
     /// run.json's `machine` object (cpu_model, cores, kernel).
     pub machine: serde_json::Value,
     pub wsgibench_version: Option<String>,
+    /// The load agents that drove the run, a JSON array as recorded; `None` when the
+    /// run was driven from one machine. Untyped until the agents' own format settles.
+    pub agents: Option<serde_json::Value>,
     /// In the suite's order.
     pub cases: Vec<CaseRecord>,
 }
@@ -221,6 +324,8 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
         "cores": m.machine.cores,
         "kernel": m.machine.kernel,
     });
+    // `runs.agents` and `cases.app` stay NULL (one machine, the pong app) until a
+    // results folder says otherwise: today's run.json and summaries do not.
     tx.execute(
         "INSERT INTO runs (started_utc, finished_utc, command, protocol, suite_file,
              placement, machine, dir, interrupted, wsgibench_version)
@@ -246,7 +351,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     let mut interval_stmt = tx.prepare(
-        "INSERT INTO intervals (run_id, case_name, t_s, requests, rps, mean_ms, p50_ms,
+        "INSERT INTO intervals (run_id, case_id, t_s, requests, rps, mean_ms, p50_ms,
              p99_ms, errors)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
     )?;
@@ -273,12 +378,13 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
             r.server_version,
             repeats_json,
         ])?;
+        let case_id = tx.last_insert_rowid();
         for i in case.measured.iter().flat_map(|m| &m.intervals) {
             let d = &i.digest;
             let ms = |us: f64| (d.requests > 0).then_some(us / 1000.0);
             interval_stmt.execute(params![
                 id,
-                r.case,
+                case_id,
                 i.t_s,
                 d.requests as i64,
                 d.rps,
@@ -295,7 +401,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
 /// Every recorded run, oldest first. A database that does not exist yet has none
 /// (and is not made: listing should leave no file behind).
 pub fn list(db: &Path) -> Result<Vec<RunRow>, HistoryError> {
-    let Some(conn) = open_for_reading(db)? else {
+    let Some((conn, layout)) = open_for_reading(db)? else {
         return Ok(Vec::new());
     };
     let sql = |source| HistoryError::Sqlite {
@@ -303,7 +409,7 @@ pub fn list(db: &Path) -> Result<Vec<RunRow>, HistoryError> {
         source,
     };
     let mut stmt = conn
-        .prepare(&format!("{RUN_ROW_SELECT} ORDER BY r.id"))
+        .prepare(&format!("{} ORDER BY r.id", run_row_select(layout)))
         .map_err(sql)?;
     let rows = stmt
         .query_map([], run_row)
@@ -319,31 +425,39 @@ pub fn run(db: &Path, id: i64) -> Result<RecordedRun, HistoryError> {
         path: db.to_path_buf(),
         id,
     };
-    let conn = open_for_reading(db)?.ok_or_else(unknown)?;
+    let (conn, layout) = open_for_reading(db)?.ok_or_else(unknown)?;
     let sql = |source| HistoryError::Sqlite {
         path: db.to_path_buf(),
         source,
     };
-    let (run, placement, suite_file, machine, version) = conn
-        .query_row(&format!("{RUN_ROW_SELECT} WHERE r.id = ?1"), [id], |row| {
-            Ok((
-                run_row(row)?,
-                row.get::<_, Option<String>>("placement")?,
-                row.get::<_, Option<String>>("suite_file")?,
-                row.get::<_, Option<String>>("machine")?,
-                row.get::<_, Option<String>>("wsgibench_version")?,
-            ))
-        })
+    let (run, placement, suite_file, machine, version, agents) = conn
+        .query_row(
+            &format!("{} WHERE r.id = ?1", run_row_select(layout)),
+            [id],
+            |row| {
+                Ok((
+                    run_row(row)?,
+                    row.get::<_, Option<String>>("placement")?,
+                    row.get::<_, Option<String>>("suite_file")?,
+                    row.get::<_, Option<String>>("machine")?,
+                    row.get::<_, Option<String>>("wsgibench_version")?,
+                    row.get::<_, Option<String>>("agents")?,
+                ))
+            },
+        )
         .optional()
         .map_err(sql)?
         .ok_or_else(unknown)?;
+    // rowid breaks ties in position, which only cases of several apps could share; it
+    // is `id` in v2 and the implicit rowid in v1, so one query serves both.
     let mut stmt = conn
-        .prepare(
+        .prepare(&format!(
             "SELECT case_name, status, rps, mean_ms, p50_ms, p90_ms, p99_ms, max_ms, errors,
                  server_cpu_percent, server_rss_mib, generator_cpu_percent, server_version,
-                 repeats
-             FROM cases WHERE run_id = ?1 ORDER BY position",
-        )
+                 repeats, {} AS app
+             FROM cases WHERE run_id = ?1 ORDER BY position, rowid",
+            layout.app_column()
+        ))
         .map_err(sql)?;
     let cases = stmt
         .query_map([id], |row| {
@@ -372,6 +486,7 @@ pub fn run(db: &Path, id: i64) -> Result<RecordedRun, HistoryError> {
                     generator_cpu_percent: row.get(11)?,
                     server_version: row.get(12)?,
                 },
+                app: row.get(14)?,
                 // Written by `record` from typed values, so a parse failure means a
                 // hand-edited file; showing no repeats is the honest fallback.
                 repeats: repeats
@@ -390,28 +505,54 @@ pub fn run(db: &Path, id: i64) -> Result<RecordedRun, HistoryError> {
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or(serde_json::Value::Null),
         wsgibench_version: version,
+        // As for repeats: text that is not JSON was not written by `record`.
+        agents: agents.and_then(|j| serde_json::from_str(&j).ok()),
         cases,
     })
 }
 
-/// The interval series of one case of a run, in time order; empty when the run or
-/// the case is unknown.
+/// The interval series of one case of a run, as the original pong app served it, in
+/// time order; empty when the run or the case is unknown. [`intervals_for_app`] for
+/// another app.
 pub fn intervals(db: &Path, id: i64, case: &str) -> Result<Vec<IntervalRow>, HistoryError> {
-    let Some(conn) = open_for_reading(db)? else {
+    intervals_for_app(db, id, case, None)
+}
+
+/// The interval series of the case `case` that served `app` (`None`: the pong app) in
+/// run `id`, in time order; empty when there is no such case.
+pub fn intervals_for_app(
+    db: &Path,
+    id: i64,
+    case: &str,
+    app: Option<&str>,
+) -> Result<Vec<IntervalRow>, HistoryError> {
+    let Some((conn, layout)) = open_for_reading(db)? else {
         return Ok(Vec::new());
     };
     let sql = |source| HistoryError::Sqlite {
         path: db.to_path_buf(),
         source,
     };
-    let mut stmt = conn
-        .prepare(
+    // The app is compared as the unique index `cases_by_name` compares it, so the
+    // lookup finds exactly the case the key allows once.
+    let query = match layout {
+        Layout::V2 => {
+            "SELECT i.t_s, i.requests, i.rps, i.mean_ms, i.p50_ms, i.p99_ms, i.errors
+             FROM intervals i JOIN cases c ON c.run_id = i.run_id AND c.id = i.case_id
+             WHERE c.run_id = ?1 AND c.case_name = ?2
+                 AND COALESCE(c.app, '') = COALESCE(?3, '')
+             ORDER BY i.t_s"
+        }
+        // Every v1 case served the pong app.
+        Layout::V1 => {
             "SELECT t_s, requests, rps, mean_ms, p50_ms, p99_ms, errors FROM intervals
-             WHERE run_id = ?1 AND case_name = ?2 ORDER BY t_s",
-        )
-        .map_err(sql)?;
+             WHERE run_id = ?1 AND case_name = ?2 AND COALESCE(?3, '') = ''
+             ORDER BY t_s"
+        }
+    };
+    let mut stmt = conn.prepare(query).map_err(sql)?;
     let rows = stmt
-        .query_map(params![id, case], |row| {
+        .query_map(params![id, case, app], |row| {
             Ok(IntervalRow {
                 t_s: row.get(0)?,
                 requests: row.get::<_, i64>(1)?.max(0) as u64,
@@ -428,17 +569,22 @@ pub fn intervals(db: &Path, id: i64, case: &str) -> Result<Vec<IntervalRow>, His
     rows
 }
 
-/// The columns [`run_row`] and [`run`] read, with the case counts and the best case computed in
-/// SQL so listing many runs stays one query.
-const RUN_ROW_SELECT: &str = "
+/// The columns [`run_row`] and [`run`] read, with the case counts and the best case
+/// computed in SQL so listing many runs stays one query.
+fn run_row_select(layout: Layout) -> String {
+    format!(
+        "
 SELECT r.id, r.started_utc, r.finished_utc, r.command, r.protocol, r.dir, r.interrupted,
-    r.placement, r.suite_file, r.machine, r.wsgibench_version,
+    r.placement, r.suite_file, r.machine, r.wsgibench_version, {} AS agents,
     (SELECT count(*) FROM cases c WHERE c.run_id = r.id) AS n_cases,
     (SELECT count(*) FROM cases c WHERE c.run_id = r.id AND c.status = 'ok') AS n_ok,
     (SELECT c.case_name FROM cases c WHERE c.run_id = r.id AND c.status = 'ok'
         AND c.rps IS NOT NULL ORDER BY c.rps DESC, c.position LIMIT 1) AS best_case,
     (SELECT max(c.rps) FROM cases c WHERE c.run_id = r.id AND c.status = 'ok') AS best_rps
-FROM runs r";
+FROM runs r",
+        layout.agents_column()
+    )
+}
 
 fn run_row(row: &rusqlite::Row) -> rusqlite::Result<RunRow> {
     let best_case: Option<String> = row.get("best_case")?;
@@ -489,9 +635,15 @@ pub fn open_for_writing(db: &Path) -> Result<Connection, HistoryError> {
     Ok(conn)
 }
 
-/// Opens an existing database without creating it; `None` when there is no file or
-/// no run was ever recorded in it.
-fn open_for_reading(db: &Path) -> Result<Option<Connection>, HistoryError> {
+/// Opens an existing database without creating it, with the layout it holds; `None`
+/// when there is no file or no run was ever recorded in it.
+///
+/// An older layout is read as it is, not upgraded. Upgrading takes the write lock,
+/// which a reader must not wait on while a run is recording; and it would change a
+/// file the user only looked at, possibly one an older wsgibench still records into
+/// and would then refuse as too new. So readers know every layout since v1 (see
+/// [`Layout`]), and only a writer, which must write v2 rows anyway, upgrades.
+fn open_for_reading(db: &Path) -> Result<Option<(Connection, Layout)>, HistoryError> {
     if !db.exists() {
         return Ok(None);
     }
@@ -507,10 +659,39 @@ fn open_for_reading(db: &Path) -> Result<Option<Connection>, HistoryError> {
     )
     .map_err(sql)?;
     configure(&conn).map_err(sql)?;
-    if check_version(&conn, db)? == 0 {
-        return Ok(None);
+    let layout = match check_version(&conn, db)? {
+        0 => return Ok(None),
+        1 => Layout::V1,
+        _ => Layout::V2,
+    };
+    Ok(Some((conn, layout)))
+}
+
+/// The layouts readers accept, and the SQL that differs between them. Only what the
+/// readers' queries touch differs: the columns v2 added, and how a series names its
+/// case (by name in v1, by `case_id` in v2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Layout {
+    V1,
+    V2,
+}
+
+impl Layout {
+    /// `cases.app`: every v1 case served the pong app, which is NULL.
+    fn app_column(self) -> &'static str {
+        match self {
+            Layout::V1 => "NULL",
+            Layout::V2 => "app",
+        }
     }
-    Ok(Some(conn))
+
+    /// `runs.agents` of the run aliased `r`: every v1 run was driven from one machine.
+    fn agents_column(self) -> &'static str {
+        match self {
+            Layout::V1 => "NULL",
+            Layout::V2 => "r.agents",
+        }
+    }
 }
 
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
@@ -550,9 +731,10 @@ fn check_version(conn: &Connection, db: &Path) -> Result<i64, HistoryError> {
     Ok(version)
 }
 
-/// Creates the tables in a new file. Later versions add their steps here, each in the
-/// same transaction as the version bump. Readers never call this: it takes the write
-/// lock, and `history` must not wait for a run that is recording.
+/// Creates the tables in a new file, or upgrades an older layout to this one; each
+/// in one transaction with the version bump, so a process killed mid-way leaves the
+/// file as it was. Readers never call this: it takes the write lock, and `history`
+/// must not wait for a run that is recording.
 fn migrate(conn: &mut Connection, db: &Path) -> Result<(), HistoryError> {
     if check_version(conn, db)? == SCHEMA_VERSION {
         return Ok(());
@@ -562,19 +744,33 @@ fn migrate(conn: &mut Connection, db: &Path) -> Result<(), HistoryError> {
         source,
     };
     // IMMEDIATE takes the write lock before looking again, so two processes opening
-    // a new file at once do not both create the tables.
+    // an older or new file at once do not both upgrade or create it.
     let tx = conn
         .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
         .map_err(sql)?;
-    if check_version(&tx, db)? == 0 {
-        tx.execute_batch(SCHEMA).map_err(sql)?;
-        tx.execute(
-            "INSERT INTO schema_version (version) VALUES (?1)",
-            [SCHEMA_VERSION],
-        )
-        .map_err(sql)?;
+    match check_version(&tx, db)? {
+        0 => {
+            tx.execute_batch(SCHEMA).map_err(sql)?;
+            tx.execute(
+                "INSERT INTO schema_version (version) VALUES (?1)",
+                [SCHEMA_VERSION],
+            )
+            .map_err(sql)?;
+            tx.commit().map_err(sql)
+        }
+        1 => {
+            let failed = |source| HistoryError::Migrate {
+                path: db.to_path_buf(),
+                from: 1,
+                source,
+            };
+            tx.execute_batch(MIGRATE_V1_TO_V2).map_err(failed)?;
+            tx.commit().map_err(failed)
+        }
+        // Another process upgraded it between the two looks; dropping `tx` rolls back
+        // a transaction that did nothing.
+        _ => Ok(()),
     }
-    tx.commit().map_err(sql)
 }
 
 #[cfg(test)]
