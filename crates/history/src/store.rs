@@ -319,13 +319,9 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
     let m = &run.meta;
     // Absolute, so `wsgibench history` still points at the folder from elsewhere.
     let dir = std::fs::canonicalize(&run.dir).unwrap_or_else(|_| run.dir.clone());
-    let machine = serde_json::json!({
-        "cpu_model": m.machine.cpu_model,
-        "cores": m.machine.cores,
-        "kernel": m.machine.kernel,
-    });
-    // `runs.agents` and `cases.app` stay NULL (one machine, the pong app) until a
-    // results folder says otherwise: today's run.json and summaries do not.
+    let machine = serde_json::to_string(&m.machine).expect("plain data");
+    // `runs.agents` stays NULL (one machine) until load from several machines writes
+    // its agents into the results; `cases.app` is NULL for the pong app.
     tx.execute(
         "INSERT INTO runs (started_utc, finished_utc, command, protocol, suite_file,
              placement, machine, dir, interrupted, wsgibench_version)
@@ -337,7 +333,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
             m.protocol,
             m.suite_file,
             m.placement,
-            machine.to_string(),
+            machine,
             dir.to_string_lossy(),
             m.interrupted,
             m.wsgibench_version,
@@ -347,8 +343,8 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
     let mut case_stmt = tx.prepare(
         "INSERT INTO cases (run_id, position, case_name, status, rps, mean_ms, p50_ms,
              p90_ms, p99_ms, max_ms, errors, server_cpu_percent, server_rss_mib,
-             generator_cpu_percent, server_version, repeats)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             generator_cpu_percent, server_version, repeats, app)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     )?;
     let mut interval_stmt = tx.prepare(
         "INSERT INTO intervals (run_id, case_id, t_s, requests, rps, mean_ms, p50_ms,
@@ -377,6 +373,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
             r.generator_cpu_percent,
             r.server_version,
             repeats_json,
+            case.app,
         ])?;
         let case_id = tx.last_insert_rowid();
         for i in case.measured.iter().flat_map(|m| &m.intervals) {
@@ -776,6 +773,32 @@ fn migrate(conn: &mut Connection, db: &Path) -> Result<(), HistoryError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The model's case app and repeats reach the database as they are, so runs of
+    /// several apps stay apart.
+    #[test]
+    fn a_run_from_the_model_keeps_its_apps_and_repeats() {
+        let tmp = tempfile::tempdir().unwrap();
+        let db = tmp.path().join("h.sqlite3");
+        let mut pong = results::Case::new("bjoern", CaseStatus::Ok);
+        pong.measured = Some(results::Measured::default());
+        let mut json = pong.clone();
+        json.app = Some("json".into());
+        json.repeats = vec![results::Repeat {
+            rps: 5.0,
+            ..results::Repeat::default()
+        }];
+        let run = Run {
+            dir: tmp.path().to_path_buf(),
+            cases: vec![pong, json],
+            ..Run::default()
+        };
+        let id = record_run(&db, &run).unwrap();
+        let stored = super::run(&db, id).unwrap();
+        let apps: Vec<Option<&str>> = stored.cases.iter().map(|c| c.app.as_deref()).collect();
+        assert_eq!(apps, [None, Some("json")]);
+        assert_eq!(stored.cases[1].repeats[0].rps, 5.0);
+    }
 
     #[test]
     fn default_path_prefers_xdg_data_home() {

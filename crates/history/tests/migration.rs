@@ -146,7 +146,7 @@ impl V1 {
             .map(|c| CaseRecord {
                 row: CaseRow {
                     case: text(&c[3]).unwrap(),
-                    status: text(&c[4]).unwrap(),
+                    status: results::CaseStatus::parse(&text(&c[4]).unwrap()).unwrap(),
                     rps: real(&c[5]),
                     latency_mean_ms: real(&c[6]),
                     p50_ms: real(&c[7]),
@@ -383,7 +383,7 @@ fn upgrading_keeps_every_run_case_and_interval_and_its_id() {
     let new = after.runs.last().unwrap();
     assert!(new.cases.iter().all(|c| c.app.is_none()));
     assert_eq!(new.agents, None);
-    let plain = results::read::read_run(&fixture("plain")).unwrap();
+    let plain = results::read_run(&fixture("plain")).unwrap();
     for (case, read) in new.cases.iter().zip(&plain.cases) {
         let series = history::intervals(&db, new_id, &case.row.case).unwrap();
         assert_eq!(

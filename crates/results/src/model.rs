@@ -127,7 +127,7 @@ pub struct Repeat {
     pub p99_us: u64,
     pub mean_us: f64,
     pub errors: u64,
-    /// Absent in the history database's copies, which keep only the numbers.
+    /// Absent from summaries written before it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<CaseStatus>,
 }
