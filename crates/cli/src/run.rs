@@ -120,6 +120,16 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     );
     println!("  pinning   {}", placement.describe());
     println!("  output    {}", out.display());
+    let suite_run = SuiteRun {
+        cases,
+        protocol: &protocol,
+        placement: &placement,
+        folder: &folder,
+        repeat: a.repeat,
+        tsung_log: a.tsung_log,
+        command: std::env::args().collect::<Vec<_>>().join(" "),
+    };
+    let meta = suite_run.begin()?;
     println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
     let env = PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
         println!("  {n}")
@@ -157,21 +167,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
 
     let stop = crate::interrupt::stop_flag()?;
 
-    let suite_run = SuiteRun {
-        cases,
-        env: &env,
-        protocol: &protocol,
-        placement: &placement,
-        folder: &folder,
-        repeat: a.repeat,
-        tsung_log: a.tsung_log,
-        stop,
-        command: std::env::args().collect::<Vec<_>>().join(" "),
-    };
-    let run = suite_run.run(&mut Console {
-        quiet: a.quiet,
-        bar: None,
-    })?;
+    let run = suite_run.run(
+        meta,
+        &env,
+        &stop,
+        &mut Console {
+            quiet: a.quiet,
+            bar: None,
+        },
+    )?;
 
     let rendered = render::write_all(&run, &folder)
         .with_context(|| format!("cannot write the results in {}", out.display()))?;

@@ -37,9 +37,6 @@ pub trait Progress {
 /// Everything a suite run needs, fixed before it starts.
 pub struct SuiteRun<'a> {
     pub cases: Vec<&'a crate::Case>,
-    /// The servers' environment, or why it could not be made: then every case is
-    /// `not installed`, with the reason, and the run still leaves a folder that says so.
-    pub env: &'a Result<PythonEnv, EnvError>,
     pub protocol: &'a SuiteFile,
     pub placement: &'a Placement,
     pub folder: &'a RunFolder,
@@ -48,14 +45,20 @@ pub struct SuiteRun<'a> {
     pub repeat: u32,
     /// Also write each case's series as Tsung's JSON log.
     pub tsung_log: bool,
-    pub stop: StopFlag,
     /// The command line, for run.json.
     pub command: String,
 }
 
 impl SuiteRun<'_> {
-    /// `run.json` as this run writes it when it starts.
-    pub fn meta(&self) -> RunMeta {
+    /// Writes `run.json`: from here on the folder reads as a run, even one killed
+    /// while the servers' environment is still being built.
+    pub fn begin(&self) -> Result<RunMeta, ResultsError> {
+        let meta = self.meta();
+        self.folder.write_meta(&meta)?;
+        Ok(meta)
+    }
+
+    fn meta(&self) -> RunMeta {
         RunMeta {
             wsgibench_version: Some(env!("CARGO_PKG_VERSION").to_string()),
             started_utc: Some(results::folder::utc_stamp()),
@@ -75,35 +78,43 @@ impl SuiteRun<'_> {
     }
 
     /// Runs every case, writing the folder as it goes, and returns the run as the
-    /// folder now holds it. Errors are the folder's: a file that cannot be written.
-    pub fn run(&self, progress: &mut dyn Progress) -> Result<Run, ResultsError> {
-        let mut meta = self.meta();
-        self.folder.write_meta(&meta)?;
+    /// folder now holds it, stopping between cases once `stop` is set (a stopped load
+    /// still reports what it measured). `meta` is what [`SuiteRun::begin`] wrote; `env` is the
+    /// servers' environment, or why it could not be made: then every case is `not
+    /// installed`, with the reason, and the folder says so. Errors are the folder's: a
+    /// file that cannot be written.
+    pub fn run(
+        &self,
+        mut meta: RunMeta,
+        env: &Result<PythonEnv, EnvError>,
+        stop: &StopFlag,
+        progress: &mut dyn Progress,
+    ) -> Result<Run, ResultsError> {
         let repeats = self.repeat.max(1);
         let mut reps: Vec<Vec<(Case, CaseFolder)>> =
             self.cases.iter().map(|_| Vec::new()).collect();
         'rounds: for round in 1..=repeats {
             for (i, case) in self.cases.iter().enumerate() {
-                if self.stopped() {
+                if stopped(stop) {
                     progress.interrupted_before(&case.name);
                     break 'rounds;
                 }
                 let repetition = (repeats > 1).then_some(round);
                 let dir = self.folder.case_dir(&case.name, repetition)?;
-                let mut result = match self.env {
+                let mut result = match env {
                     Err(e) => {
                         let mut c = Case::new(&case.name, CaseStatus::NotInstalled);
                         c.detail = Some(e.to_string());
                         c
                     }
-                    Ok(env) => self.run_one(case, env, &dir, progress)?,
+                    Ok(env) => self.run_one(case, env, &dir, stop, progress)?,
                 };
                 dir.write_case(&result)?;
                 result.log_tail = dir.log_tail();
                 progress.case_ended(&result);
                 reps[i].push((result, dir));
                 let last = round == repeats && i + 1 == self.cases.len();
-                if !last && !self.stopped() {
+                if !last && !stopped(stop) {
                     cool_down(self.protocol);
                 }
             }
@@ -123,7 +134,7 @@ impl SuiteRun<'_> {
         }
         crate::markers::reached(crate::markers::WRITING_REPORT);
         meta.finished_utc = Some(results::folder::utc_stamp());
-        meta.interrupted = Some(self.stopped());
+        meta.interrupted = Some(stopped(stop));
         self.folder.write_meta(&meta)?;
         Ok(Run {
             dir: self.folder.dir().to_path_buf(),
@@ -132,16 +143,13 @@ impl SuiteRun<'_> {
         })
     }
 
-    fn stopped(&self) -> bool {
-        self.stop.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
     /// One case with the engine's live counters and the folder's streaming sinks.
     fn run_one(
         &self,
         case: &crate::Case,
         env: &PythonEnv,
         dir: &CaseFolder,
+        stop: &StopFlag,
         progress: &mut dyn Progress,
     ) -> Result<Case, ResultsError> {
         let threads = self.placement.generator_cpus.len().max(1);
@@ -151,7 +159,7 @@ impl SuiteRun<'_> {
             interval: self.protocol.interval,
             cpus: (!self.placement.generator_cpus.is_empty())
                 .then(|| self.placement.generator_cpus.clone()),
-            stop: self.stop.clone(),
+            stop: stop.clone(),
             live: Some(live.clone()),
         };
         let mut series = IntervalLog::create(&dir.path(results::folder::INTERVALS))?;
@@ -316,6 +324,10 @@ pub fn run_case(
     result.set_server_samples(samples);
     result.measured = outcome.ok().as_ref().map(Measured::from);
     result
+}
+
+fn stopped(stop: &StopFlag) -> bool {
+    stop.load(std::sync::atomic::Ordering::SeqCst)
 }
 
 /// The pause between cases, so one server's TIME_WAIT sockets and CPU heat do not
