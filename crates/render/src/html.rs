@@ -438,6 +438,48 @@ fn figures(h: &mut String, figs: Vec<Figure>, extra: &str) {
     h.push_str("</div>\n");
 }
 
+/// A chart over time, one line per server, with the page's legend: the shape of
+/// every per-interval and per-sample chart across servers.
+fn over_time(
+    title: &'static str,
+    x_desc: &'static str,
+    y: YAxis,
+    y_desc: &'static str,
+    series: Vec<Series>,
+) -> Chart<'static> {
+    Chart {
+        title,
+        x: XAxis::Time,
+        x_desc,
+        y,
+        y_desc,
+        series,
+        legend: Legend::Page,
+    }
+}
+
+/// The server's samples over time; the same chart across servers and per server.
+fn server_cpu(series: Vec<Series>) -> Chart<'static> {
+    over_time(
+        "Server CPU",
+        SERVER_TIME,
+        YAxis::Linear { floor: 100.0 },
+        "% of one core",
+        series,
+    )
+}
+
+/// The server's samples over time; the same chart across servers and per server.
+fn server_memory(series: Vec<Series>) -> Chart<'static> {
+    over_time(
+        "Server memory (resident)",
+        SERVER_TIME,
+        YAxis::Linear { floor: 0.0 },
+        "MiB",
+        series,
+    )
+}
+
 fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
     h.push_str("<section id=\"charts\">\n<h2>Across servers</h2>\n<p class=\"legend\">");
     for (i, c) in run.cases.iter().enumerate() {
@@ -472,27 +514,11 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
             "Lower is better. Log scale: each grid step is a factor, so fast servers stay visible.",
         )?,
         figure(
-            Chart {
-                title: "Median latency (p50) per interval",
-                x: XAxis::Time,
-                x_desc: TIME,
-                y: YAxis::Log,
-                y_desc: "ms (log scale)",
-                series: each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p50))),
-                legend: Legend::Page,
-            },
+            over_time("Median latency (p50) per interval", TIME, YAxis::Log, "ms (log scale)", each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p50)))),
             "Half of the requests in each interval were answered within this time.",
         )?,
         figure(
-            Chart {
-                title: "Tail latency (p99) per interval",
-                x: XAxis::Time,
-                x_desc: TIME,
-                y: YAxis::Log,
-                y_desc: "ms (log scale)",
-                series: each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p99))),
-                legend: Legend::Page,
-            },
+            over_time("Tail latency (p99) per interval", TIME, YAxis::Log, "ms (log scale)", each(&|c, i| interval_series(c, i, |iv| latency_ms(iv, |l| l.p99)))),
             "One request in a hundred was slower than this: what a busy user notices.",
         )?,
         figure(
@@ -508,27 +534,11 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
             DISTRIBUTION_NOTE,
         )?,
         figure(
-            Chart {
-                title: "Server CPU",
-                x: XAxis::Time,
-                x_desc: SERVER_TIME,
-                y: YAxis::Linear { floor: 100.0 },
-                y_desc: "% of one core",
-                series: each(&|c, i| samples(c, i, |s| s.cpu_percent)),
-                legend: Legend::Page,
-            },
+            server_cpu(each(&|c, i| samples(c, i, |s| s.cpu_percent))),
             "100 % is one core fully busy. A server below 100 % under load is waiting, not working.",
         )?,
         figure(
-            Chart {
-                title: "Server memory (resident)",
-                x: XAxis::Time,
-                x_desc: SERVER_TIME,
-                y: YAxis::Linear { floor: 0.0 },
-                y_desc: "MiB",
-                series: each(&|c, i| samples(c, i, |s| s.rss_mib)),
-                legend: Legend::Page,
-            },
+            server_memory(each(&|c, i| samples(c, i, |s| s.rss_mib))),
             "All of the server's processes together. A line that keeps rising may be a leak.",
         )?,
     ];
@@ -632,27 +642,11 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), RenderE
                     "",
                 )?,
                 figure(
-                    Chart {
-                        title: "Server CPU",
-                        x: XAxis::Time,
-                        x_desc: SERVER_TIME,
-                        y: YAxis::Linear { floor: 100.0 },
-                        y_desc: "% of one core",
-                        series: single(samples(case, style, |s| s.cpu_percent)),
-                        legend: Legend::Page,
-                    },
+                    server_cpu(single(samples(case, style, |s| s.cpu_percent))),
                     "",
                 )?,
                 figure(
-                    Chart {
-                        title: "Server memory (resident)",
-                        x: XAxis::Time,
-                        x_desc: SERVER_TIME,
-                        y: YAxis::Linear { floor: 0.0 },
-                        y_desc: "MiB",
-                        series: single(samples(case, style, |s| s.rss_mib)),
-                        legend: Legend::Page,
-                    },
+                    server_memory(single(samples(case, style, |s| s.rss_mib))),
                     "",
                 )?,
             ],

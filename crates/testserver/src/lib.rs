@@ -92,7 +92,7 @@ fn serve(mut stream: TcpStream, first_connection: bool, counter: &AtomicU64) {
             Ok(Then::KeepAlive) => {}
             Ok(Then::Close) | Err(_) => return,
             Ok(Then::Reset) => {
-                reset(&stream);
+                let _ = reset_on_close(&stream);
                 return;
             }
         }
@@ -108,22 +108,28 @@ fn request_path(head: &[u8]) -> &str {
         .unwrap_or("")
 }
 
-/// Makes the socket's close send a RST instead of a FIN (SO_LINGER with 0 s).
-fn reset(stream: &TcpStream) {
+/// Makes the socket's close send a RST instead of a FIN (SO_LINGER with 0 s): a peer
+/// that resets instead of closing, for the engine's own tests too.
+pub fn reset_on_close(stream: &TcpStream) -> std::io::Result<()> {
     use std::os::fd::AsRawFd;
     let linger = libc::linger {
         l_onoff: 1,
         l_linger: 0,
     };
     // SAFETY: setsockopt reads `linger` for the given length, on a socket we own.
-    unsafe {
+    let rc = unsafe {
         libc::setsockopt(
             stream.as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_LINGER,
             &linger as *const libc::linger as *const libc::c_void,
             std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        );
+        )
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
     }
 }
 

@@ -114,7 +114,7 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, counter: Arc<AtomicU64>) {
             Behaviour::CloseWithoutAnswer => return,
             Behaviour::Reset => {
                 // A zero linger makes close send a RST instead of a FIN.
-                let _ = socket2_linger_zero(&stream);
+                let _ = testserver::reset_on_close(&stream);
                 return;
             }
             Behaviour::CloseMidHead => {
@@ -138,25 +138,3 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, counter: Arc<AtomicU64>) {
     }
 }
 
-fn socket2_linger_zero(stream: &TcpStream) -> std::io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let linger = libc::linger {
-        l_onoff: 1,
-        l_linger: 0,
-    };
-    // SAFETY: setsockopt reads `linger` for the given length on a socket we own.
-    let rc = unsafe {
-        libc::setsockopt(
-            stream.as_raw_fd(),
-            libc::SOL_SOCKET,
-            libc::SO_LINGER,
-            &linger as *const libc::linger as *const libc::c_void,
-            std::mem::size_of::<libc::linger>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        Ok(())
-    } else {
-        Err(std::io::Error::last_os_error())
-    }
-}
