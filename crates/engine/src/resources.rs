@@ -160,7 +160,7 @@ impl PortRange {
         PortRange::parse(&std::fs::read_to_string(PORT_RANGE_FILE).ok()?)
     }
 
-    /// Parses the file's "LOW<tab>HIGH".
+    /// Parses the file's `LOW<tab>HIGH`.
     pub fn parse(text: &str) -> Option<PortRange> {
         let mut it = text.split_whitespace().map(|w| w.parse::<u16>().ok());
         let (low, high) = (it.next()??, it.next()??);

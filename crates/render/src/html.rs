@@ -17,7 +17,7 @@ use crate::plot::{self, Chart, Legend, Series, Stroke, XAxis, YAxis};
 use crate::RenderError;
 use results::{Case, Interval, Latency, Run, ServerSample};
 
-/// The page for `run` with `findings` (usually [`diagnosis::diagnose`]'s).
+/// The page for `run` with `findings` (usually [`crate::diagnosis::diagnose`]'s).
 pub fn render(run: &Run, findings: &[Finding]) -> Result<String, RenderError> {
     let mut h = String::with_capacity(512 * 1024);
     let title = format!(

@@ -1,4 +1,27 @@
-//! What people read.
+//! What people read: everything shown from a run's results, rendered from the model
+//! ([`results::Run`]) alone, so a run just measured and a folder read from disk (last
+//! week's, another machine's) render the same.
+//!
+//! Layout:
+//! - [`write_all`]: every output of a run, once, into its folder; [`rebuild`] reads a
+//!   folder and does the same (`wsgibench report DIR`).
+//! - [`table`]: [`table::CaseRow`], one row per case, as CSV, Markdown and console text.
+//! - [`charts`]: the original's two charts, one spec each, drawn as files and inline;
+//!   the rule that leaves out a short last interval.
+//! - [`html`]: report.html, one self-contained page; the one HTML [`html::escape`].
+//! - [`diagnosis`]: plain-language findings, one rule per function.
+//! - [`plot`]: the one chart drawing, in the page's frame and a file's.
+//! - [`style`]: palette, markers, the embedded font, ticks and number formats.
+//! - [`console`]: the end-of-load summary `wsgibench load` and `tsung` print, from the
+//!   engine's live [`engine::Summary`].
+//!
+//! ```no_run
+//! let dir = std::path::Path::new("results/2026-12-01T22-10-00Z");
+//! let rendered = render::rebuild(dir)?;
+//! print!("{}", rendered.console_table);
+//! println!("{}", rendered.report_html.display());
+//! # Ok::<(), render::RenderError>(())
+//! ```
 
 pub mod charts;
 pub mod console;

@@ -137,4 +137,3 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, counter: Arc<AtomicU64>) {
         }
     }
 }
-
