@@ -26,7 +26,7 @@ pub enum Command {
     ///   wsgibench run --quick               # same cases, short phases, a first look
     ///   wsgibench run --cases bjoern,uwsgi --out results/
     #[command(verbatim_doc_comment)]
-    Run(crate::run::RunArgs),
+    Run(RunArgs),
     /// Drive HTTP/1.1 load at one URL (closed model by default, open with --rate).
     ///
     /// Examples:
@@ -36,15 +36,15 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Load(LoadArgs),
     /// Rebuild DIR/report.html (one self-contained page) from a `wsgibench run` folder.
-    Report(crate::report_cmd::ReportArgs),
+    Report(ReportArgs),
     /// List the recorded runs: id, date, protocol, cases, fastest server.
-    History(crate::history_cmd::HistoryArgs),
+    History(HistoryArgs),
     /// Compare two recorded runs server by server: req/s and p50/p90/p99 deltas.
-    Compare(crate::history_cmd::CompareArgs),
+    Compare(CompareArgs),
     /// Write a recorded run's results table (as results.csv) from the history.
-    Export(crate::history_cmd::ExportArgs),
+    Export(ExportArgs),
     /// Run a Tsung XML scenario (HTTP subset) unchanged, or show its plan with --dry-run.
-    Tsung(crate::tsung::TsungArgs),
+    Tsung(TsungArgs),
 }
 
 #[derive(Args, Debug)]
@@ -119,6 +119,153 @@ pub struct LoadArgs {
     /// No live progress line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct RunArgs {
+    /// The same cases under a short protocol (suites/quick.toml): a first look in about 2 minutes.
+    #[arg(long, conflicts_with = "suite")]
+    pub quick: bool,
+
+    /// The protocol to run [default: suites/original.toml, the original benchmark: 90 s per case].
+    #[arg(long)]
+    pub suite: Option<PathBuf>,
+
+    /// Cases to run, by name, comma-separated [default: every case in the catalog].
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Vec<String>,
+
+    /// The server catalog [default: suites/servers.toml].
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+
+    /// Output folder [default: results/<UTC timestamp>/].
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Python 3 interpreter that makes the servers' virtualenv.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+
+    /// Folder for the virtualenv and data files [default: ~/.cache/wsgibench].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+
+    /// Run each case N times, interleaved (all cases, then all again); the table shows the
+    /// median run by req/s and each summary.json lists every repetition under `repeats`.
+    #[arg(long, default_value_t = 1, value_parser = parse_repeat, allow_negative_numbers = true)]
+    pub repeat: u32,
+
+    /// Also write each case's series as Tsung's JSON log, `<out>/<case>/tsung.json`.
+    #[arg(long)]
+    pub tsung_log: bool,
+
+    /// The run history database [default: ~/.local/share/wsgibench/history.sqlite3].
+    #[arg(long)]
+    pub db: Option<PathBuf>,
+
+    /// No live progress bars.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TsungArgs {
+    /// The Tsung XML file (HTTP subset of Tsung 1.7).
+    pub file: PathBuf,
+
+    /// Print the plan the file becomes (phases, users, sessions, requests); send nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Write Tsung's JSON log here (the layout of Tsung's `backend="json"` tsung.log,
+    /// rewritten whole after every interval so it always parses) [default: when the
+    /// file says backend="json", FILE-stem.tsung.json in the current directory;
+    /// otherwise none].
+    #[arg(long, value_name = "FILE")]
+    pub tsung_log: Option<PathBuf>,
+
+    /// Write wsgibench's summary as JSON here; the per-interval series goes next to it
+    /// as FILE's stem + `.intervals.jsonl`, one line per interval as the run goes.
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+
+    /// Write the latency distribution here in HdrHistogram's percentile format
+    /// (`.hgrm`, milliseconds, as wrk2 prints it), for HdrHistogram's plotter.
+    #[arg(long, value_name = "FILE")]
+    pub hgrm: Option<PathBuf>,
+
+    /// Reporting interval, e.g. 1s [default: Tsung's dump interval, 10s].
+    #[arg(long, value_parser = parse_duration, allow_negative_numbers = true)]
+    pub interval: Option<Duration>,
+
+    /// Worker threads; users are dealt to them in turn [default: the CPUs this process
+    /// may run on].
+    #[arg(short = 't', long, value_parser = parse_threads, allow_negative_numbers = true)]
+    pub threads: Option<u32>,
+
+    /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
+    #[arg(long, value_delimiter = ',', value_parser = parse_cpu, allow_negative_numbers = true)]
+    pub cpus: Option<Vec<usize>>,
+
+    /// How users' arrivals are spaced: uniform (evenly, so each phase starts exactly
+    /// rate x duration users, run after run) or poisson (exponential gaps, as Tsung
+    /// draws them: the count varies from run to run).
+    #[arg(long, value_enum, default_value_t = ArrivalArg::Uniform)]
+    pub arrival: ArrivalArg,
+
+    /// No live progress line.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct HistoryArgs {
+    /// The history database [default: $XDG_DATA_HOME/wsgibench/history.sqlite3, else
+    /// ~/.local/share/wsgibench/history.sqlite3].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct CompareArgs {
+    /// The run to compare from, by id (`wsgibench history` lists them).
+    #[arg(value_parser = parse_run_id, allow_negative_numbers = true)]
+    pub run_a: i64,
+
+    /// The run to compare to; changes are B minus A, percentages relative to A.
+    #[arg(value_parser = parse_run_id, allow_negative_numbers = true)]
+    pub run_b: i64,
+
+    /// The history database [default: as for `wsgibench history`].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Also write the comparison as a self-contained HTML page here.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// The run to export, by id (`wsgibench history` lists them).
+    #[arg(value_parser = parse_run_id, allow_negative_numbers = true)]
+    pub run: i64,
+
+    /// The history database [default: as for `wsgibench history`].
+    #[arg(long, value_name = "PATH")]
+    pub db: Option<PathBuf>,
+
+    /// Write the run's results table as CSV, the columns of results.csv, to FILE
+    /// [default: standard output]. The only format for now, hence required.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub csv: Option<Option<PathBuf>>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// A results folder written by `wsgibench run` (it holds run.json).
+    pub dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -10,51 +10,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Args;
 use history::{self, HistoryError, RunRow};
 
-#[derive(Args, Debug)]
-pub struct HistoryArgs {
-    /// The history database [default: $XDG_DATA_HOME/wsgibench/history.sqlite3, else
-    /// ~/.local/share/wsgibench/history.sqlite3].
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct CompareArgs {
-    /// The run to compare from, by id (`wsgibench history` lists them).
-    #[arg(value_parser = crate::args::parse_run_id, allow_negative_numbers = true)]
-    pub run_a: i64,
-
-    /// The run to compare to; changes are B minus A, percentages relative to A.
-    #[arg(value_parser = crate::args::parse_run_id, allow_negative_numbers = true)]
-    pub run_b: i64,
-
-    /// The history database [default: as for `wsgibench history`].
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-
-    /// Also write the comparison as a self-contained HTML page here.
-    #[arg(long, value_name = "FILE")]
-    pub html: Option<PathBuf>,
-}
-
-#[derive(Args, Debug)]
-pub struct ExportArgs {
-    /// The run to export, by id (`wsgibench history` lists them).
-    #[arg(value_parser = crate::args::parse_run_id, allow_negative_numbers = true)]
-    pub run: i64,
-
-    /// The history database [default: as for `wsgibench history`].
-    #[arg(long, value_name = "PATH")]
-    pub db: Option<PathBuf>,
-
-    /// Write the run's results table as CSV, the columns of results.csv, to FILE
-    /// [default: standard output]. The only format for now, hence required.
-    #[arg(long, value_name = "FILE", required = true)]
-    pub csv: Option<Option<PathBuf>>,
-}
+use crate::args::{CompareArgs, ExportArgs, HistoryArgs};
 
 /// `wsgibench history`: one line per recorded run, oldest first.
 pub fn history(a: HistoryArgs) -> Result<ExitCode> {

@@ -3,18 +3,12 @@
 //! the diagnosis found and the page's path. `wsgibench run` renders the same at its
 //! end; this is for an old run, or after a newer wsgibench improved the report.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::Args;
 use render::diagnosis::Finding;
 
-#[derive(Args, Debug)]
-pub struct ReportArgs {
-    /// A results folder written by `wsgibench run` (it holds run.json).
-    pub dir: PathBuf,
-}
+use crate::args::ReportArgs;
 
 pub fn run(a: ReportArgs) -> Result<ExitCode> {
     // The error names the file (DIR/run.json when DIR is not a results folder).

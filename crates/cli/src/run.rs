@@ -15,58 +15,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use clap::Args;
 use results::{Case, RunFolder};
 use suite::{Assets, Catalog, Placement, PythonEnv, SuiteFile, SuiteRun};
 
+use crate::args::RunArgs;
 use crate::progress::Progress;
-#[derive(Args, Debug)]
-pub struct RunArgs {
-    /// The same cases under a short protocol (suites/quick.toml): a first look in about 2 minutes.
-    #[arg(long, conflicts_with = "suite")]
-    pub quick: bool,
-
-    /// The protocol to run [default: suites/original.toml, the original benchmark: 90 s per case].
-    #[arg(long)]
-    pub suite: Option<PathBuf>,
-
-    /// Cases to run, by name, comma-separated [default: every case in the catalog].
-    #[arg(long, value_delimiter = ',')]
-    pub cases: Vec<String>,
-
-    /// The server catalog [default: suites/servers.toml].
-    #[arg(long)]
-    pub catalog: Option<PathBuf>,
-
-    /// Output folder [default: results/<UTC timestamp>/].
-    #[arg(long)]
-    pub out: Option<PathBuf>,
-
-    /// Python 3 interpreter that makes the servers' virtualenv.
-    #[arg(long, default_value = "python3")]
-    pub python: PathBuf,
-
-    /// Folder for the virtualenv and data files [default: ~/.cache/wsgibench].
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-
-    /// Run each case N times, interleaved (all cases, then all again); the table shows the
-    /// median run by req/s and each summary.json lists every repetition under `repeats`.
-    #[arg(long, default_value_t = 1, value_parser = crate::args::parse_repeat, allow_negative_numbers = true)]
-    pub repeat: u32,
-
-    /// Also write each case's series as Tsung's JSON log, `<out>/<case>/tsung.json`.
-    #[arg(long)]
-    pub tsung_log: bool,
-
-    /// The run history database [default: ~/.local/share/wsgibench/history.sqlite3].
-    #[arg(long)]
-    pub db: Option<PathBuf>,
-
-    /// No live progress bars.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-}
 
 pub fn run(a: RunArgs) -> Result<ExitCode> {
     let cache = match &a.cache_dir {

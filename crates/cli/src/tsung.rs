@@ -7,66 +7,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 use anyhow::Result;
-use clap::Args;
 use results::single::RunLabels;
 use scenario::tsung::Backend;
 use scenario::Load;
 
-use crate::args::{parse_cpu, parse_duration, parse_threads, ArrivalArg};
+use crate::args::TsungArgs;
 use crate::drive::{self, Drive, Outputs};
-
-#[derive(Args, Debug)]
-pub struct TsungArgs {
-    /// The Tsung XML file (HTTP subset of Tsung 1.7).
-    pub file: PathBuf,
-
-    /// Print the plan the file becomes (phases, users, sessions, requests); send nothing.
-    #[arg(long)]
-    pub dry_run: bool,
-
-    /// Write Tsung's JSON log here (the layout of Tsung's `backend="json"` tsung.log,
-    /// rewritten whole after every interval so it always parses) [default: when the
-    /// file says backend="json", FILE-stem.tsung.json in the current directory;
-    /// otherwise none].
-    #[arg(long, value_name = "FILE")]
-    pub tsung_log: Option<PathBuf>,
-
-    /// Write wsgibench's summary as JSON here; the per-interval series goes next to it
-    /// as FILE's stem + `.intervals.jsonl`, one line per interval as the run goes.
-    #[arg(long, value_name = "FILE")]
-    pub json: Option<PathBuf>,
-
-    /// Write the latency distribution here in HdrHistogram's percentile format
-    /// (`.hgrm`, milliseconds, as wrk2 prints it), for HdrHistogram's plotter.
-    #[arg(long, value_name = "FILE")]
-    pub hgrm: Option<PathBuf>,
-
-    /// Reporting interval, e.g. 1s [default: Tsung's dump interval, 10s].
-    #[arg(long, value_parser = parse_duration, allow_negative_numbers = true)]
-    pub interval: Option<Duration>,
-
-    /// Worker threads; users are dealt to them in turn [default: the CPUs this process
-    /// may run on].
-    #[arg(short = 't', long, value_parser = parse_threads, allow_negative_numbers = true)]
-    pub threads: Option<u32>,
-
-    /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
-    #[arg(long, value_delimiter = ',', value_parser = parse_cpu, allow_negative_numbers = true)]
-    pub cpus: Option<Vec<usize>>,
-
-    /// How users' arrivals are spaced: uniform (evenly, so each phase starts exactly
-    /// rate x duration users, run after run) or poisson (exponential gaps, as Tsung
-    /// draws them: the count varies from run to run).
-    #[arg(long, value_enum, default_value_t = ArrivalArg::Uniform)]
-    pub arrival: ArrivalArg,
-
-    /// No live progress line.
-    #[arg(long, short = 'q')]
-    pub quiet: bool,
-}
 
 pub fn run(a: TsungArgs) -> Result<ExitCode> {
     let mut import = match scenario::tsung::parse_file(&a.file) {

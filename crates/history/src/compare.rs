@@ -14,7 +14,7 @@ use std::path::Path;
 use results::CaseStatus;
 
 use crate::store::{self as history, CaseRecord, HistoryError, RecordedRun, Repeat, RunRow};
-use render::html::escape;
+use render::style::escape;
 
 /// The numbers compared, per server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

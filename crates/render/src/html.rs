@@ -14,6 +14,7 @@ use std::fmt::Write as _;
 use crate::charts;
 use crate::diagnosis::Finding;
 use crate::plot::{self, Chart, Legend, Series, Stroke, XAxis, YAxis};
+use crate::style::escape;
 use crate::RenderError;
 use results::{Case, Interval, Latency, Run, ServerSample};
 
@@ -55,22 +56,6 @@ pub fn render(run: &Run, findings: &[Finding]) -> Result<String, RenderError> {
         escape(&run.dir.display().to_string()),
     );
     Ok(h)
-}
-
-/// Escapes text for HTML element content and double-quoted attributes.
-pub fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
 }
 
 /// A case name as an element id: names come from the catalog and may hold anything.

@@ -8,10 +8,11 @@
 //! - [`table`]: [`table::CaseRow`], one row per case, as CSV, Markdown and console text.
 //! - [`charts`]: the original's two charts, one spec each, drawn as files and inline;
 //!   the rule that leaves out a short last interval.
-//! - [`html`]: report.html, one self-contained page; the one HTML [`html::escape`].
+//! - [`html`]: report.html, one self-contained page.
 //! - [`diagnosis`]: plain-language findings, one rule per function.
 //! - [`plot`]: the one chart drawing, in the page's frame and a file's.
-//! - [`style`]: palette, markers, the embedded font, ticks and number formats.
+//! - [`style`]: palette, markers, the embedded font, ticks and number formats; the
+//!   one HTML [`style::escape`].
 //! - [`console`]: the end-of-load summary `wsgibench load` and `tsung` print, from the
 //!   engine's live [`engine::Summary`].
 //!

@@ -190,7 +190,7 @@ pub fn svg(chart: &Chart) -> Result<String, RenderError> {
         "<svg ",
         &format!(
             "<svg role=\"img\" aria-label=\"{}\" ",
-            crate::html::escape(chart.title)
+            crate::style::escape(chart.title)
         ),
         1,
     ))

@@ -230,6 +230,22 @@ pub fn log_ticks(values: impl Iterator<Item = f64>, margin: f64) -> (Range<f64>,
     (lo / margin..hi * margin, ticks)
 }
 
+/// Escapes text for HTML element content and double-quoted attributes.
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::format_number;

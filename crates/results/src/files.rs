@@ -1,7 +1,7 @@
 //! How files are written so that each is valid at every instant: whole files go to a
 //! temporary name and are renamed over the old one ([`write_atomic`]); the interval
 //! series is appended line by line and flushed ([`IntervalLog`]), and read back
-//! forgiving a torn last line ([`read_json_lines`]).
+//! forgiving a torn last line ([`crate::folder::read_json_lines`]).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufWriter, Write};
@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use engine::{Interval, Sink, Stats};
 
-use crate::folder::ResultsError;
 use crate::OutputError;
 
 fn err(path: &Path) -> impl FnOnce(std::io::Error) -> OutputError + '_ {
@@ -71,33 +70,6 @@ impl Sink for IntervalLog {
             });
         }
     }
-}
-
-/// Reads a JSON Lines series. A torn last line (the run was killed mid-write) is
-/// dropped; a bad line elsewhere is an error naming the line. A missing file is an
-/// empty series: the case ended before its first interval.
-pub fn read_json_lines<T: serde::de::DeserializeOwned>(
-    path: &Path,
-) -> Result<Vec<T>, ResultsError> {
-    let Ok(text) = std::fs::read_to_string(path) else {
-        return Ok(Vec::new());
-    };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let mut out = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
-        match crate::folder::parse(path, line.as_bytes()) {
-            Ok(item) => out.push(item),
-            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
-            Err(ResultsError::Parse { what, .. }) => {
-                return Err(ResultsError::Parse {
-                    path: PathBuf::from(format!("{}:{}", path.display(), i + 1)),
-                    what,
-                })
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::files::{read_json_lines, write_atomic};
+use crate::files::write_atomic;
 use crate::model::{AgentShare, Case, Measured, Repeat, Run, RunMeta, ServerSample};
 use crate::status::CaseStatus;
 use crate::OutputError;
@@ -432,6 +432,33 @@ fn parse_error(path: &Path, e: serde_path_to_error::Error<serde_json::Error>) ->
         path: path.to_path_buf(),
         what,
     }
+}
+
+/// Reads a JSON Lines series. A torn last line (the run was killed mid-write) is
+/// dropped; a bad line elsewhere is an error naming the line. A missing file is an
+/// empty series: the case ended before its first interval.
+pub fn read_json_lines<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Vec<T>, ResultsError> {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return Ok(Vec::new());
+    };
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let mut out = Vec::with_capacity(lines.len());
+    for (i, line) in lines.iter().enumerate() {
+        match parse(path, line.as_bytes()) {
+            Ok(item) => out.push(item),
+            Err(_) if i + 1 == lines.len() && !text.ends_with('\n') => break,
+            Err(ResultsError::Parse { what, .. }) => {
+                return Err(ResultsError::Parse {
+                    path: PathBuf::from(format!("{}:{}", path.display(), i + 1)),
+                    what,
+                })
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(out)
 }
 
 /// The last `n` lines of a log, lossily decoded: a server may print anything, and a
