@@ -68,6 +68,8 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
         cpus: d.cpus,
         stop,
         live: Some(live.clone()),
+        segment: None,
+        start_at: None,
     };
     println!("{}", d.header);
 

@@ -80,6 +80,22 @@ pub struct RunOptions {
     pub stop: StopFlag,
     /// Counters for a live progress display, refreshed every 100 ms.
     pub live: Option<Arc<Live>>,
+    /// This process's part of a run spread over several machines: its `threads`
+    /// workers are the slots `first..first + threads` of `total`. The plan is the one
+    /// `total` workers on one machine would have, so the parts together are exactly
+    /// that run: connections, rate, users, their arrival instants, `-n`. `None`: the
+    /// whole run is here.
+    pub segment: Option<Segment>,
+    /// When the load starts (a common instant for every part of a spread run);
+    /// `None`: now.
+    pub start_at: Option<std::time::Instant>,
+}
+
+/// Slots `first..first + threads` of a run planned for `total` workers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    pub first: usize,
+    pub total: usize,
 }
 
 impl Default for RunOptions {
@@ -90,6 +106,8 @@ impl Default for RunOptions {
             cpus: None,
             stop: Arc::new(AtomicBool::new(false)),
             live: None,
+            segment: None,
+            start_at: None,
         }
     }
 }
@@ -317,6 +335,13 @@ pub enum EngineError {
     CpuNotAllowed { cpu: usize, allowed: String },
     #[error("could not start worker thread: {0}")]
     Spawn(std::io::Error),
+    /// A part of a spread run that does not fit in it.
+    #[error("slots {first}..{} are not within the run's {total}", first + threads)]
+    Segment {
+        first: usize,
+        threads: usize,
+        total: usize,
+    },
     #[error(transparent)]
     Limits(#[from] LimitError),
 }
@@ -420,7 +445,35 @@ pub fn run(
             (Mode::Sessions { programs }, options.threads)
         }
     };
-    let shares = plan_shares(scenario, threads, options.cpus.as_deref());
+    let segment = options.segment.unwrap_or(Segment {
+        first: 0,
+        total: threads,
+    });
+    if segment.first + threads > segment.total {
+        return Err(EngineError::Segment {
+            first: segment.first,
+            threads,
+            total: segment.total,
+        });
+    }
+    let shares: Vec<Share> = plan_shares(scenario, segment.total)
+        .into_iter()
+        .skip(segment.first)
+        .take(threads)
+        .enumerate()
+        .map(|(local, mut share)| {
+            share.index = local;
+            share.cpu = options
+                .cpus
+                .as_deref()
+                .filter(|c| !c.is_empty())
+                .map(|c| c[local % c.len()]);
+            share
+        })
+        .collect();
+    if let Some(at) = options.start_at {
+        std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
+    }
     let start = tokio::time::Instant::now();
     let shared = Arc::new(Shared {
         targets: Targets::new(preflight.addrs),
@@ -437,7 +490,7 @@ pub fn run(
         live: options.live.clone(),
         stop: options.stop.clone(),
         mode,
-        threads,
+        slots: segment.total,
     });
     let (tx, rx) = mpsc::channel();
     let mut handles = Vec::with_capacity(threads);
@@ -482,7 +535,9 @@ pub fn cpu_list(cpus: &[usize]) -> String {
 
 /// Splits connections, request budget, rate and arrivals over `threads` workers so
 /// that together they make exactly the scenario's load.
-fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> Vec<Share> {
+/// The shares of `threads` workers; worker `i` is slot `i` (its index until a segment
+/// renumbers the ones this process runs).
+fn plan_shares(scenario: &Scenario, threads: usize) -> Vec<Share> {
     let split = |total: u64, i: usize| {
         total / threads as u64 + u64::from((i as u64) < total % threads as u64)
     };
@@ -490,7 +545,8 @@ fn plan_shares(scenario: &Scenario, threads: usize, cpus: Option<&[usize]>) -> V
         .map(|i| {
             let mut share = Share {
                 index: i,
-                cpu: cpus.filter(|c| !c.is_empty()).map(|c| c[i % c.len()]),
+                slot: i,
+                cpu: None,
                 connections: 0,
                 first_connection: 0,
                 budget: None,

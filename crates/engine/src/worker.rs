@@ -41,8 +41,8 @@ pub(crate) struct Shared {
     pub live: Option<Arc<Live>>,
     pub stop: StopFlag,
     pub mode: Mode,
-    /// Worker threads in the run.
-    pub threads: usize,
+    /// Worker slots in the whole run, on every machine taking part.
+    pub slots: usize,
 }
 
 pub(crate) enum Mode {
@@ -53,7 +53,11 @@ pub(crate) enum Mode {
 
 /// One worker's share of the load.
 pub(crate) struct Share {
+    /// The worker's number in this process (the collector's and the live display's).
     pub index: usize,
+    /// The worker's number in the whole run, which may span machines: its seeds and
+    /// its users' numbers come from it, so a run spread over machines draws the same.
+    pub slot: usize,
     pub cpu: Option<usize>,
     pub connections: u32,
     /// The run-wide number of this worker's first connection: its source address.
@@ -239,7 +243,7 @@ async fn drive(local: Rc<Local>, share: Share) {
                         .expect("validated: open runs have a deadline"),
                     share.rate,
                     share.offset,
-                    poisson.then_some(0x5eed ^ share.index as u64),
+                    poisson.then_some(0x5eed ^ share.slot as u64),
                 ))),
                 _ => None,
             };
@@ -270,8 +274,8 @@ async fn drive(local: Rc<Local>, share: Share) {
         }
         Mode::Sessions { programs } => {
             let total_weight: f64 = programs.iter().map(|(_, w)| w.max(0.0)).sum();
-            let mut rng = SmallRng::seed_from_u64(0xa11ce ^ share.index as u64);
-            let mut arrival_rng = SmallRng::seed_from_u64(0xa441 ^ share.index as u64);
+            let mut rng = SmallRng::seed_from_u64(0xa11ce ^ share.slot as u64);
+            let mut arrival_rng = SmallRng::seed_from_u64(0xa441 ^ share.slot as u64);
             let mut users = JoinSet::new();
             let mut user_seq = 0u64;
             for phase in &share.arrivals {
@@ -304,12 +308,12 @@ async fn drive(local: Rc<Local>, share: Share) {
                         .unwrap_or(programs.len() - 1);
                     // Users are dealt to workers in turn, so this is the user's number
                     // in the run: its source address, when the run spreads them.
-                    let number = user_seq * shared.threads as u64 + share.index as u64;
+                    let number = user_seq * shared.slots as u64 + share.slot as u64;
                     user_seq += 1;
                     users.spawn_local(user(
                         local.clone(),
                         chosen,
-                        user_seq ^ ((share.index as u64) << 48),
+                        user_seq ^ ((share.slot as u64) << 48),
                         number,
                     ));
                 }

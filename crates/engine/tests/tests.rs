@@ -4,6 +4,7 @@
 //! - load models: exact counts (closed), planned rate and honest latency (open),
 //!   sessions (users × loops)
 //! - misbehaving servers: each lands in its own error kind and the run finishes
+//! - segments: a run split into parts (as over several machines) adds up to the plan
 //!
 //! The engine against real Python servers is tested in crates/suite/tests/servers.rs,
 //! which provisions them.
@@ -12,3 +13,4 @@ mod util;
 
 mod load_models;
 mod misbehaviour;
+mod segments;

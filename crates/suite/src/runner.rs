@@ -161,6 +161,8 @@ impl SuiteRun<'_> {
                 .then(|| self.placement.generator_cpus.clone()),
             stop: stop.clone(),
             live: Some(live.clone()),
+            segment: None,
+            start_at: None,
         };
         let mut series = IntervalLog::create(&dir.path(results::folder::INTERVALS))?;
         let mut tsung = match self.tsung_log {
