@@ -40,7 +40,12 @@ struct Collector<'a, 'b> {
     sinks: &'a mut [&'b mut dyn Sink],
 }
 
-pub(crate) fn collect(
+/// Merges the interval reports of `workers` parts (this process's worker threads, or
+/// the load agents of a spread run) into whole intervals, fed to `sinks` in order as
+/// soon as every part still running has sent its own, and returns the run's summary.
+/// A part that stops sending (its sender dropped) holds nothing up once every sender
+/// is gone; one that sends a report with `last` set is done.
+pub fn collect(
     reports: Receiver<WorkerReport>,
     workers: usize,
     sinks: &mut [&mut dyn Sink],

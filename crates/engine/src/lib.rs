@@ -44,6 +44,7 @@ mod response;
 mod sys;
 #[doc(hidden)]
 pub mod timer;
+pub mod wire;
 mod worker;
 
 use std::collections::BTreeMap;
@@ -56,9 +57,12 @@ use hdrhistogram::Histogram;
 use scenario::{Load, Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
 
+pub use collector::collect as merge;
 pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
 pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
+pub use wire::{StatsWire, WireError};
+pub use worker::WorkerReport;
 // The parser alone, for the property tests and the fuzz target (fuzz/).
 pub use response::{Complete, ResponseParser};
 pub use sys::allowed_cpus;
@@ -302,7 +306,8 @@ impl Live {
         }
     }
 
-    fn publish(&self, worker: usize, completed: u64, errors: u64, finished: bool) {
+    /// Worker (or agent) `worker`'s counters so far; `finished` once it is done.
+    pub fn publish(&self, worker: usize, completed: u64, errors: u64, finished: bool) {
         let slot = &self.slots[worker];
         if finished {
             slot.finished.store(true, Ordering::Relaxed);

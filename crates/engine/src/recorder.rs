@@ -215,6 +215,16 @@ impl Stats {
         self.users_finished += other.users_finished;
     }
 
+    /// Counts `n` answers with status `code`; `None` for a code no answer can have.
+    pub(crate) fn add_status(&mut self, code: u16, n: u64) -> Option<()> {
+        *self.status.get_mut(usize::from(code))? += n;
+        Some(())
+    }
+
+    pub(crate) fn add_errors(&mut self, kind: ErrorKind, n: u64) {
+        self.errors[kind as usize] += n;
+    }
+
     fn reset(&mut self) {
         self.latency.reset();
         self.connect.reset();

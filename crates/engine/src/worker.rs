@@ -98,8 +98,9 @@ impl Arrivals {
     }
 }
 
-/// A worker's interval, sent to the collector.
-pub(crate) struct WorkerReport {
+/// A worker's interval, sent to the collector; also what a load agent's interval
+/// becomes on the controller, which merges agents with the same collector ([`crate::merge`]).
+pub struct WorkerReport {
     pub worker: usize,
     pub index: u32,
     /// End of the covered span, from the run's start.

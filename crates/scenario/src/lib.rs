@@ -17,13 +17,13 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub mod limits;
 pub mod tsung;
 
 /// One load test, as data.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Scenario {
     pub target: Target,
     pub load: Load,
@@ -34,13 +34,13 @@ pub struct Scenario {
 }
 
 /// Where requests go. `host` is kept as written because it is also the `Host` header.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     pub host: String,
     pub port: u16,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Timeouts {
     pub connect: Duration,
     pub response: Duration,
@@ -56,7 +56,7 @@ impl Default for Timeouts {
 }
 
 /// The three load models. One engine runs them all; only the pacing differs.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Load {
     /// `connections` keep-alive connections; each sends its next request as soon as the
     /// previous answer is read. With `requests`, the run stops after exactly that many
@@ -90,7 +90,7 @@ pub enum Load {
 }
 
 /// How planned instants (open model) or users' arrivals (sessions) are spaced.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Arrival {
     Uniform,
     Poisson,
@@ -98,7 +98,7 @@ pub enum Arrival {
 
 /// One arrival phase: users arrive at `users_per_second` for `duration`, at most
 /// `max_users` of them in this phase.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Phase {
     pub duration: Duration,
     pub users_per_second: f64,
@@ -119,14 +119,14 @@ impl Phase {
 }
 
 /// A virtual user's script. `weight` is relative to the other sessions of the scenario.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
     pub name: String,
     pub weight: f64,
     pub steps: Vec<Step>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Step {
     Request(Request),
     /// Run `steps` `count` times (Tsung's `<for from to>` and `<repeat>`).
@@ -154,7 +154,7 @@ pub enum Step {
 }
 
 /// One HTTP/1.1 request template.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Request {
     pub method: Method,
     /// Origin-form path and query, e.g. `/` or `/search?q=1`.
@@ -224,7 +224,7 @@ impl Request {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Method {
     Get,
     Post,
