@@ -158,7 +158,7 @@ mod tests {
             );
         }
         r.record_error(ErrorKind::Reset);
-        r.record_connect(Duration::from_micros(80 + seed), seed % 2 == 0);
+        r.record_connect(Duration::from_micros(80 + seed), seed.is_multiple_of(2));
         r.record_bytes(1000, 2000 + seed as usize);
         r.record_user_started();
         r.record_user_finished(Duration::from_millis(40 + seed));
