@@ -230,27 +230,67 @@ fn csv_status(dir: &Path, case: &str) -> Option<String> {
         .map(|r| r[1].to_string())
 }
 
+/// A [`Run`] of the repository's suites/ci.toml, its results folder and history
+/// database in a temporary folder of its own.
+struct CiRun {
+    run: Run,
+    tag: String,
+    out: PathBuf,
+    db: PathBuf,
+    /// Holds `out` and `db`: they go when it is dropped.
+    tmp: tempfile::TempDir,
+}
+
+impl CiRun {
+    /// Starts `cases` (a `--cases` list); `test` names the run's tag.
+    fn start(test: &str, cases: &str) -> CiRun {
+        let tmp = tempfile::tempdir().unwrap();
+        let (out, db) = (tmp.path().join("out"), tmp.path().join("history.sqlite3"));
+        let tag = unique_tag(test);
+        let run = Run::start(
+            tmp.path(),
+            &repo(),
+            &tag,
+            &[
+                "--suite".as_ref(),
+                "suites/ci.toml".as_ref(),
+                "--cases".as_ref(),
+                cases.as_ref(),
+                "--out".as_ref(),
+                out.as_os_str(),
+                "--db".as_ref(),
+                db.as_os_str(),
+            ],
+        );
+        CiRun {
+            run,
+            tag,
+            out,
+            db,
+            tmp,
+        }
+    }
+}
+
+/// SIGKILLs `run`, waits until no process carrying `tag` is left, then renders the
+/// results folder `out`: what every kill must leave. Returns the run's output and the page.
+fn kill9_then_report(run: Run, tag: &str, out: &Path) -> (String, String) {
+    let output = run.kill9();
+    assert_nothing_left(tag, &output);
+    let page = report(out);
+    (output, page)
+}
+
 /// Mid-case: gunicorn's master and its worker are running when the run dies.
 #[test]
 fn killed_mid_case() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (out, db) = (tmp.path().join("out"), tmp.path().join("history.sqlite3"));
-    let tag = unique_tag("mid-case");
-    let mut run = Run::start(
-        tmp.path(),
-        &repo(),
-        &tag,
-        &[
-            "--suite".as_ref(),
-            "suites/ci.toml".as_ref(),
-            "--cases".as_ref(),
-            "bjoern,gunicorn-sync".as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-            "--db".as_ref(),
-            db.as_os_str(),
-        ],
-    );
+    let CiRun {
+        mut run,
+        tag,
+        out,
+        db,
+        tmp,
+    } = CiRun::start("mid-case", "bjoern,gunicorn-sync");
     run.wait_for("case-started:gunicorn-sync", FIRST_MARKER);
     let before = tagged(&tag);
     let gunicorns = before
@@ -266,10 +306,7 @@ fn killed_mid_case() {
         .filter(|p| p.comm == "wsgibench-watch")
         .count();
     assert!(watchdogs >= 1, "{before:#?}");
-    let output = run.kill9();
-    assert_nothing_left(&tag, &output);
-
-    let page = report(&out);
+    let (output, page) = kill9_then_report(run, &tag, &out);
     assert_eq!(
         status_in_page(&page, "gunicorn-sync").as_deref(),
         Some("killed"),
@@ -313,28 +350,15 @@ fn killed_mid_case() {
 /// After the last case: the servers are stopped, the tables and report are being written.
 #[test]
 fn killed_while_writing_the_report() {
-    let tmp = tempfile::tempdir().unwrap();
-    let (out, db) = (tmp.path().join("out"), tmp.path().join("history.sqlite3"));
-    let tag = unique_tag("report");
-    let mut run = Run::start(
-        tmp.path(),
-        &repo(),
-        &tag,
-        &[
-            "--suite".as_ref(),
-            "suites/ci.toml".as_ref(),
-            "--cases".as_ref(),
-            "gunicorn-sync".as_ref(),
-            "--out".as_ref(),
-            out.as_os_str(),
-            "--db".as_ref(),
-            db.as_os_str(),
-        ],
-    );
+    let CiRun {
+        mut run,
+        tag,
+        out,
+        db,
+        tmp: _tmp,
+    } = CiRun::start("report", "gunicorn-sync");
     run.wait_for("writing-report", FIRST_MARKER);
-    let output = run.kill9();
-    assert_nothing_left(&tag, &output);
-    let page = report(&out);
+    let (output, page) = kill9_then_report(run, &tag, &out);
     assert_eq!(
         status_in_page(&page, "gunicorn-sync").as_deref(),
         Some("ok"),

@@ -62,19 +62,7 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
 
     let rows = csv_rows(&out.join("results.csv"));
     let names: Vec<&str> = rows.iter().map(|r| r[0].as_str()).collect();
-    for case in [
-        "gevent",
-        "meinheld",
-        "bjoern",
-        "gunicorn-sync",
-        "gunicorn-gevent",
-        "gunicorn-meinheld",
-        "uwsgi",
-        "uwsgi-gevent",
-        "granian",
-        "waitress",
-        "broken",
-    ] {
+    for case in testkit::SHIPPED_CASES.into_iter().chain(["broken"]) {
         assert!(
             names.contains(&case),
             "{case} missing from results.csv: {names:?}"

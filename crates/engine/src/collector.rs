@@ -384,6 +384,12 @@ mod tests {
             self.reports_taken += 1;
         }
 
+        fn send_all(&mut self, order: &[Sent]) {
+            for &(worker, index, last) in order {
+                self.send(report(worker, index, last));
+            }
+        }
+
         /// The worker's thread ends without its last report.
         fn die(&mut self, worker: usize) {
             self.senders[worker] = None;
@@ -419,9 +425,7 @@ mod tests {
     /// Sends `(worker, index, last)` reports in this order, then lets every worker go.
     fn run(workers: usize, order: &[Sent]) -> (Summary, Vec<Emitted>) {
         let mut run = Run::start(workers);
-        for &(worker, index, last) in order {
-            run.send(report(worker, index, last));
-        }
+        run.send_all(order);
         run.finish()
     }
 
@@ -432,12 +436,37 @@ mod tests {
 
     /// What `digest` and `stats` must say about exactly `traffic`.
     fn assert_describes(digest: &Digest, stats: &Stats, traffic: &Traffic, what: &str) {
+        let responses = traffic.responses.len() as u64;
+        let connects = traffic.connects.len() as u64;
+        let reconnects = traffic.connects.iter().filter(|c| c.1).count() as u64;
+        let sessions = traffic.sessions.len() as u64;
+        // (what, collected, sent): a counter added to Digest or Stats gets one row here.
+        let counts = [
+            ("latency samples", stats.latency.len(), responses),
+            ("requests", digest.requests, responses),
+            (
+                "errors total",
+                digest.errors_total,
+                traffic.errors.len() as u64,
+            ),
+            ("bytes sent", digest.bytes_sent, traffic.bytes_sent),
+            (
+                "bytes received",
+                digest.bytes_received,
+                traffic.bytes_received,
+            ),
+            ("connects", digest.connections_opened, connects),
+            ("reconnects", digest.reconnects, reconnects),
+            ("connect samples", stats.connect.len(), connects),
+            ("users started", digest.users_started, traffic.users_started),
+            ("users finished", digest.users_finished, sessions),
+            ("session samples", stats.session.len(), sessions),
+        ];
+        for (count, collected, sent) in counts {
+            assert_eq!(collected, sent, "{what}: {count}");
+        }
+
         let reference = traffic.latency_histogram();
-        assert_eq!(
-            stats.latency.len(),
-            traffic.responses.len() as u64,
-            "{what}: latency samples"
-        );
         assert!(stats.latency == reference, "{what}: latency histogram");
         let l = &digest.latency_us;
         for (got, q) in [(l.p50, 0.5), (l.p90, 0.9), (l.p99, 0.99), (l.p999, 0.999)] {
@@ -457,11 +486,6 @@ mod tests {
             "{what}: mean latency"
         );
 
-        assert_eq!(
-            digest.requests,
-            traffic.responses.len() as u64,
-            "{what}: requests"
-        );
         let mut status = BTreeMap::new();
         for (code, _) in &traffic.responses {
             *status.entry(code.to_string()).or_insert(0) += 1;
@@ -472,41 +496,28 @@ mod tests {
             *errors.entry(kind.name().to_string()).or_insert(0) += 1;
         }
         assert_eq!(digest.errors, errors, "{what}: errors");
-        assert_eq!(
-            digest.errors_total,
-            traffic.errors.len() as u64,
-            "{what}: errors total"
-        );
-        assert_eq!(digest.bytes_sent, traffic.bytes_sent, "{what}: bytes sent");
-        assert_eq!(
-            digest.bytes_received, traffic.bytes_received,
-            "{what}: bytes received"
-        );
-        assert_eq!(
-            digest.connections_opened,
-            traffic.connects.len() as u64,
-            "{what}: connects"
-        );
-        let reconnects = traffic.connects.iter().filter(|c| c.1).count() as u64;
-        assert_eq!(digest.reconnects, reconnects, "{what}: reconnects");
-        assert_eq!(
-            stats.connect.len(),
-            traffic.connects.len() as u64,
-            "{what}: connect samples"
-        );
-        assert_eq!(
-            digest.users_started, traffic.users_started,
-            "{what}: users started"
-        );
-        assert_eq!(
-            digest.users_finished,
-            traffic.sessions.len() as u64,
-            "{what}: users finished"
-        );
-        assert_eq!(
-            stats.session.len(),
-            traffic.sessions.len() as u64,
-            "{what}: session samples"
+    }
+
+    /// Every emitted interval describes exactly what `order` reported for it.
+    fn assert_each_interval_describes(emitted: &[Emitted], order: &[Sent]) {
+        for e in emitted {
+            let index = e.interval.index;
+            assert_describes(
+                &e.interval.digest,
+                &e.stats,
+                &traffic_of_interval(order, index),
+                &format!("interval {index}"),
+            );
+        }
+    }
+
+    /// The summary describes exactly everything `order` reported.
+    fn assert_run_describes(summary: &Summary, order: &[Sent]) {
+        assert_describes(
+            &summary.digest,
+            &summary.total,
+            &traffic_of_run(order),
+            "run",
         );
     }
 
@@ -529,6 +540,10 @@ mod tests {
 
     fn indices(emitted: &[Emitted]) -> Vec<u32> {
         emitted.iter().map(|e| e.interval.index).collect()
+    }
+
+    fn reports_taken(emitted: &[Emitted]) -> Vec<usize> {
+        emitted.iter().map(|e| e.reports_taken).collect()
     }
 
     /// How many reports must have been handed over before each interval comes out:
@@ -633,16 +648,7 @@ mod tests {
     fn each_interval_is_the_exact_sum_of_the_workers_reports_for_it() {
         let (_, emitted) = run(3, &SCRAMBLED);
         assert_eq!(indices(&emitted), [0, 1, 2], "emitted in order, once each");
-        for e in &emitted {
-            let index = e.interval.index;
-            let traffic = traffic_of_interval(&SCRAMBLED, index);
-            assert_describes(
-                &e.interval.digest,
-                &e.stats,
-                &traffic,
-                &format!("interval {index}"),
-            );
-        }
+        assert_each_interval_describes(&emitted, &SCRAMBLED);
     }
 
     #[test]
@@ -656,12 +662,7 @@ mod tests {
             "the summary keeps what the sinks got"
         );
         assert_eq!(summary.generator_threads, 3);
-        assert_describes(
-            &summary.digest,
-            &summary.total,
-            &traffic_of_run(&SCRAMBLED),
-            "run",
-        );
+        assert_run_describes(&summary, &SCRAMBLED);
 
         let mut summed = Stats::default();
         for e in &emitted {
@@ -672,22 +673,20 @@ mod tests {
             "run histogram = sum of intervals'"
         );
         let digests = || summary.intervals.iter().map(|i| &i.digest);
-        assert_eq!(
-            summary.digest.requests,
-            digests().map(|d| d.requests).sum::<u64>()
-        );
-        assert_eq!(
-            summary.digest.errors_total,
-            digests().map(|d| d.errors_total).sum::<u64>()
-        );
-        assert_eq!(
-            summary.digest.bytes_sent,
-            digests().map(|d| d.bytes_sent).sum::<u64>()
-        );
-        assert_eq!(
-            summary.digest.bytes_received,
-            digests().map(|d| d.bytes_received).sum::<u64>()
-        );
+        type Counter = fn(&Digest) -> u64;
+        let counters: [(&str, Counter); 4] = [
+            ("requests", |d| d.requests),
+            ("errors total", |d| d.errors_total),
+            ("bytes sent", |d| d.bytes_sent),
+            ("bytes received", |d| d.bytes_received),
+        ];
+        for (name, counter) in counters {
+            assert_eq!(
+                counter(&summary.digest),
+                digests().map(counter).sum::<u64>(),
+                "{name}"
+            );
+        }
         let mut status: BTreeMap<String, u64> = BTreeMap::new();
         for d in digests() {
             for (code, n) in &d.status {
@@ -722,9 +721,8 @@ mod tests {
         for order in orders {
             let (summary, emitted) = run(3, &order);
             assert_eq!(indices(&emitted), [0, 1, 2], "order {order:?}");
-            let taken: Vec<usize> = emitted.iter().map(|e| e.reports_taken).collect();
             assert_eq!(
-                taken,
+                reports_taken(&emitted),
                 released_after(&order, 3, 3),
                 "reports taken at each emission, order {order:?}"
             );
@@ -769,22 +767,8 @@ mod tests {
                 e.interval.index
             );
         }
-        for e in &emitted {
-            let index = e.interval.index;
-            let traffic = traffic_of_interval(&sent, index);
-            assert_describes(
-                &e.interval.digest,
-                &e.stats,
-                &traffic,
-                &format!("interval {index}"),
-            );
-        }
-        assert_describes(
-            &summary.digest,
-            &summary.total,
-            &traffic_of_run(&sent),
-            "run",
-        );
+        assert_each_interval_describes(&emitted, &sent);
+        assert_run_describes(&summary, &sent);
     }
 
     #[test]
@@ -798,17 +782,10 @@ mod tests {
         let order: Vec<_> = full_reports(0, 2).chain(full_reports(2, 2)).collect();
         let mut run = Run::start(3);
         run.die(1);
-        for &(w, i, last) in &order {
-            run.send(report(w, i, last));
-        }
+        run.send_all(&order);
         let (summary, emitted) = run.finish();
         assert_eq!(indices(&emitted), [0, 1]);
-        assert_describes(
-            &summary.digest,
-            &summary.total,
-            &traffic_of_run(&order),
-            "run",
-        );
+        assert_run_describes(&summary, &order);
     }
 
     #[test]
@@ -824,22 +801,12 @@ mod tests {
             .collect();
         let (summary, emitted) = run(3, &order);
         assert_eq!(indices(&emitted), [0, 1, 2]);
-        let taken: Vec<usize> = emitted.iter().map(|e| e.reports_taken).collect();
         assert_eq!(
-            taken,
+            reports_taken(&emitted),
             released_after(&order, 3, 3),
             "no interval waits for worker 0"
         );
-        for e in &emitted {
-            let index = e.interval.index;
-            let traffic = traffic_of_interval(&order, index);
-            assert_describes(
-                &e.interval.digest,
-                &e.stats,
-                &traffic,
-                &format!("interval {index}"),
-            );
-        }
+        assert_each_interval_describes(&emitted, &order);
         assert_cpu_percent(&order, 3, &summary);
     }
 

@@ -17,19 +17,6 @@ fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/quick-run")
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn edit_json(path: &Path, edit: impl FnOnce(&mut Value)) {
     let mut v: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
     edit(&mut v);
@@ -46,12 +33,12 @@ fn repeats(rps: &[f64], p50_us: u64) -> Value {
 /// apart), gevent's p50 doubled (no repeats), gunicorn-sync gone, waitress new.
 fn two_runs(tmp: &Path) -> (PathBuf, PathBuf) {
     let a = tmp.join("a");
-    copy_dir(&fixture(), &a);
+    testkit::copy_dir(&fixture(), &a);
     edit_json(&a.join("bjoern/summary.json"), |v| {
         v["repeats"] = repeats(&[12500.0, 12660.125, 12800.0], 438);
     });
     let b = tmp.join("b");
-    copy_dir(&a, &b);
+    testkit::copy_dir(&a, &b);
     edit_json(&b.join("run.json"), |v| {
         v["started_utc"] = "2026-11-26T09-00-00Z".into();
         v["cases"] = json!(["bjoern", "gevent", "meinheld", "waitress"]);

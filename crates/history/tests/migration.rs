@@ -39,6 +39,22 @@ fn rows(conn: &Connection, sql: &str) -> Vec<Vec<Value>> {
         .unwrap()
 }
 
+/// Deletes run `id` through `conn` and checks that no case or interval of it is left:
+/// the foreign keys cascade only on a connection that has them on.
+fn assert_deleting_the_run_takes_its_rows(conn: &Connection, id: i64) {
+    conn.execute("DELETE FROM runs WHERE id = ?1", [id])
+        .unwrap();
+    let left: i64 = conn
+        .query_row(
+            "SELECT (SELECT count(*) FROM cases WHERE run_id = ?1)
+                  + (SELECT count(*) FROM intervals WHERE run_id = ?1)",
+            [id],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(left, 0, "run {id}");
+}
+
 fn version(db: &Path) -> i64 {
     Connection::open(db)
         .unwrap()
@@ -405,17 +421,7 @@ fn the_writer_s_connection_keeps_foreign_keys_on_after_upgrading() {
     assert_eq!(on, 1);
     // Deleting a run still takes its cases and their series with it.
     let id = history::list(&db).unwrap()[0].id;
-    conn.execute("DELETE FROM runs WHERE id = ?1", [id])
-        .unwrap();
-    let left: i64 = conn
-        .query_row(
-            "SELECT (SELECT count(*) FROM cases WHERE run_id = ?1)
-                  + (SELECT count(*) FROM intervals WHERE run_id = ?1)",
-            [id],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(left, 0);
+    assert_deleting_the_run_takes_its_rows(&conn, id);
 }
 
 #[test]
@@ -647,15 +653,5 @@ fn v2_holds_a_case_once_per_app() {
     );
 
     // Deleting the run takes both cases and both series.
-    conn.execute("DELETE FROM runs WHERE id = ?1", [run])
-        .unwrap();
-    let left: i64 = conn
-        .query_row(
-            "SELECT (SELECT count(*) FROM cases WHERE run_id = ?1)
-                  + (SELECT count(*) FROM intervals WHERE run_id = ?1)",
-            [run],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(left, 0);
+    assert_deleting_the_run_takes_its_rows(&conn, run);
 }

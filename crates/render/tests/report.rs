@@ -18,21 +18,8 @@ fn fixture() -> PathBuf {
 /// A copy of the fixture in a temporary folder, since the report is written into it.
 fn results_copy() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
-    copy_dir(&fixture(), tmp.path());
+    testkit::copy_dir(&fixture(), tmp.path());
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 fn build() -> (tempfile::TempDir, PathBuf, String) {
@@ -269,7 +256,7 @@ fn chromium_sorts_the_ranking_on_click() {
 fn report_escapes_case_names_logs_commands_and_paths() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("run<script>alert('path')");
-    copy_dir(&fixture(), &dir);
+    testkit::copy_dir(&fixture(), &dir);
     let evil = "bjoern<script>alert(1)";
     std::fs::rename(dir.join("bjoern"), dir.join(evil)).unwrap();
     let meta = std::fs::read_to_string(dir.join("run.json"))

@@ -70,14 +70,10 @@ mod tests {
 
     use engine::{Recorder, Stats, Summary};
 
-    #[test]
-    fn writes_hdrhistograms_columns_and_footer() {
-        let mut recorder = Recorder::default();
-        for us in 1..=999 {
-            recorder.record_response(200, Duration::from_micros(us));
-        }
-        let stats = recorder.take();
-        let summary = Summary {
+    /// The summary the engine gives for `stats` over one second, so that `hgrm` reads
+    /// the distribution the engine computes rather than one built by hand.
+    fn one_second_run(stats: Stats) -> Summary {
+        Summary {
             digest: Digest::of(&stats, Duration::from_secs(1)),
             generator_cpu_percent: 0.0,
             generator_threads: 1,
@@ -85,7 +81,16 @@ mod tests {
             intervals: Vec::new(),
             latency_distribution_us: engine::latency_distribution(&stats.latency),
             total: stats,
-        };
+        }
+    }
+
+    #[test]
+    fn writes_hdrhistograms_columns_and_footer() {
+        let mut recorder = Recorder::default();
+        for us in 1..=999 {
+            recorder.record_response(200, Duration::from_micros(us));
+        }
+        let summary = one_second_run(recorder.take());
         let text = hgrm(&summary.latency_distribution_us, &summary.digest).unwrap();
         let mut lines = text.lines();
         assert_eq!(
@@ -118,16 +123,8 @@ mod tests {
 
     #[test]
     fn no_answers_no_file() {
-        let stats = Stats::default();
-        let summary = Summary {
-            digest: Digest::of(&stats, Duration::from_secs(1)),
-            generator_cpu_percent: 0.0,
-            generator_threads: 1,
-            interrupted: false,
-            intervals: Vec::new(),
-            latency_distribution_us: Vec::new(),
-            total: stats,
-        };
+        let summary = one_second_run(Stats::default());
+        assert!(summary.latency_distribution_us.is_empty());
         assert!(hgrm(&summary.latency_distribution_us, &summary.digest).is_none());
     }
 }

@@ -90,21 +90,7 @@ fn launch(case: &Case, dir: &Path) -> Server {
 fn shipped_catalog_is_complete_and_pinned() {
     let catalog = catalog();
     let names: Vec<_> = catalog.cases.iter().map(|c| c.name.as_str()).collect();
-    assert_eq!(
-        names,
-        [
-            "gevent",
-            "meinheld",
-            "bjoern",
-            "gunicorn-sync",
-            "gunicorn-gevent",
-            "gunicorn-meinheld",
-            "uwsgi",
-            "uwsgi-gevent",
-            "granian",
-            "waitress"
-        ]
-    );
+    assert_eq!(names, testkit::SHIPPED_CASES);
     let pins = std::fs::read_to_string(repo().join("python/requirements.txt")).unwrap()
         + &std::fs::read_to_string(repo().join("python/requirements-nodeps.txt")).unwrap();
     let pinned: Vec<String> = pins

@@ -3,6 +3,10 @@
 //! [`outside_tool`] decides what a test does when a tool it drives (tsung, chromium,
 //! nginx, wrk) is missing: with `CI` set, the test fails, so a missing install step in
 //! `.ci/run` turns CI red instead of green-by-skipping; elsewhere it skips with one line.
+//!
+//! The rest is what more than one crate's tests need: [`copy_dir`], the shipped catalog's
+//! [`SHIPPED_CASES`], and for the readers' properties [`EDGE_NUMBERS`] and
+//! [`read_or_refused`].
 
 use std::path::{Path, PathBuf};
 
@@ -84,6 +88,84 @@ pub fn replace_spans(text: &str, spans: &[(usize, usize)], changes: &[(usize, St
     out
 }
 
+/// Copies the folder `from` into `to` (created if missing), subfolders and all: for
+/// tests that write into a copy of a committed results folder.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+/// The cases `suites/servers.toml` ships, in its order. Both the catalog's own tests
+/// and the end-to-end run expect exactly these, so a case added to the catalog must be
+/// added here, where both see it.
+pub const SHIPPED_CASES: [&str; 10] = [
+    "gevent",
+    "meinheld",
+    "bjoern",
+    "gunicorn-sync",
+    "gunicorn-gevent",
+    "gunicorn-meinheld",
+    "uwsgi",
+    "uwsgi-gevent",
+    "granian",
+    "waitress",
+];
+
+/// Numbers on the edges of what a reader of a user's file accepts, spelled so that
+/// both XML attributes and TOML take them as numbers: zeros, units, huge and tiny
+/// exponents, infinities, and the limits of i64 and u64. Each reader's properties add
+/// the edge cases of their own format.
+pub const EDGE_NUMBERS: &[&str] = &[
+    "0",
+    "-0",
+    "1",
+    "-1",
+    "0.5",
+    "1e300",
+    "-1e300",
+    "1e-300",
+    "inf",
+    "-inf",
+    "9223372036854775807",
+    "-9223372036854775808",
+    "18446744073709551615",
+];
+
+/// What a reader of a user's file must do with any input, as a property's verdict: what
+/// it accepts passes `valid`, the checks the program makes next; what it refuses gets a
+/// message that starts with `refusal_prefix` (the file's name), so the user is told
+/// where. `Err` holds why the property fails.
+pub fn read_or_refused<T, E: std::fmt::Display, V: std::fmt::Debug>(
+    read: Result<T, E>,
+    refusal_prefix: &str,
+    valid: impl FnOnce(&T) -> Result<(), V>,
+) -> Result<(), String> {
+    match read {
+        Ok(accepted) => match valid(&accepted) {
+            Ok(()) => Ok(()),
+            Err(e) => Err(format!("accepted but invalid: {e:?}")),
+        },
+        Err(e) => {
+            let message = e.to_string();
+            if message.starts_with(refusal_prefix) {
+                Ok(())
+            } else {
+                Err(format!(
+                    "refused without {refusal_prefix:?} first: {message}"
+                ))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -110,5 +192,30 @@ mod tests {
         ];
         assert_eq!(replace_spans(text, &spans, &changes), "a=x b=yyy c=z");
         assert_eq!(replace_spans(text, &[], &changes), text);
+    }
+
+    #[test]
+    fn a_folder_is_copied_with_its_subfolders() {
+        let tmp = tempfile::tempdir().unwrap();
+        let from = tmp.path().join("from");
+        std::fs::create_dir_all(from.join("sub")).unwrap();
+        std::fs::write(from.join("a.txt"), "a").unwrap();
+        std::fs::write(from.join("sub/b.txt"), "b").unwrap();
+        let to = tmp.path().join("to");
+        copy_dir(&from, &to);
+        let read = |p: &str| std::fs::read_to_string(to.join(p)).unwrap();
+        assert_eq!((read("a.txt"), read("sub/b.txt")), ("a".into(), "b".into()));
+    }
+
+    #[test]
+    fn a_reading_passes_when_accepted_valid_or_refused_by_name() {
+        let valid = |n: &i32| if *n > 0 { Ok(()) } else { Err("not positive") };
+        assert_eq!(read_or_refused(Ok::<_, String>(1), "f.x:", valid), Ok(()));
+        assert!(read_or_refused(Ok::<_, String>(0), "f.x:", valid)
+            .unwrap_err()
+            .contains("accepted but invalid"));
+        let refused = |m: &str| read_or_refused(Err::<i32, _>(m.to_string()), "f.x:", valid);
+        assert_eq!(refused("f.x:3: bad"), Ok(()));
+        assert!(refused("bad").is_err());
     }
 }

@@ -1,8 +1,11 @@
 //! `wsgibench tsung FILE.xml`.
 
 use std::io::BufRead;
-use std::process::Stdio;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
+
+use tempfile::TempDir;
 
 use crate::util::*;
 
@@ -21,26 +24,64 @@ const HTTP_NAMES: [&str; 11] = [
     "users_count",
 ];
 
-#[test]
-fn closed_session_file_sends_exactly_users_times_loop() {
+/// A new Pong server and, in a new temporary folder, the Tsung file `name` (a path
+/// below the folder) that sends its users to it; the rest as [`tsung_xml`] takes it.
+fn pong_and_file(
+    name: &str,
+    rate: u32,
+    phase_s: u32,
+    duration_s: u32,
+    body: &str,
+) -> (Pong, TempDir, PathBuf) {
     let server = Pong::start();
     let dir = tempfile::tempdir().unwrap();
-    let xml = dir.path().join("closed.xml");
-    // 5 users/s for 1 s, 200 GETs each: 1000 requests, whatever the timing.
-    std::fs::write(&xml, tsung_xml(server.port, 5, 1, 30, &get_loop(200))).unwrap();
-    let log = dir.path().join("closed.tsung.json");
-    let summary = dir.path().join("closed.json");
+    let xml = dir.path().join(name);
+    std::fs::create_dir_all(xml.parent().unwrap()).unwrap();
+    std::fs::write(
+        &xml,
+        tsung_xml(server.port, rate, phase_s, duration_s, body),
+    )
+    .unwrap();
+    (server, dir, xml)
+}
+
+/// `wsgibench tsung XML` on `threads` threads, quiet, an interval a second, writing its
+/// Tsung log and summary beside XML: returned with their paths, for the test to read.
+fn tsung_with_logs(xml: &Path, threads: &str) -> (Command, PathBuf, PathBuf) {
+    let log = xml.with_extension("tsung.json");
+    let summary = xml.with_extension("json");
+    let mut cmd = wsgibench();
+    cmd.arg("tsung")
+        .arg(xml)
+        .arg("--tsung-log")
+        .arg(&log)
+        .arg("--json")
+        .arg(&summary)
+        .args(["--interval", "1s", "-t", threads, "-q"]);
+    (cmd, log, summary)
+}
+
+/// `wsgibench tsung XML ARGS` run in `cwd`, where it writes what it writes by default;
+/// it must end within `limit`, successfully.
+fn tsung_succeeds_in(cwd: &Path, xml: &Path, args: &[&str], limit: Duration) -> Output {
     let out = run_bounded(
         wsgibench()
             .arg("tsung")
-            .arg(&xml)
-            .arg("--tsung-log")
-            .arg(&log)
-            .arg("--json")
-            .arg(&summary)
-            .args(["--interval", "1s", "-t", "2", "-q"]),
-        Duration::from_secs(30),
+            .arg(xml)
+            .args(args)
+            .current_dir(cwd),
+        limit,
     );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    out
+}
+
+#[test]
+fn closed_session_file_sends_exactly_users_times_loop() {
+    // 5 users/s for 1 s, 200 GETs each: 1000 requests, whatever the timing.
+    let (server, _dir, xml) = pong_and_file("closed.xml", 5, 1, 30, &get_loop(200));
+    let (mut tsung, log, summary) = tsung_with_logs(&xml, "2");
+    let out = run_bounded(&mut tsung, Duration::from_secs(30));
     assert!(
         out.status.success(),
         "{}{}",
@@ -86,34 +127,54 @@ fn closed_session_file_sends_exactly_users_times_loop() {
     );
 }
 
-#[test]
-fn sigkill_mid_run_leaves_logs_that_parse() {
-    let server = Pong::start();
-    let dir = tempfile::tempdir().unwrap();
-    let xml = dir.path().join("long.xml");
-    // Users arrive for 20 s and each sends one GET per second: a run far longer than
-    // the test waits, at a trickle of load.
-    let body = r#"      <for from="1" to="100" var="i">
+/// A `wsgibench tsung` run, started, that goes on far longer than a test waits: for
+/// the tests that end it from outside.
+struct LongRun {
+    child: Child,
+    dir: TempDir,
+    log: PathBuf,
+    summary: PathBuf,
+    /// Its users' server: kept for as long as the run.
+    _server: Pong,
+}
+
+impl LongRun {
+    /// Users arrive for 20 s and each sends one GET per second: a trickle of load, so
+    /// the machine stays responsive while the run is ended. `output` is what its
+    /// stdout and stderr go to.
+    fn start(output: fn() -> Stdio) -> LongRun {
+        let body = r#"      <for from="1" to="100" var="i">
         <request><http url="/" method="GET" version="1.1"/></request>
         <thinktime value="1" random="false"/>
       </for>"#;
-    std::fs::write(&xml, tsung_xml(server.port, 2, 20, 60, body)).unwrap();
-    let log = dir.path().join("long.tsung.json");
-    let summary = dir.path().join("long.json");
+        let (server, dir, xml) = pong_and_file("long.xml", 2, 20, 60, body);
+        let (mut tsung, log, summary) = tsung_with_logs(&xml, "1");
+        let child = tsung
+            .stdin(Stdio::null())
+            .stdout(output())
+            .stderr(output())
+            .spawn()
+            .unwrap();
+        LongRun {
+            child,
+            dir,
+            log,
+            summary,
+            _server: server,
+        }
+    }
+}
+
+#[test]
+fn sigkill_mid_run_leaves_logs_that_parse() {
+    let LongRun {
+        mut child,
+        dir,
+        log,
+        summary,
+        _server,
+    } = LongRun::start(Stdio::null);
     let series = dir.path().join("long.intervals.jsonl");
-    let mut child = wsgibench()
-        .arg("tsung")
-        .arg(&xml)
-        .arg("--tsung-log")
-        .arg(&log)
-        .arg("--json")
-        .arg(&summary)
-        .args(["--interval", "1s", "-t", "1", "-q"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
     // Wait for at least two finished intervals, then kill without warning.
     let began = Instant::now();
     loop {
@@ -157,29 +218,13 @@ fn sigkill_mid_run_leaves_logs_that_parse() {
 
 #[test]
 fn ctrl_c_ends_early_and_still_writes_everything() {
-    let server = Pong::start();
-    let dir = tempfile::tempdir().unwrap();
-    let xml = dir.path().join("long.xml");
-    let body = r#"      <for from="1" to="100" var="i">
-        <request><http url="/" method="GET" version="1.1"/></request>
-        <thinktime value="1" random="false"/>
-      </for>"#;
-    std::fs::write(&xml, tsung_xml(server.port, 2, 20, 60, body)).unwrap();
-    let log = dir.path().join("long.tsung.json");
-    let summary = dir.path().join("long.json");
-    let child = wsgibench()
-        .arg("tsung")
-        .arg(&xml)
-        .arg("--tsung-log")
-        .arg(&log)
-        .arg("--json")
-        .arg(&summary)
-        .args(["--interval", "1s", "-t", "1", "-q"])
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let LongRun {
+        child,
+        dir: _dir,
+        log,
+        summary,
+        _server,
+    } = LongRun::start(Stdio::piped);
     std::thread::sleep(Duration::from_millis(2500));
     // What Ctrl-C sends; `kill` keeps the test free of a libc dependency.
     let sent = std::process::Command::new("kill")
@@ -236,19 +281,8 @@ fn bad_file_exits_2_with_file_line_column() {
 
 #[test]
 fn dry_run_sends_nothing() {
-    let server = Pong::start();
-    let dir = tempfile::tempdir().unwrap();
-    let xml = dir.path().join("plan.xml");
-    std::fs::write(&xml, tsung_xml(server.port, 5, 2, 30, &get_loop(10))).unwrap();
-    let out = run_bounded(
-        wsgibench()
-            .arg("tsung")
-            .arg(&xml)
-            .arg("--dry-run")
-            .current_dir(dir.path()),
-        Duration::from_secs(10),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (server, dir, xml) = pong_and_file("plan.xml", 5, 2, 30, &get_loop(10));
+    let out = tsung_succeeds_in(dir.path(), &xml, &["--dry-run"], Duration::from_secs(10));
     let plan = text(&out.stdout);
     assert!(
         plan.contains("10 users arrive in 2 s, evenly spaced"),
@@ -273,20 +307,8 @@ fn dry_run_sends_nothing() {
 
 #[test]
 fn backend_json_writes_the_default_log_in_the_current_directory() {
-    let server = Pong::start();
-    let dir = tempfile::tempdir().unwrap();
-    let xml = dir.path().join("in").join("small.xml");
-    std::fs::create_dir(xml.parent().unwrap()).unwrap();
-    std::fs::write(&xml, tsung_xml(server.port, 2, 1, 30, &get_loop(3))).unwrap();
-    let out = run_bounded(
-        wsgibench()
-            .arg("tsung")
-            .arg(&xml)
-            .arg("-q")
-            .current_dir(dir.path()),
-        Duration::from_secs(30),
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let (server, dir, xml) = pong_and_file("in/small.xml", 2, 1, 30, &get_loop(3));
+    tsung_succeeds_in(dir.path(), &xml, &["-q"], Duration::from_secs(30));
     assert_eq!(server.requests(), 6);
     let log = read_json(&dir.path().join("small.tsung.json"));
     assert_eq!(last(&log, "http_200", "total"), Some(6));
