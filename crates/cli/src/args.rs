@@ -45,11 +45,14 @@ pub enum Command {
     Export(ExportArgs),
     /// Run a Tsung XML scenario (HTTP subset) unchanged, or show its plan with --dry-run.
     Tsung(TsungArgs),
+    /// Run shares of a load for a controller (`load` or `tsung` with --agents).
+    Agent(AgentArgs),
 }
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
-    /// Target URL: http://HOST[:PORT]/PATH on this machine (127.0.0.0/8 or [::1]).
+    /// Target URL: http://HOST[:PORT]/PATH, on this machine (127.0.0.0/8 or [::1])
+    /// unless --allow-remote.
     #[arg(value_parser = parse_url)]
     pub url: TargetUrl,
 
@@ -119,6 +122,9 @@ pub struct LoadArgs {
     /// No live progress line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub spread: SpreadArgs,
 }
 
 #[derive(Args, Debug)]
@@ -217,6 +223,9 @@ pub struct TsungArgs {
     /// No live progress line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub spread: SpreadArgs,
 }
 
 #[derive(Args, Debug)]
@@ -266,6 +275,57 @@ pub struct ExportArgs {
 pub struct ReportArgs {
     /// A results folder written by `wsgibench run` (it holds run.json).
     pub dir: PathBuf,
+}
+
+/// Load from several machines, and targets off this one.
+#[derive(Args, Debug, Clone)]
+pub struct SpreadArgs {
+    /// Run the load on these agents (`wsgibench agent`), HOST:PORT,...; this command
+    /// splits it among them exactly and merges their results.
+    #[arg(long, value_delimiter = ',', value_name = "HOST:PORT")]
+    pub agents: Vec<String>,
+
+    /// The token the agents were started with (at least 16 bytes); it is proved, never
+    /// sent.
+    #[arg(long, env = "WSGIBENCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Allow a target outside loopback (127.0.0.0/8, ::1). Load only hosts you may load.
+    #[arg(long)]
+    pub allow_remote: bool,
+}
+
+/// `wsgibench agent`: run shares of a load for a controller.
+#[derive(Args, Debug)]
+pub struct AgentArgs {
+    /// Address to listen on for a controller, e.g. 0.0.0.0:7701.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// The shared token (at least 16 bytes); a controller must prove it knows it.
+    #[arg(long, env = "WSGIBENCH_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
+    /// Worker threads for a share [default: the CPUs this process may run on].
+    #[arg(short = 't', long, value_parser = parse_threads, allow_negative_numbers = true)]
+    pub threads: Option<u32>,
+
+    /// Pin worker threads to these CPUs, e.g. 0 or 0,2.
+    #[arg(long, value_delimiter = ',', value_parser = parse_cpu, allow_negative_numbers = true)]
+    pub cpus: Option<Vec<usize>>,
+
+    /// Accept targets outside loopback. Without it this agent refuses them, whoever
+    /// asks: the token alone does not make it a load generator to point anywhere.
+    #[arg(long)]
+    pub allow_remote: bool,
+
+    /// Serve one controller's run, then exit.
+    #[arg(long)]
+    pub once: bool,
+
+    /// Keep each share's whole stats in DIR (`share-<n>.json`), to check a merge.
+    #[arg(long, value_name = "DIR")]
+    pub save_shares: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

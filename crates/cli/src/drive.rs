@@ -15,6 +15,7 @@ use results::single::{self, RunLabels};
 use results::tsung_log::TsungLog;
 use scenario::Scenario;
 
+use crate::args::SpreadArgs;
 use crate::interrupt;
 use crate::progress::Progress;
 
@@ -34,6 +35,8 @@ pub struct Drive<'a> {
     /// What could not be run, for the error when the engine fails, e.g.
     /// `against http://...`: the error reads "cannot run {what}".
     pub what: String,
+    /// Run on these agents instead of here.
+    pub agents: Option<agent::Agents>,
 }
 
 /// The files asked for; each is said on the console once written.
@@ -47,6 +50,34 @@ pub struct Outputs {
     pub hgrm: Option<PathBuf>,
 }
 
+/// The agents of `--agents`, with the token they need; `Ok(None)` without agents.
+pub fn agents(spread: &SpreadArgs) -> Result<Option<agent::Agents>, String> {
+    if spread.agents.is_empty() {
+        return Ok(None);
+    }
+    let token = spread
+        .token
+        .as_deref()
+        .ok_or("--agents needs --token (or WSGIBENCH_TOKEN): the agents' shared token")?;
+    let token = agent::Token::new(token).map_err(|e| format!("--token: {e}"))?;
+    Ok(Some(agent::Agents {
+        addresses: spread.agents.clone(),
+        token,
+    }))
+}
+
+/// The target is on this machine, or the user said a remote one is meant.
+pub fn check_target(scenario: &Scenario, spread: &SpreadArgs) -> Result<(), String> {
+    if spread.allow_remote {
+        return Ok(());
+    }
+    scenario
+        .target
+        .check_local()
+        .map(drop)
+        .map_err(|e| format!("{e}; pass --allow-remote to load another host"))
+}
+
 /// Worker threads: as asked, or the CPUs this process may run on; at least one.
 pub fn threads(asked: Option<u32>) -> usize {
     asked
@@ -58,7 +89,8 @@ pub fn threads(asked: Option<u32>) -> usize {
 /// Runs `d.scenario` and writes `outputs`. Exit code 0 when the run happened, whatever
 /// the server answered; an error when it could not run or an output not be written.
 pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
-    let live = Arc::new(engine::Live::new(d.threads));
+    let parts = d.agents.as_ref().map_or(d.threads, |a| a.addresses.len());
+    let live = Arc::new(engine::Live::new(parts));
     // Ctrl-C ends the run early; the engine still returns everything measured so far,
     // and every output below is still written.
     let stop = interrupt::stop_flag()?;
@@ -89,13 +121,68 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
     if let Some(s) = tsung_log.as_mut() {
         sinks.push(s);
     }
-    let progress = (!d.quiet).then(|| Progress::start(live, d.scenario.duration, d.label.into()));
-    let result = engine::run(d.scenario, &options, &mut sinks);
+    let progress =
+        (!d.quiet).then(|| Progress::start(live.clone(), d.scenario.duration, d.label.into()));
+    let (summary, spread) = match &d.agents {
+        None => {
+            let result = engine::run(d.scenario, &options, &mut sinks);
+            (
+                result.with_context(|| format!("cannot run {}", d.what)),
+                None,
+            )
+        }
+        Some(agents) => {
+            let result = agent::controller::run(
+                d.scenario,
+                agents,
+                d.interval,
+                &mut sinks,
+                &options.stop,
+                Some(live.clone()),
+            );
+            match result {
+                Ok(run) => (
+                    Ok(run.summary),
+                    Some((run.agents, run.lost_because, run.worst_clock_uncertainty_us)),
+                ),
+                Err(e) => {
+                    if let Some(p) = progress {
+                        p.finish();
+                    }
+                    eprintln!("error: {e}");
+                    return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+                }
+            }
+        }
+    };
     if let Some(p) = progress {
         p.finish();
     }
-    let summary = result.with_context(|| format!("cannot run {}", d.what))?;
+    let summary = summary?;
     print!("{}", render::console::summary(&summary));
+    let mut code = ExitCode::SUCCESS;
+    let mut labels_agents = None;
+    if let Some((agents, lost_because, uncertainty_us)) = spread {
+        println!("  Agents      clocks aligned to within {uncertainty_us} µs");
+        for a in &agents {
+            println!(
+                "    {:<24} {:<5} {:>10} requests {:>6} errors  cpu {:>4.0}%  clock {:+} µs",
+                a.address,
+                format!("{:?}", a.status).to_lowercase(),
+                a.requests,
+                a.errors,
+                a.generator_cpu_percent,
+                a.clock_offset_us
+            );
+        }
+        for (address, why) in &lost_because {
+            println!("  lost agent  {address}: {why}");
+        }
+        if !lost_because.is_empty() {
+            code = ExitCode::from(crate::EXIT_PARTIAL);
+        }
+        labels_agents = Some(agents);
+    }
 
     if let Some(log) = tsung_log {
         if let Some(e) = log.error {
@@ -104,7 +191,11 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
         println!("  Tsung log   {}", log.path().display());
     }
     if let Some((path, labels)) = &outputs.json {
-        single::write_summary(path, &summary, labels)?;
+        let labels = RunLabels {
+            agents: labels_agents,
+            ..labels.clone()
+        };
+        single::write_summary(path, &summary, &labels)?;
         if let Some(e) = series.and_then(|s| s.error) {
             return Err(e.into());
         }
@@ -113,7 +204,7 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
     if let Some(path) = &outputs.hgrm {
         write_hgrm(path, &summary)?;
     }
-    Ok(ExitCode::SUCCESS)
+    Ok(code)
 }
 
 /// Writes `--hgrm FILE` and says so, or says why not.

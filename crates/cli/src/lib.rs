@@ -2,10 +2,12 @@
 //! engine to the outputs and turns the result into an exit code. A library so that the
 //! tests can walk the command definition (every numeric flag gets the bad-input table).
 //!
-//! Exit codes (README's table): 0 done; 1 the run could not be carried out (a file that
+//! Exit codes (README's table): 0 done; 3 a run over agents lost some of them; 1 the
+//! run could not be carried out (a file that
 //! cannot be written, a server that cannot be reached at all); 2 the input was refused
 //! (a flag, a suite or Tsung file), before anything was sent.
 
+mod agent_cmd;
 pub mod args;
 mod drive;
 mod history_cmd;
@@ -24,6 +26,10 @@ use clap::Parser;
 /// Exit code of input refused before anything ran.
 pub const EXIT_BAD_INPUT: u8 = 2;
 
+/// Exit code of a run spread over agents of which some were lost: what the others
+/// measured is reported and written, but it is not the load that was asked.
+pub const EXIT_PARTIAL: u8 = 3;
+
 pub fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,
@@ -37,6 +43,7 @@ pub fn main() -> ExitCode {
         args::Command::Compare(a) => history_cmd::compare(a),
         args::Command::Export(a) => history_cmd::export(a),
         args::Command::Tsung(a) => tsung::run(a),
+        args::Command::Agent(a) => agent_cmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -56,16 +56,28 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
     };
     if let Err(e) = scenario
         .validate()
-        .and_then(|()| scenario.target.check_local().map(drop))
+        .map_err(|e| e.to_string())
+        .and_then(|()| drive::check_target(&scenario, &a.spread))
     {
         eprintln!("error: {}: {e}", a.url.text);
         return Ok(ExitCode::from(2));
     }
+    let agents = match drive::agents(&a.spread) {
+        Ok(agents) => agents,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
 
     let threads = drive::threads(a.threads).min(a.connections as usize);
     // Before connecting: raise the open-files limit, plan source addresses, or say why
-    // this machine cannot hold -c connections.
-    if let Err(e) = engine::preflight(&scenario, threads) {
+    // this machine cannot hold -c connections. Agents check their own machines.
+    let preflight = match agents {
+        None => engine::preflight(&scenario, threads).map(drop),
+        Some(_) => Ok(()),
+    };
+    if let Err(e) = preflight {
         match e {
             engine::EngineError::Limits(e) => eprintln!("error: -c {}: {e}", a.connections),
             e => eprintln!("error: {}: {e}", a.url.text),
@@ -109,6 +121,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             label: "load",
             header,
             what: format!("against {}", a.url.text),
+            agents,
         },
         &outputs,
     )

@@ -35,11 +35,19 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
     let scenario = &import.scenario;
     if let Err(e) = scenario
         .validate()
-        .and_then(|_| scenario.target.check_local().map(|_| ()))
+        .map_err(|e| e.to_string())
+        .and_then(|()| drive::check_target(scenario, &a.spread))
     {
         eprintln!("error: {}: {e}", a.file.display());
         return Ok(ExitCode::from(2));
     }
+    let agents = match drive::agents(&a.spread) {
+        Ok(agents) => agents,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(2));
+        }
+    };
     for note in &import.notes {
         println!("note: {note}");
     }
@@ -84,6 +92,7 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
             label: "tsung",
             header,
             what: a.file.display().to_string(),
+            agents,
         },
         &outputs,
     )

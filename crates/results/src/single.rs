@@ -29,6 +29,9 @@ pub struct RunLabels {
     /// `tsung`: `host:port` from the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// With `--agents`: each agent's share and how it fared.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agents: Option<Vec<crate::AgentShare>>,
 }
 
 /// `--json`'s document: the engine's [`Summary`] (its digest's fields, the generator's

@@ -7,6 +7,8 @@
 //!   killed with SIGKILL, positioned errors for bad files.
 //! - `real_tsung`: the same small file through real Tsung (`/usr/bin/tsung`) and
 //!   through wsgibench, compared per user and by log structure.
+//! - `agents`: `wsgibench agent` processes on 127.0.0.2-4 and `load --agents`: exact
+//!   counts, a true merge, lost agents (SIGKILL, SIGSTOP), a wrong token, clock offsets.
 //! - `bad_input`: the bad-input table: every numeric flag (walked from clap's definition),
 //!   Tsung attribute and suite key, with nan, inf, -1, 0 and 1e300: exit 2, one line.
 //! - `load_args`: `wsgibench load` refuses bad flags with exit 2, naming the flag.
@@ -19,6 +21,7 @@
 //!
 //! Every run is bounded in requests and in time; load goes to 127.0.0.1 only.
 
+mod agents;
 mod bad_input;
 mod connections;
 mod load_args;
