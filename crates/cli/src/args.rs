@@ -173,6 +173,15 @@ pub struct RunArgs {
     /// No live progress bars.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    /// The servers already run elsewhere, one per case, at HOST:PORT with `{case}`
+    /// replaced by the case's name, e.g. '{case}.bench.svc.cluster.local:8000' (a
+    /// Kubernetes Service per case): nothing is started here; each is waited for.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub servers_at: Option<String>,
+
+    #[command(flatten)]
+    pub spread: SpreadArgs,
 }
 
 #[derive(Args, Debug)]

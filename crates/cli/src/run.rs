@@ -73,6 +73,37 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     );
     println!("  pinning   {}", placement.describe());
     println!("  output    {}", out.display());
+    let agents = match crate::drive::agents(&a.spread) {
+        Ok(agents) => agents,
+        Err(e) => return usage(e),
+    };
+    let servers = match &a.servers_at {
+        None => suite::Servers::Launch,
+        Some(template) => {
+            if !template.contains("{case}") && cases.len() > 1 {
+                return usage(format!(
+                    "--servers-at {template}: holds no {{case}}, so every case would load the same server"
+                ));
+            }
+            let sample = template.replace("{case}", &cases[0].name);
+            let local = sample
+                .rsplit_once(':')
+                .map(|(host, _)| scenario::Target {
+                    host: host.trim_matches(['[', ']']).to_string(),
+                    port: 0,
+                })
+                .map(|t| t.check_local().is_ok());
+            match local {
+                None => return usage(format!("--servers-at {template}: expected HOST:PORT")),
+                Some(false) if !a.spread.allow_remote => {
+                    return usage(format!(
+                        "--servers-at {template}: not on this machine; pass --allow-remote to load another host"
+                    ))
+                }
+                Some(_) => suite::Servers::At(template.clone()),
+            }
+        }
+    };
     let suite_run = SuiteRun {
         cases,
         protocol: &protocol,
@@ -80,6 +111,8 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         folder: &folder,
         repeat: a.repeat,
         tsung_log: a.tsung_log,
+        servers,
+        agents,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let meta = suite_run.begin()?;

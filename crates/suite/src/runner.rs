@@ -34,6 +34,16 @@ pub trait Progress {
     fn interrupted_before(&mut self, case: &str);
 }
 
+/// Where the servers are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Servers {
+    /// Started here, one at a time, pinned to the server's CPU.
+    Launch,
+    /// Already running, one per case, at `host:port` with `{case}` replaced by the
+    /// case's name (a Kubernetes Service per case). Each is waited for until it answers.
+    At(String),
+}
+
 /// Everything a suite run needs, fixed before it starts.
 pub struct SuiteRun<'a> {
     pub cases: Vec<&'a crate::Case>,
@@ -45,6 +55,10 @@ pub struct SuiteRun<'a> {
     pub repeat: u32,
     /// Also write each case's series as Tsung's JSON log.
     pub tsung_log: bool,
+    /// Start each case's server here, or find it already running elsewhere.
+    pub servers: Servers,
+    /// Make the load on these agents instead of here.
+    pub agents: Option<agent::Agents>,
     /// The command line, for run.json.
     pub command: String,
 }
@@ -101,13 +115,15 @@ impl SuiteRun<'_> {
                 }
                 let repetition = (repeats > 1).then_some(round);
                 let dir = self.folder.case_dir(&case.name, repetition)?;
-                let mut result = match env {
-                    Err(e) => {
+                let mut result = match (env, &self.servers) {
+                    (_, Servers::At(_)) | (Ok(_), Servers::Launch) => {
+                        self.run_one(case, env.as_ref().ok(), &dir, stop, progress)?
+                    }
+                    (Err(e), Servers::Launch) => {
                         let mut c = Case::new(&case.name, CaseStatus::NotInstalled);
                         c.detail = Some(e.to_string());
                         c
                     }
-                    Ok(env) => self.run_one(case, env, &dir, stop, progress)?,
                 };
                 dir.write_case(&result)?;
                 result.log_tail = dir.log_tail();
@@ -147,13 +163,14 @@ impl SuiteRun<'_> {
     fn run_one(
         &self,
         case: &crate::Case,
-        env: &PythonEnv,
+        env: Option<&PythonEnv>,
         dir: &CaseFolder,
         stop: &StopFlag,
         progress: &mut dyn Progress,
     ) -> Result<Case, ResultsError> {
         let threads = self.placement.generator_cpus.len().max(1);
-        let live = Arc::new(engine::Live::new(threads));
+        let parts = self.agents.as_ref().map_or(threads, |a| a.addresses.len());
+        let live = Arc::new(engine::Live::new(parts));
         let options = RunOptions {
             threads,
             interval: self.protocol.interval,
@@ -179,16 +196,33 @@ impl SuiteRun<'_> {
             let mut started = |live: Arc<engine::Live>| {
                 progress.load_started(&case.name, live, self.protocol.duration)
             };
-            run_case(
-                case,
-                env,
-                self.protocol,
-                self.placement,
-                dir.dir(),
-                &options,
-                &mut sinks,
-                &mut started,
-            )
+            let fleet = Fleet {
+                servers: &self.servers,
+                agents: self.agents.as_ref(),
+            };
+            match (&self.servers, env) {
+                (Servers::At(template), _) => run_remote_case(
+                    case,
+                    template,
+                    self.protocol,
+                    &options,
+                    &mut sinks,
+                    &mut started,
+                    &fleet,
+                ),
+                (Servers::Launch, Some(env)) => run_case(
+                    case,
+                    env,
+                    self.protocol,
+                    self.placement,
+                    dir.dir(),
+                    &options,
+                    &mut sinks,
+                    &mut started,
+                    &fleet,
+                ),
+                (Servers::Launch, None) => unreachable!("a launched case has its environment"),
+            }
         };
         progress.load_ended();
         if let Some(e) = series.error.or(tsung.and_then(|t| t.error)) {
@@ -259,6 +293,7 @@ pub fn run_case(
     options: &RunOptions,
     sinks: &mut [&mut dyn Sink],
     load_started: &mut dyn FnMut(Arc<engine::Live>),
+    fleet: &Fleet,
 ) -> Case {
     let mut result = Case::new(&case.name, CaseStatus::Ok);
     result.server_version = env.case_version(case);
@@ -293,7 +328,7 @@ pub fn run_case(
     if let Some(live) = &options.live {
         load_started(live.clone());
     }
-    let outcome = engine::run(&scenario, options, sinks);
+    let outcome = load(&scenario, options, sinks, fleet.agents);
     let samples = server.stop_sampler();
     let crashed = server.exited();
     let tail = server.log_tail(20);
@@ -306,6 +341,7 @@ pub fn run_case(
             CaseStatus::FailedToStart,
             Some(format!("the load could not start: {e}")),
         ),
+        (Ok(spread), None) if spread.lost() => (CaseStatus::LostAgent, Some(spread.lost_detail())),
         (Ok(_), Some(exit)) => (
             CaseStatus::Crashed,
             Some(format!(
@@ -324,7 +360,117 @@ pub fn run_case(
     result.status = status;
     result.detail = detail;
     result.set_server_samples(samples);
-    result.measured = outcome.ok().as_ref().map(Measured::from);
+    if let Ok(loaded) = outcome {
+        result.measured = Some(Measured::from(&loaded.summary));
+        result.agents = loaded.agents;
+    }
+    result
+}
+
+/// Where the load comes from, and where the servers are.
+pub struct Fleet<'a> {
+    pub servers: &'a Servers,
+    pub agents: Option<&'a agent::Agents>,
+}
+
+/// What one case's load measured, made here or by agents.
+struct Loaded {
+    summary: engine::Summary,
+    agents: Option<Vec<results::AgentShare>>,
+    lost_because: Vec<(String, String)>,
+}
+
+impl Loaded {
+    fn lost(&self) -> bool {
+        !self.lost_because.is_empty()
+    }
+
+    fn lost_detail(&self) -> String {
+        let lines: Vec<String> = self
+            .lost_because
+            .iter()
+            .map(|(address, why)| format!("agent {address} was lost: {why}"))
+            .collect();
+        lines.join("\n")
+    }
+}
+
+/// Runs `scenario` here, or spread over `agents`.
+fn load(
+    scenario: &scenario::Scenario,
+    options: &RunOptions,
+    sinks: &mut [&mut dyn Sink],
+    agents: Option<&agent::Agents>,
+) -> Result<Loaded, String> {
+    match agents {
+        None => engine::run(scenario, options, sinks)
+            .map(|summary| Loaded {
+                summary,
+                agents: None,
+                lost_because: Vec::new(),
+            })
+            .map_err(|e| e.to_string()),
+        Some(agents) => agent::controller::run(
+            scenario,
+            agents,
+            options.interval,
+            sinks,
+            &options.stop,
+            options.live.clone(),
+        )
+        .map(|run| Loaded {
+            summary: run.summary,
+            agents: Some(run.agents),
+            lost_because: run.lost_because,
+        })
+        .map_err(|e| e.to_string()),
+    }
+}
+
+/// A case whose server already runs at `template`'s address: waited for, then loaded.
+/// Its process is not this machine's, so there are no CPU or memory samples.
+fn run_remote_case(
+    case: &crate::Case,
+    template: &str,
+    protocol: &SuiteFile,
+    options: &RunOptions,
+    sinks: &mut [&mut dyn Sink],
+    load_started: &mut dyn FnMut(Arc<engine::Live>),
+    fleet: &Fleet,
+) -> Case {
+    let mut result = Case::new(&case.name, CaseStatus::Ok);
+    let address = template.replace("{case}", &case.name);
+    let Some((host, port)) = address
+        .rsplit_once(':')
+        .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
+    else {
+        result.status = CaseStatus::FailedToStart;
+        result.detail = Some(format!("{address} is not HOST:PORT"));
+        return result;
+    };
+    if let Err(why) = crate::supervise::wait_until_answers(host, port, protocol.ready_timeout) {
+        result.status = CaseStatus::FailedToStart;
+        result.detail = Some(format!("{address}: {why}"));
+        return result;
+    }
+    crate::markers::reached(&crate::markers::case_started(&case.name));
+    if let Some(live) = &options.live {
+        load_started(live.clone());
+    }
+    match load(&protocol.scenario(host, port), options, sinks, fleet.agents) {
+        Err(e) => {
+            result.status = CaseStatus::FailedToStart;
+            result.detail = Some(format!("the load could not start: {e}"));
+        }
+        Ok(loaded) => {
+            if loaded.lost() {
+                result.status = CaseStatus::LostAgent;
+                result.detail = Some(loaded.lost_detail());
+            }
+            result.measured = Some(Measured::from(&loaded.summary));
+            result.agents = loaded.agents;
+        }
+    }
     result
 }
 

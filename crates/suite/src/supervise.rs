@@ -478,14 +478,37 @@ fn group_alive(pgid: i32) -> bool {
 }
 
 /// Reads the `HTTP/1.x NNN` status line of `GET /`.
+/// Waits until `host:port` answers `GET /` with 200, for a server this process did
+/// not start (a Kubernetes Service); `Err` says what it last answered, if anything.
+pub fn wait_until_answers(host: &str, port: u16, timeout: Duration) -> Result<(), String> {
+    use std::net::ToSocketAddrs;
+    let deadline = Instant::now() + timeout;
+    loop {
+        let addr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next());
+        let last = match addr.map(probe) {
+            Some(Ok(line)) if is_ok_status(&line) => return Ok(()),
+            Some(Ok(line)) => format!("last answer {line:?}"),
+            Some(Err(e)) => e.to_string(),
+            None => "the name resolves to no address (yet)".to_string(),
+        };
+        if Instant::now() >= deadline {
+            return Err(format!("not ready within {timeout:?}: {last}"));
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
 fn probe(addr: SocketAddr) -> io::Result<String> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_millis(500))?;
     s.set_read_timeout(Some(Duration::from_secs(2)))?;
     s.set_write_timeout(Some(Duration::from_secs(2)))?;
     write!(
         s,
-        "GET / HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
-        addr.port()
+        "GET / HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        addr
     )?;
     let mut buf = Vec::with_capacity(128);
     let mut chunk = [0u8; 128];
