@@ -37,7 +37,8 @@ pub enum Command {
     Load(LoadArgs),
     /// Rebuild DIR/report.html (one self-contained page) from a `wsgibench run` folder.
     Report(ReportArgs),
-    /// List the recorded runs: id, date, protocol, cases, fastest server.
+    /// List the recorded runs: id, date, protocol, cases, fastest server; with --html DIR,
+    /// also the trend across runs as a static site.
     History(HistoryArgs),
     /// Compare two recorded runs server by server: req/s and p50/p90/p99 deltas.
     Compare(CompareArgs),
@@ -243,6 +244,14 @@ pub struct HistoryArgs {
     /// ~/.local/share/wsgibench/history.sqlite3].
     #[arg(long, value_name = "PATH")]
     pub db: Option<PathBuf>,
+
+    /// Also write the trend across runs as a static site into DIR (made if missing):
+    /// index.html (every run, linking to its report.html while its folder has one) and
+    /// a page per server with req/s and p99 over the run dates, one line per protocol
+    /// and machine. Self-contained pages: no network needed. Rerun to refresh.
+    /// Example: wsgibench history --html results/trend
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -1,6 +1,7 @@
 //! `wsgibench history`, `wsgibench compare` and `wsgibench export`: the history
 //! database from the command line, plus [`record_run`], which `wsgibench run` calls
-//! last. Glue only: `render::history` stores and reads, `render::compare` compares.
+//! last. Glue only: `history` stores and reads, `history::compare` compares,
+//! `history::trend` writes the trend site.
 //!
 //! Exit codes: 0 done; 2 when the user must change the command (an unknown run id, a
 //! database from a newer wsgibench, no place for the database); 1 when a file cannot
@@ -14,7 +15,8 @@ use history::{self, HistoryError, RunRow};
 
 use crate::args::{CompareArgs, ExportArgs, HistoryArgs};
 
-/// `wsgibench history`: one line per recorded run, oldest first.
+/// `wsgibench history`: one line per recorded run, oldest first; with `--html DIR`,
+/// also the trend site (`history::trend`), even with no run yet (an index saying so).
 pub fn history(a: HistoryArgs) -> Result<ExitCode> {
     let db = match db_path(a.db) {
         Ok(db) => db,
@@ -29,13 +31,29 @@ pub fn history(a: HistoryArgs) -> Result<ExitCode> {
             "no runs recorded yet in {}: `wsgibench run` records each run there",
             db.display()
         );
-        return Ok(ExitCode::SUCCESS);
+    } else {
+        print!("{}", runs_table(&runs));
+        println!();
+        println!("database  {}", db.display());
+        if let [.., a, b] = &runs[..] {
+            println!("compare   wsgibench compare {} {}", a.id, b.id);
+        }
     }
-    print!("{}", runs_table(&runs));
-    println!();
-    println!("database  {}", db.display());
-    if let [.., a, b] = &runs[..] {
-        println!("compare   wsgibench compare {} {}", a.id, b.id);
+    if let Some(dir) = a.html {
+        let site = match history::trend::write_site(&db, &dir) {
+            Ok(s) => s,
+            Err(e) => return user_error(e),
+        };
+        println!(
+            "trend     {} ({} server page{})",
+            site.index.display(),
+            site.server_pages.len(),
+            if site.server_pages.len() == 1 {
+                ""
+            } else {
+                "s"
+            }
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -203,6 +221,30 @@ mod tests {
         assert_eq!(readable_stamp("yesterday"), "yesterday");
         assert_eq!(shorten("abcdef", 4), "abc…");
         assert_eq!(shorten("abc", 4), "abc");
+    }
+
+    /// `--html` writes the site even before any run (an index that says so), and a
+    /// site folder that cannot be made is a failure (exit 1), not a user error.
+    #[test]
+    fn html_writes_the_site_or_fails_naming_the_folder() {
+        let tmp = tempfile::tempdir().unwrap();
+        let args = |html: PathBuf| HistoryArgs {
+            db: Some(tmp.path().join("none.sqlite3")),
+            html: Some(html),
+        };
+        let site = tmp.path().join("site");
+        assert_eq!(history(args(site.clone())).unwrap(), ExitCode::SUCCESS);
+        let index = std::fs::read_to_string(site.join("index.html")).unwrap();
+        assert!(index.contains("No run is recorded yet"), "{index}");
+        assert!(
+            !tmp.path().join("none.sqlite3").exists(),
+            "reading made no database"
+        );
+
+        let file = tmp.path().join("a-file");
+        std::fs::write(&file, "").unwrap();
+        let e = history(args(file.join("site"))).unwrap_err();
+        assert!(format!("{e:#}").contains("a-file"), "{e:#}");
     }
 
     #[test]

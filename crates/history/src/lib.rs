@@ -5,9 +5,11 @@
 //! Layout:
 //! - [`store`] (re-exported here): the schema and its version ([`SCHEMA_VERSION`]; an
 //!   older file is migrated when first opened for writing), [`record`] a folder or
-//!   [`record_run`] a run in memory, [`list`], [`run`] and [`intervals`] to read back;
-//!   [`HistoryError`] names the file.
+//!   [`record_run`] a run in memory, [`list`], [`run`], [`all_runs`] and [`intervals`]
+//!   to read back; [`HistoryError`] names the file.
 //! - [`compare`]: two recorded runs side by side, as text and as an HTML page.
+//! - [`trend`]: every recorded run as a static site (`wsgibench history --html DIR`):
+//!   req/s and p99 per server over the run dates, drawn by `render::trend`.
 //!
 //! ```no_run
 //! let db = history::default_db_path()?;
@@ -21,5 +23,6 @@
 
 pub mod compare;
 pub mod store;
+pub mod trend;
 
 pub use store::*;

@@ -215,6 +215,10 @@ pub enum HistoryError {
     /// No run has this id; `wsgibench history` lists the ids.
     #[error("no run {id} in {}: `wsgibench history` lists the recorded runs", path.display())]
     UnknownRun { path: PathBuf, id: i64 },
+    /// A page read from the history could not be drawn or written (the message names
+    /// the file or the chart).
+    #[error(transparent)]
+    Render(#[from] render::RenderError),
 }
 
 pub use results::Repeat;
@@ -427,85 +431,139 @@ pub fn run(db: &Path, id: i64) -> Result<RecordedRun, HistoryError> {
         path: db.to_path_buf(),
         source,
     };
-    let (run, placement, suite_file, machine, version, agents) = conn
+    let run = conn
         .query_row(
             &format!("{} WHERE r.id = ?1", run_row_select(layout)),
             [id],
-            |row| {
-                Ok((
-                    run_row(row)?,
-                    row.get::<_, Option<String>>("placement")?,
-                    row.get::<_, Option<String>>("suite_file")?,
-                    row.get::<_, Option<String>>("machine")?,
-                    row.get::<_, Option<String>>("wsgibench_version")?,
-                    row.get::<_, Option<String>>("agents")?,
-                ))
-            },
+            recorded_run,
         )
         .optional()
         .map_err(sql)?
         .ok_or_else(unknown)?;
-    // rowid breaks ties in position, which only cases of several apps could share; it
-    // is `id` in v2 and the implicit rowid in v1, so one query serves both.
     let mut stmt = conn
         .prepare(&format!(
-            "SELECT case_name, status, rps, mean_ms, p50_ms, p90_ms, p99_ms, max_ms, errors,
-                 server_cpu_percent, server_rss_mib, generator_cpu_percent, server_version,
-                 repeats, {} AS app
-             FROM cases WHERE run_id = ?1 ORDER BY position, rowid",
-            layout.app_column()
+            "{} WHERE run_id = ?1 ORDER BY position, rowid",
+            case_select(layout)
         ))
         .map_err(sql)?;
     let cases = stmt
-        .query_map([id], |row| {
-            let repeats: Option<String> = row.get(13)?;
-            let word: String = row.get(1)?;
-            let status = CaseStatus::parse(&word).ok_or_else(|| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    1,
-                    rusqlite::types::Type::Text,
-                    format!("unknown case status {word:?}").into(),
-                )
-            })?;
-            Ok(CaseRecord {
-                row: CaseRow {
-                    case: row.get(0)?,
-                    status,
-                    rps: row.get(2)?,
-                    latency_mean_ms: row.get(3)?,
-                    p50_ms: row.get(4)?,
-                    p90_ms: row.get(5)?,
-                    p99_ms: row.get(6)?,
-                    max_ms: row.get(7)?,
-                    errors: row.get::<_, Option<i64>>(8)?.map(|n| n.max(0) as u64),
-                    server_cpu_percent: row.get(9)?,
-                    server_rss_mib: row.get(10)?,
-                    generator_cpu_percent: row.get(11)?,
-                    server_version: row.get(12)?,
-                },
-                app: row.get(14)?,
-                // Written by `record` from typed values, so a parse failure means a
-                // hand-edited file; showing no repeats is the honest fallback.
-                repeats: repeats
-                    .and_then(|j| serde_json::from_str(&j).ok())
-                    .unwrap_or_default(),
-            })
-        })
+        .query_map([id], case_record)
+        .map_err(sql)?
+        .map(|c| c.map(|(_, case)| case))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(sql)?;
+    Ok(RecordedRun { cases, ..run })
+}
+
+/// Every recorded run with its cases, oldest first, in two queries whatever the
+/// number of runs: what the trend across runs (`wsgibench history --html`) draws. A
+/// database that does not exist yet has none (and is not made).
+pub fn all_runs(db: &Path) -> Result<Vec<RecordedRun>, HistoryError> {
+    let Some((conn, layout)) = open_for_reading(db)? else {
+        return Ok(Vec::new());
+    };
+    let sql = |source| HistoryError::Sqlite {
+        path: db.to_path_buf(),
+        source,
+    };
+    // One transaction, so a run recorded between the two queries is either in both
+    // or in neither (WAL readers see one snapshot per transaction).
+    let tx = conn.unchecked_transaction().map_err(sql)?;
+    let mut runs = tx
+        .prepare(&format!("{} ORDER BY r.id", run_row_select(layout)))
+        .map_err(sql)?
+        .query_map([], recorded_run)
         .map_err(sql)?
         .collect::<Result<Vec<_>, _>>()
         .map_err(sql)?;
+    let mut stmt = tx
+        .prepare(&format!(
+            "{} ORDER BY run_id, position, rowid",
+            case_select(layout)
+        ))
+        .map_err(sql)?;
+    let cases = stmt.query_map([], case_record).map_err(sql)?;
+    // Both in run id order: walk the runs alongside the cases.
+    let mut at = 0;
+    for case in cases {
+        let (run_id, case) = case.map_err(sql)?;
+        while runs.get(at).is_some_and(|r| r.run.id < run_id) {
+            at += 1;
+        }
+        // A case whose run is gone is only possible with foreign keys off; skip it.
+        if let Some(run) = runs.get_mut(at).filter(|r| r.run.id == run_id) {
+            run.cases.push(case);
+        }
+    }
+    Ok(runs)
+}
+
+/// A run's row of [`run_row_select`] as a [`RecordedRun`] without its cases.
+fn recorded_run(row: &rusqlite::Row) -> rusqlite::Result<RecordedRun> {
+    let machine: Option<String> = row.get("machine")?;
+    let agents: Option<String> = row.get("agents")?;
     Ok(RecordedRun {
-        run,
-        placement,
-        suite_file,
+        run: run_row(row)?,
+        placement: row.get("placement")?,
+        suite_file: row.get("suite_file")?,
         machine: machine
             .and_then(|j| serde_json::from_str(&j).ok())
             .unwrap_or(serde_json::Value::Null),
-        wsgibench_version: version,
+        wsgibench_version: row.get("wsgibench_version")?,
         // As for repeats: text that is not JSON was not written by `record`.
         agents: agents.and_then(|j| serde_json::from_str(&j).ok()),
-        cases,
+        cases: Vec::new(),
     })
+}
+
+/// The columns [`case_record`] reads, from `cases`; the caller adds WHERE and ORDER BY.
+/// rowid breaks ties in position, which only cases of several apps could share; it
+/// is `id` in v2 and the implicit rowid in v1, so one query serves both.
+fn case_select(layout: Layout) -> String {
+    format!(
+        "SELECT case_name, status, rps, mean_ms, p50_ms, p90_ms, p99_ms, max_ms, errors,
+             server_cpu_percent, server_rss_mib, generator_cpu_percent, server_version,
+             repeats, {} AS app, run_id
+         FROM cases",
+        layout.app_column()
+    )
+}
+
+/// A row of [`case_select`]: its run's id and the case.
+fn case_record(row: &rusqlite::Row) -> rusqlite::Result<(i64, CaseRecord)> {
+    let repeats: Option<String> = row.get(13)?;
+    let word: String = row.get(1)?;
+    let status = CaseStatus::parse(&word).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Text,
+            format!("unknown case status {word:?}").into(),
+        )
+    })?;
+    let case = CaseRecord {
+        row: CaseRow {
+            case: row.get(0)?,
+            status,
+            rps: row.get(2)?,
+            latency_mean_ms: row.get(3)?,
+            p50_ms: row.get(4)?,
+            p90_ms: row.get(5)?,
+            p99_ms: row.get(6)?,
+            max_ms: row.get(7)?,
+            errors: row.get::<_, Option<i64>>(8)?.map(|n| n.max(0) as u64),
+            server_cpu_percent: row.get(9)?,
+            server_rss_mib: row.get(10)?,
+            generator_cpu_percent: row.get(11)?,
+            server_version: row.get(12)?,
+        },
+        app: row.get(14)?,
+        // Written by `record` from typed values, so a parse failure means a
+        // hand-edited file; showing no repeats is the honest fallback.
+        repeats: repeats
+            .and_then(|j| serde_json::from_str(&j).ok())
+            .unwrap_or_default(),
+    };
+    Ok((row.get(15)?, case))
 }
 
 /// The interval series of one case of a run, as the original pong app served it, in

@@ -74,7 +74,7 @@ fn anchor(name: &str) -> String {
 }
 
 /// `2026-11-25T12-23-43Z` (the folder-safe stamp a run writes) as `2026-11-25 12:23:43 UTC`.
-fn pretty_utc(stamp: &str) -> String {
+pub(crate) fn pretty_utc(stamp: &str) -> String {
     match stamp.split_once('T') {
         Some((date, time)) if time.len() == 9 && time.ends_with('Z') => {
             format!("{date} {} UTC", time[..8].replace('-', ":"))
@@ -667,8 +667,9 @@ fn counts(h: &mut String, title: &str, map: &BTreeMap<String, u64>, empty: &str)
     h.push_str("</table>");
 }
 
-/// Click-to-sort for the ranking: numbers by `data-v`, missing values always last.
-const SCRIPT: &str = r#"
+/// Click-to-sort for the ranking (and the trend site's tables, `trend.rs`): numbers by
+/// `data-v`, missing values always last.
+pub(crate) const SCRIPT: &str = r#"
 for (const th of document.querySelectorAll("table.sortable th")) th.onclick = () => {
   const body = th.closest("table").tBodies[0], col = th.cellIndex, up = th.dataset.dir !== "asc";
   th.dataset.dir = up ? "asc" : "desc";
@@ -679,7 +680,8 @@ for (const th of document.querySelectorAll("table.sortable th")) th.onclick = ()
 };
 "#;
 
-const STYLE: &str = r#"
+/// The page's look, shared with the trend site (`trend.rs`), which adds a few rules.
+pub(crate) const STYLE: &str = r#"
 :root { --fg: #1d1d1f; --dim: #666; --line: #ddd; --bg2: #f6f6f4; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;

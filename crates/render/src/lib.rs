@@ -9,6 +9,8 @@
 //! - [`charts`]: the original's two charts, one spec each, drawn as files and inline;
 //!   the rule that leaves out a short last interval.
 //! - [`html`]: report.html, one self-contained page.
+//! - [`trend`]: the trend across runs (`wsgibench history --html DIR`), a static site
+//!   from plain data the history gathers: an index of the runs, a page per server.
 //! - [`diagnosis`]: plain-language findings, one rule per function.
 //! - [`plot`]: the one chart drawing, in the page's frame and a file's.
 //! - [`style`]: palette, markers, the embedded font, ticks and number formats; the
@@ -31,6 +33,7 @@ pub mod html;
 pub mod plot;
 pub mod style;
 pub mod table;
+pub mod trend;
 
 use std::path::PathBuf;
 

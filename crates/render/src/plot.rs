@@ -1,11 +1,11 @@
-//! Every chart wsgibench draws: the report page's inline SVGs and a run's standalone
-//! `request-mean` / `request-count` files (`charts.rs`) are one drawing in two
-//! [`Frame`]s, so they look alike.
+//! Every chart wsgibench draws: the report page's inline SVGs, a run's standalone
+//! `request-mean` / `request-count` files (`charts.rs`) and the trend site's charts
+//! (`trend.rs`) are one drawing in two [`Frame`]s, so they look alike.
 //!
 //! - The colour-blind-safe palette in the same order, and a marker shape per series,
 //!   so no two lines differ by colour alone.
 //! - 1-2-5 ticks; latency on a log axis (44 ms and 0.3 ms on one linear axis would
-//!   flatten the fast servers into zero).
+//!   flatten the fast servers into zero); run dates on calendar steps.
 //! - Text in DejaVu Sans embedded in the binary, so a PNG needs no system fonts.
 //! - The legend where it never covers a line: drawn once by the page for all
 //!   cross-server charts, in a column right of the plot in a standalone file, inside
@@ -14,7 +14,10 @@
 use std::ops::Range;
 
 pub use crate::style::{colour, css_colour, marker_outline};
-use crate::style::{font_registered, format_count, format_number, log_ticks, Ticked, FONT};
+use crate::style::{
+    date_ticks, font_registered, format_count, format_date, format_number, log_ticks, DateLabel,
+    Ticked, FONT,
+};
 
 const GRID: RGBColor = RGBColor(228, 228, 228);
 const GREY: RGBColor = RGBColor(119, 119, 119);
@@ -100,7 +103,13 @@ pub enum XAxis {
     /// HdrHistogram's percentile axis: x = log10(1 / (1 - q)), so 0 is the minimum,
     /// 1 is p90, 2 is p99, 3 is p99.9; each step right is ten times rarer.
     Percentile,
+    /// Instants, in seconds since 1970-01-01 UTC: the run dates of the trend across
+    /// runs. Ticks on round calendar steps, labelled as dates.
+    Date,
 }
+
+/// Steps a date axis aims at: its labels ("2026-11-25") are wider than numbers.
+const DATE_TICKS: f64 = 5.0;
 
 /// What the y axis measures.
 #[derive(Clone, Copy, PartialEq)]
@@ -228,6 +237,7 @@ pub(crate) fn draw<DB: DrawingBackend>(
     };
     let runs: Vec<Vec<Vec<(f64, f64)>>> = chart.series.iter().map(Series::runs).collect();
     let points = || runs.iter().flatten().flatten();
+    let mut date_label = DateLabel::Day;
     let (x_range, x_ticks) = match chart.x {
         XAxis::Time => {
             let max = points().map(|p| p.0).fold(0.0, f64::max);
@@ -241,6 +251,18 @@ pub(crate) fn draw<DB: DrawingBackend>(
                 (0..=hi as usize).map(|i| i as f64).collect(),
             )
         }
+        XAxis::Date => {
+            let min = points().map(|p| p.0).fold(f64::INFINITY, f64::min);
+            let max = points().map(|p| p.0).fold(f64::NEG_INFINITY, f64::max);
+            let (range, ticks, label) = date_ticks(min, max, DATE_TICKS);
+            date_label = label;
+            (range, ticks)
+        }
+    };
+    let x_label = move |v: f64| match chart.x {
+        XAxis::Time => format_number(v),
+        XAxis::Percentile => percentile_label(v),
+        XAxis::Date => format_date(v, date_label),
     };
     let x = Ticked {
         inner: RangedCoordf64::from(x_range),
@@ -251,12 +273,26 @@ pub(crate) fn draw<DB: DrawingBackend>(
             let max = points().map(|p| p.1).fold(floor, f64::max);
             let (hi, ticks) = linear_ticks(max, frame.ticks);
             let inner = RangedCoordf64::from(-hi * 0.02..hi * 1.04);
-            draw_plot(&area, chart, frame, &runs, x, Ticked { inner, ticks })?;
+            draw_plot(
+                &area,
+                chart,
+                frame,
+                &runs,
+                (x, &x_label),
+                Ticked { inner, ticks },
+            )?;
         }
         YAxis::Log => {
             let (range, ticks) = log_range(points().map(|p| p.1));
             let inner: LogCoord<f64> = range.log_scale().into();
-            draw_plot(&area, chart, frame, &runs, x, Ticked { inner, ticks })?;
+            draw_plot(
+                &area,
+                chart,
+                frame,
+                &runs,
+                (x, &x_label),
+                Ticked { inner, ticks },
+            )?;
         }
     }
     if let Some(legend) = legend_area {
@@ -330,7 +366,7 @@ fn draw_plot<DB, X, Y>(
     chart: &Chart,
     frame: &Frame,
     runs: &[Vec<Vec<(f64, f64)>>],
-    x: X,
+    (x, x_label): (X, &dyn Fn(f64) -> String),
     y: Y,
 ) -> DrawResult<DB>
 where
@@ -349,14 +385,10 @@ where
         .y_label_area_size(frame.tick_px * 5)
         .build_cartesian_2d(x, y)?;
     let is_log = chart.y == YAxis::Log;
-    let x_kind = chart.x;
     c.configure_mesh()
         .x_desc(chart.x_desc)
         .y_desc(chart.y_desc)
-        .x_label_formatter(&|v| match x_kind {
-            XAxis::Time => format_number(*v),
-            XAxis::Percentile => percentile_label(*v),
-        })
+        .x_label_formatter(&|v| x_label(*v))
         .y_label_formatter(&|v| {
             if is_log {
                 format_number(*v)
@@ -521,6 +553,29 @@ mod tests {
         assert_eq!(percentile_label(2.0), "99%");
         assert_eq!(percentile_label(4.0), "99.99%");
         assert!((percentile_x(0.99) - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_date_axis_is_labelled_with_dates() {
+        let day = |d: i64| (crate::style::days_from_civil(2026, 11, 1) + d) as f64 * 86_400.0;
+        let chart = Chart {
+            title: "req/s",
+            x: XAxis::Date,
+            x_desc: "run date (UTC)",
+            y: YAxis::Linear { floor: 0.0 },
+            y_desc: "req/s",
+            series: vec![Series::new(
+                "a",
+                0,
+                vec![Some((day(0), 10.0)), None, Some((day(6), 12.0))],
+            )],
+            legend: Legend::Page,
+        };
+        let s = svg(&chart).unwrap();
+        // Every other day from the first run, at midnight.
+        for label in ["2026-11-01", "2026-11-03", "2026-11-05", "2026-11-07"] {
+            assert!(s.contains(label), "{label}");
+        }
     }
 
     #[test]

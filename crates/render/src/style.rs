@@ -230,6 +230,154 @@ pub fn log_ticks(values: impl Iterator<Item = f64>, margin: f64) -> (Range<f64>,
     (lo / margin..hi * margin, ticks)
 }
 
+/// Days since 1970-01-01 of a date in the proleptic Gregorian calendar (Howard
+/// Hinnant's `days_from_civil`): dates without a date crate, for the trend's axis.
+pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+    let (m, d) = (i64::from(month), i64::from(day));
+    let y = if m <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The (year, month, day) of a day counted from 1970-01-01: [`days_from_civil`] undone.
+pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+const DAY_S: f64 = 86_400.0;
+
+/// How the ticks of a date axis are labelled: as precisely as their step needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateLabel {
+    /// `11-25 06:00`: steps under a day.
+    Minute,
+    /// `2026-11-25`.
+    Day,
+    /// `2026-11`: steps of whole months.
+    Month,
+    /// `2026`.
+    Year,
+}
+
+/// `secs` (seconds since 1970-01-01 UTC) as its tick label.
+pub fn format_date(secs: f64, label: DateLabel) -> String {
+    let days = (secs / DAY_S).floor();
+    let (y, m, d) = civil_from_days(days as i64);
+    let minute = ((secs - days * DAY_S) / 60.0).round() as i64;
+    match label {
+        DateLabel::Minute => format!("{m:02}-{d:02} {:02}:{:02}", minute / 60, minute % 60),
+        DateLabel::Day => format!("{y}-{m:02}-{d:02}"),
+        DateLabel::Month => format!("{y}-{m:02}"),
+        DateLabel::Year => format!("{y}"),
+    }
+}
+
+/// A date axis over instants `min..=max` (seconds since 1970-01-01 UTC): the range
+/// with a little room at both ends, ticks on round calendar steps (minutes, hours,
+/// days, Mondays, first of the month, first of the year), at most `count` steps over
+/// the range, and how to label them. One instant gets a day around it.
+pub fn date_ticks(min: f64, max: f64, count: f64) -> (Range<f64>, Vec<f64>, DateLabel) {
+    let (lo, hi) = if !(min.is_finite() && max.is_finite()) {
+        (0.0, DAY_S)
+    } else if max - min < 60.0 {
+        (min - DAY_S / 2.0, max + DAY_S / 2.0)
+    } else {
+        let pad = (max - min) * 0.04;
+        (min - pad, max + pad)
+    };
+    let span = hi - lo;
+    // Three- and four-day steps fill the gap between two days and a week, which would
+    // leave a fortnight of runs with two ticks.
+    const FIXED: [f64; 17] = [
+        60.0,
+        120.0,
+        300.0,
+        600.0,
+        900.0,
+        1800.0,
+        3600.0,
+        7200.0,
+        10_800.0,
+        21_600.0,
+        43_200.0,
+        DAY_S,
+        2.0 * DAY_S,
+        3.0 * DAY_S,
+        4.0 * DAY_S,
+        7.0 * DAY_S,
+        14.0 * DAY_S,
+    ];
+    if let Some(&step) = FIXED.iter().find(|&&s| span / s <= count) {
+        // Weeks start on Monday: 1970-01-05 was one.
+        let offset = if step >= 7.0 * DAY_S {
+            4.0 * DAY_S
+        } else {
+            0.0
+        };
+        let first = ((lo - offset) / step).ceil() * step + offset;
+        let ticks = (0..)
+            .map(|i| first + f64::from(i) * step)
+            .take_while(|t| *t <= hi)
+            .collect();
+        let label = if step < DAY_S {
+            DateLabel::Minute
+        } else {
+            DateLabel::Day
+        };
+        return (lo..hi, ticks, label);
+    }
+    // Whole months, then whole years in 1-2-5 steps: calendar steps, not fixed lengths.
+    let months_of = |secs: f64| {
+        let (y, m, _) = civil_from_days((secs / DAY_S).floor() as i64);
+        y * 12 + i64::from(m) - 1
+    };
+    let month_start = |index: i64| {
+        days_from_civil(index.div_euclid(12), index.rem_euclid(12) as u32 + 1, 1) as f64 * DAY_S
+    };
+    let mean_month = 365.2425 / 12.0 * DAY_S;
+    let mut step_months = [1_i64, 2, 3, 6]
+        .into_iter()
+        .find(|&n| span / (n as f64 * mean_month) <= count);
+    let mut years = 1_i64;
+    while step_months.is_none() {
+        if span / (years as f64 * 12.0 * mean_month) <= count {
+            step_months = Some(years * 12);
+        } else {
+            // 1, 2, 5, 10, 20, 50, ...
+            years = match years.to_string().as_bytes()[0] {
+                b'2' => years / 2 * 5,
+                _ => years * 2,
+            };
+        }
+    }
+    let step = step_months.expect("set above");
+    let first = months_of(lo);
+    let first = first + (step - first.rem_euclid(step)) % step;
+    let ticks = (0..)
+        .map(|i| month_start(first + i * step))
+        .skip_while(|t| *t < lo)
+        .take_while(|t| *t <= hi)
+        .collect();
+    let label = if step < 12 {
+        DateLabel::Month
+    } else {
+        DateLabel::Year
+    };
+    (lo..hi, ticks, label)
+}
+
 /// Escapes text for HTML element content and double-quoted attributes.
 pub fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -248,7 +396,63 @@ pub fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::format_number;
+    use super::*;
+
+    #[test]
+    fn days_and_dates_round_trip() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2000, 3, 1), 11_017);
+        assert_eq!(civil_from_days(-1), (1969, 12, 31));
+        for days in (-800_000..800_000).step_by(997) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days, "{y}-{m}-{d}");
+        }
+        let t = days_from_civil(2026, 11, 25) as f64 * 86_400.0 + 12.0 * 3600.0 + 23.0 * 60.0;
+        assert_eq!(format_date(t, DateLabel::Minute), "11-25 12:23");
+        assert_eq!(format_date(t, DateLabel::Day), "2026-11-25");
+        assert_eq!(format_date(t, DateLabel::Month), "2026-11");
+        assert_eq!(format_date(t, DateLabel::Year), "2026");
+    }
+
+    #[test]
+    fn date_ticks_fall_on_calendar_steps() {
+        let day = |y, m, d| days_from_civil(y, m, d) as f64 * 86_400.0;
+        // A week of daily runs: a tick every two days, at midnight.
+        let (range, ticks, label) = date_ticks(day(2026, 11, 1), day(2026, 11, 8), 5.0);
+        assert_eq!(label, DateLabel::Day);
+        assert!(range.start < day(2026, 11, 1) && range.end > day(2026, 11, 8));
+        assert_eq!(ticks.len(), 4, "{ticks:?}");
+        assert!(ticks.iter().all(|t| t % 86_400.0 == 0.0));
+        // Ten days, and a fortnight: never fewer than three ticks.
+        for (from, to) in [
+            (day(2026, 11, 25), day(2026, 12, 5)),
+            (day(2026, 11, 1), day(2026, 11, 14)),
+        ] {
+            let (_, ticks, label) = date_ticks(from, to, 5.0);
+            assert_eq!(label, DateLabel::Day);
+            assert!((3..=6).contains(&ticks.len()), "{ticks:?}");
+        }
+        // One run: a day around it, in hours.
+        let (range, ticks, label) = date_ticks(day(2026, 11, 1), day(2026, 11, 1), 5.0);
+        assert_eq!(label, DateLabel::Minute);
+        assert_eq!(range.end - range.start, 86_400.0);
+        assert!(ticks.contains(&day(2026, 11, 1)), "{ticks:?}");
+        // Two years: months, on the first of the month.
+        let (_, ticks, label) = date_ticks(day(2025, 1, 10), day(2026, 12, 20), 5.0);
+        assert_eq!(label, DateLabel::Month);
+        assert!(ticks.len() <= 6 && ticks.len() >= 3, "{ticks:?}");
+        for t in &ticks {
+            let (_, _, d) = civil_from_days((t / 86_400.0) as i64);
+            assert_eq!(d, 1);
+        }
+        // Decades: years, labelled as years.
+        let (_, ticks, label) = date_ticks(day(1990, 6, 1), day(2026, 6, 1), 5.0);
+        assert_eq!(label, DateLabel::Year);
+        assert!(ticks.len() <= 6 && ticks.len() >= 3, "{ticks:?}");
+        // Nothing to place: still an axis.
+        let (_, ticks, _) = date_ticks(f64::INFINITY, f64::NEG_INFINITY, 5.0);
+        assert!(!ticks.is_empty());
+    }
 
     #[test]
     fn tick_labels_keep_the_fraction_they_need() {

@@ -5,11 +5,13 @@
 //! - `report_*`: the page's content, that it references nothing outside itself, and
 //!   that its tags balance.
 //! - `chromium_*`: the page opened in headless Chromium (Debian package `chromium`):
-//!   the screenshot is not blank, the console shows no error, the sort script works.
-//!   Skipped, saying so, when `chromium` is not installed.
+//!   the screenshot is not blank, the console shows no error, the sort script works
+//!   (`testkit::browser`). Skipped, saying so, when `chromium` is not installed; a
+//!   failure instead when CI is set.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use testkit::browser::{chromium, console, painted_pixels};
 
 fn fixture() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/quick-run")
@@ -146,53 +148,6 @@ fn report_of_a_folder_that_is_not_a_run_names_run_json() {
     assert!(e.contains("run.json"), "{e}");
 }
 
-/// Runs headless Chromium with the flags that keep it off the network and out of
-/// any profile; returns its stderr. `None` when it is not installed.
-fn chromium(page: &Path, screenshot: &Path, size: (u32, u32)) -> Option<String> {
-    // Missing: a failure under CI, else a skip (None).
-    let exe = testkit::outside_tool(
-        &testkit::Tool {
-            name: "chromium",
-            debian_package: "chromium",
-        },
-        ["chromium", "chromium-browser"].into_iter().find(|c| {
-            Command::new(c)
-                .arg("--version")
-                .output()
-                .is_ok_and(|o| o.status.success())
-        }),
-    )?;
-    let profile = tempfile::tempdir().unwrap();
-    let out = Command::new(exe)
-        .args([
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            "--hide-scrollbars",
-            "--enable-logging=stderr",
-            "--v=0",
-        ])
-        .arg(format!("--user-data-dir={}", profile.path().display()))
-        .arg(format!("--screenshot={}", screenshot.display()))
-        .arg(format!("--window-size={},{}", size.0, size.1))
-        .arg(format!("file://{}", page.display()))
-        .output()
-        .expect("chromium runs");
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "chromium failed: {stderr}");
-    Some(stderr)
-}
-
-/// The page's own console lines (Chromium logs them as `INFO:CONSOLE`).
-fn console(stderr: &str) -> Vec<&str> {
-    stderr.lines().filter(|l| l.contains(":CONSOLE")).collect()
-}
-
 #[test]
 fn chromium_screenshot_is_not_blank_and_console_is_clean() {
     let (dir, page, _) = build();
@@ -207,21 +162,14 @@ fn chromium_screenshot_is_not_blank_and_console_is_clean() {
     );
     assert!(!stderr.contains("Uncaught"), "{stderr}");
 
-    let decoder = png::Decoder::new(std::fs::File::open(&shot).unwrap());
-    let mut reader = decoder.read_info().unwrap();
-    let mut buf = vec![0; reader.output_buffer_size()];
-    let info = reader.next_frame(&mut buf).unwrap();
-    assert_eq!((info.width, info.height), (1280, 2400));
-    let channels = info.color_type.samples();
-    let pixels = buf[..info.buffer_size()].chunks(channels);
-    let first = &buf[..channels];
-    let differing = pixels.filter(|p| *p != first).count();
-    let total = (info.width * info.height) as usize;
+    let ((width, height), painted) = painted_pixels(&shot);
+    assert_eq!((width, height), (1280, 2400));
+    let total = (width * height) as usize;
     // Text, tables and charts: far more than a few stray pixels differ from the
     // background.
     assert!(
-        differing > total / 20,
-        "only {differing} of {total} pixels differ"
+        painted > total / 20,
+        "only {painted} of {total} pixels differ"
     );
 }
 

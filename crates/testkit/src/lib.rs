@@ -7,6 +7,11 @@
 //! The rest is what more than one crate's tests need: [`copy_dir`], the shipped catalog's
 //! [`SHIPPED_CASES`], and for the readers' properties [`EDGE_NUMBERS`] and
 //! [`read_or_refused`].
+//!
+//! [`browser`] opens a page in headless Chromium, off the network, for its screenshot
+//! and console.
+
+pub mod browser;
 
 use std::path::{Path, PathBuf};
 
