@@ -116,18 +116,26 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
     let meta = suite_run.begin()?;
-    println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
-    let env = PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
-        println!("  {n}")
-    });
-    if let Ok(env) = &env {
-        for (req, failure) in env.failures() {
-            println!(
-                "  could not install {req}: {}",
-                failure.pip_tail.lines().last().unwrap_or("")
-            );
+    // Servers that run elsewhere need no Python here.
+    let env = match &suite_run.servers {
+        suite::Servers::At(_) => None,
+        suite::Servers::Launch => {
+            println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
+            let env =
+                PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
+                    println!("  {n}")
+                });
+            if let Ok(env) = &env {
+                for (req, failure) in env.failures() {
+                    println!(
+                        "  could not install {req}: {}",
+                        failure.pip_tail.lines().last().unwrap_or("")
+                    );
+                }
+            }
+            Some(env)
         }
-    }
+    };
 
     // Without this lock a second run would pin its server to the same CPU and its
     // generator to the same others: each would measure the other. Held until the report
@@ -155,7 +163,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
 
     let run = suite_run.run(
         meta,
-        &env,
+        env.as_ref(),
         &stop,
         &mut Console {
             quiet: a.quiet,

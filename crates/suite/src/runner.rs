@@ -93,14 +93,15 @@ impl SuiteRun<'_> {
 
     /// Runs every case, writing the folder as it goes, and returns the run as the
     /// folder now holds it, stopping between cases once `stop` is set (a stopped load
-    /// still reports what it measured). `meta` is what [`SuiteRun::begin`] wrote; `env` is the
-    /// servers' environment, or why it could not be made: then every case is `not
-    /// installed`, with the reason, and the folder says so. Errors are the folder's: a
-    /// file that cannot be written.
+    /// still reports what it measured). `meta` is what [`SuiteRun::begin`] wrote; `env` is
+    /// the servers' environment, or why it could not be made (then every case is `not
+    /// installed`, with the reason, and the folder says so), or `None` when the servers
+    /// run elsewhere ([`Servers::At`]). Errors are the folder's: a file that cannot be
+    /// written.
     pub fn run(
         &self,
         mut meta: RunMeta,
-        env: &Result<PythonEnv, EnvError>,
+        env: Option<&Result<PythonEnv, EnvError>>,
         stop: &StopFlag,
         progress: &mut dyn Progress,
     ) -> Result<Run, ResultsError> {
@@ -116,13 +117,14 @@ impl SuiteRun<'_> {
                 let repetition = (repeats > 1).then_some(round);
                 let dir = self.folder.case_dir(&case.name, repetition)?;
                 let mut result = match (env, &self.servers) {
-                    (_, Servers::At(_)) | (Ok(_), Servers::Launch) => {
-                        self.run_one(case, env.as_ref().ok(), &dir, stop, progress)?
-                    }
-                    (Err(e), Servers::Launch) => {
+                    (Some(Err(e)), Servers::Launch) => {
                         let mut c = Case::new(&case.name, CaseStatus::NotInstalled);
                         c.detail = Some(e.to_string());
                         c
+                    }
+                    (env, _) => {
+                        let env = env.and_then(|e| e.as_ref().ok());
+                        self.run_one(case, env, &dir, stop, progress)?
                     }
                 };
                 dir.write_case(&result)?;

@@ -299,3 +299,49 @@ fn a_shifted_monotonic_clock_is_measured() {
     assert!(offset(1).abs() < 50_000, "{}", offset(1));
     assert_eq!(server.requests(), 200);
 }
+
+/// The suite the way a cluster runs it: the case's server already runs elsewhere
+/// (`--servers-at`), and two agents make the load. The case's summary lists both
+/// agents, whose requests add up to what the server counted.
+#[test]
+fn a_suite_case_on_a_running_server_loaded_by_agents() {
+    let server = Pong::start();
+    let dir = tempfile::tempdir().unwrap();
+    let a = Agent::start("127.0.0.2", 1, None);
+    let b = Agent::start("127.0.0.3", 1, None);
+    let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/ci.toml");
+    let out_dir = dir.path().join("out");
+    let mut cmd = wsgibench();
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."))
+        .args(["run", "-q", "--cases", "bjoern", "--suite"])
+        .arg(&suite)
+        .arg("--servers-at")
+        .arg(format!("127.0.0.1:{}", server.port))
+        .arg("--agents")
+        .arg(format!("{},{}", a.address, b.address))
+        .arg("--out")
+        .arg(&out_dir)
+        .arg("--db")
+        .arg(dir.path().join("history.sqlite3"))
+        .env("WSGIBENCH_TOKEN", TOKEN);
+    let out = run_bounded(&mut cmd, Duration::from_secs(120));
+    assert!(
+        out.status.success(),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let run = results::read_run(&out_dir).unwrap();
+    let case = &run.cases[0];
+    assert_eq!(case.status, results::CaseStatus::Ok, "{:?}", case.detail);
+    let shares = case.agents.as_ref().expect("the agents are in the summary");
+    assert_eq!(shares.len(), 2);
+    let requests: u64 = shares.iter().map(|s| s.requests).sum();
+    let measured = case.measured.as_ref().unwrap().digest.requests;
+    assert_eq!(requests, measured);
+    // The server's own count: the load, plus the one readiness probe.
+    assert_eq!(server.requests(), measured + 1);
+    // ci.toml: 5 users/s for 2 s, capped at 10, each one connection.
+    assert_eq!(case.measured.as_ref().unwrap().digest.users_started, 10);
+    assert!(out_dir.join("report.html").is_file());
+}
