@@ -48,6 +48,8 @@ pub enum Command {
     Tsung(TsungArgs),
     /// Run shares of a load for a controller (`load` or `tsung` with --agents).
     Agent(AgentArgs),
+    /// Run one catalog case's server in the foreground (a container's command).
+    ServeCase(ServeCaseArgs),
 }
 
 #[derive(Args, Debug)]
@@ -346,6 +348,33 @@ pub struct AgentArgs {
     pub save_shares: Option<PathBuf>,
 }
 
+/// `wsgibench serve-case CASE`: one server of the catalog, in the foreground.
+#[derive(Args, Debug)]
+pub struct ServeCaseArgs {
+    /// The case's name in the catalog, e.g. bjoern.
+    pub case: String,
+
+    /// Address to bind.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub host: String,
+
+    /// Port to bind.
+    #[arg(long, default_value_t = 8000, value_parser = parse_port, allow_negative_numbers = true)]
+    pub port: u16,
+
+    /// The server catalog [default: suites/servers.toml].
+    #[arg(long)]
+    pub catalog: Option<PathBuf>,
+
+    /// Python 3 interpreter that makes the servers' virtualenv.
+    #[arg(long, default_value = "python3")]
+    pub python: PathBuf,
+
+    /// Folder for the virtualenv [default: ~/.cache/wsgibench].
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+}
+
 #[derive(Debug, Clone, Copy, ValueEnum)]
 pub enum ArrivalArg {
     Uniform,
@@ -456,6 +485,12 @@ fn parse_connections(s: &str) -> Result<u32, String> {
 pub fn parse_threads(s: &str) -> Result<u32, String> {
     limits::parse_count(s, 1, limits::MAX_THREADS, "threads")
         .map(|n| n as u32)
+        .map_err(|e| e.to_string())
+}
+
+fn parse_port(s: &str) -> Result<u16, String> {
+    limits::parse_count(s, 1, 65_535, "port")
+        .map(|n| n as u16)
         .map_err(|e| e.to_string())
 }
 

@@ -16,6 +16,7 @@ mod load;
 mod progress;
 mod report_cmd;
 mod run;
+mod serve_case_cmd;
 mod tsung;
 
 use std::process::ExitCode;
@@ -44,6 +45,7 @@ pub fn main() -> ExitCode {
         args::Command::Export(a) => history_cmd::export(a),
         args::Command::Tsung(a) => tsung::run(a),
         args::Command::Agent(a) => agent_cmd::run(a),
+        args::Command::ServeCase(a) => serve_case_cmd::run(a),
     };
     match result {
         Ok(code) => code,

@@ -203,3 +203,64 @@ fn repeat_runs_every_case_n_times_interleaved_and_reports_the_median() {
         ]
     );
 }
+
+/// `wsgibench serve-case`: the catalog's server in the foreground, as a container runs
+/// it; it answers Pong! on the port asked, and is stopped here by its PID.
+#[test]
+fn serve_case_runs_one_server_in_the_foreground() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+        .current_dir(repo())
+        .args([
+            "serve-case",
+            "gunicorn-sync",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // The venv may still be building the first time: minutes, then seconds.
+    let deadline = Instant::now() + Duration::from_secs(900);
+    let answer = loop {
+        let attempt = std::net::TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(5)))?;
+            s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+            let mut text = String::new();
+            s.read_to_string(&mut text)?;
+            Ok(text)
+        });
+        match attempt {
+            Ok(text) if text.starts_with("HTTP/1.") => break text,
+            _ if Instant::now() > deadline => {
+                let _ = child.kill();
+                panic!("gunicorn-sync never answered on {port}");
+            }
+            _ => {
+                assert!(child.try_wait().unwrap().is_none(), "serve-case exited");
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        }
+    };
+    // SIGTERM, as a container stop sends: gunicorn's master then stops its worker.
+    // SAFETY: kill(2) on the PID of the child this test started and has not reaped.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let stopped = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < stopped {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        answer.contains(" 200 ") && answer.ends_with("Pong!"),
+        "{answer}"
+    );
+}

@@ -200,6 +200,30 @@ impl Server {
         Ok(server)
     }
 
+    /// The command that runs `case` in the foreground on `host:port`, for a process
+    /// whose only job is that server (a container: `wsgibench serve-case`). Nothing
+    /// supervises it; whoever started the container stops it.
+    pub fn command(
+        case: &Case,
+        env: &PythonEnv,
+        host: &str,
+        port: u16,
+    ) -> Result<std::process::Command, LaunchError> {
+        let python = env.python();
+        let venv_bin = env.bin_dir();
+        let argv = case.argv(&Vars {
+            python: &python,
+            venv_bin: &venv_bin,
+            host,
+            port,
+            app: case.app(),
+            python_dir: env.python_dir(),
+        })?;
+        let mut command = std::process::Command::new(&argv[0]);
+        command.args(&argv[1..]).current_dir(env.python_dir());
+        Ok(command)
+    }
+
     /// Starts any command as a supervised server; [`Server::launch`] is this plus the
     /// catalog's expansion. `dir` is the working directory (the app's folder, so
     /// `app:pong` imports).

@@ -1,0 +1,51 @@
+//! `wsgibench serve-case CASE`: one catalog case's server in the foreground, for a
+//! container whose only job is that server (a Kubernetes Deployment per case). The
+//! process becomes the server (exec), so the container's signals reach it directly.
+
+use std::os::unix::process::CommandExt;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result};
+use suite::{Assets, Catalog, PythonEnv, Server};
+
+use crate::args::ServeCaseArgs;
+
+pub fn run(a: ServeCaseArgs) -> Result<ExitCode> {
+    let cache = match &a.cache_dir {
+        Some(c) => c.clone(),
+        None => suite::pyenv::default_cache_dir()
+            .context("set --cache-dir: neither XDG_CACHE_HOME nor HOME is set")?,
+    };
+    let assets = Assets::locate(&cache)?;
+    let catalog_path = a.catalog.unwrap_or_else(|| assets.suite("servers.toml"));
+    let catalog = match Catalog::load(&catalog_path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
+    let Some(case) = catalog.get(&a.case) else {
+        eprintln!(
+            "error: no case {:?} in {}; it has: {}",
+            a.case,
+            catalog_path.display(),
+            catalog
+                .cases
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+    };
+    let env = PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
+        println!("{n}")
+    })?;
+    env.installed(case)?;
+    let mut command = Server::command(case, &env, &a.host, a.port)?;
+    println!("serving {} on {}:{}", case.name, a.host, a.port);
+    // Only returns when the exec failed.
+    let e = command.exec();
+    Err(e).with_context(|| format!("cannot start {}", case.name))
+}
