@@ -7,18 +7,21 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
-# nginx_start DIR PORT CPU WORKER_CONNECTIONS
-# Writes DIR/nginx.conf, starts nginx pinned to CPU (master and its one worker),
-# waits until it answers, and sets NGINX_PID (the master) and NGINX_WORKER_PID.
+# nginx_start DIR PORT CPU WORKER_CONNECTIONS [WORKERS]
+# Writes DIR/nginx.conf, starts nginx pinned to CPU (master and its WORKERS workers,
+# default one; several share the port with reuseport, each under the open-files
+# limit), waits until it answers, and sets NGINX_PID (the master) and
+# NGINX_WORKER_PID (the first worker).
 nginx_start() {
-    local dir=$1 port=$2 cpu=$3 wconns=$4
+    local dir=$1 port=$2 cpu=$3 wconns=$4 workers=${5:-1} reuse=
+    [ "$workers" -gt 1 ] && reuse=" reuseport"
     local nginx_bin=${NGINX:-/usr/sbin/nginx}
     local nofile=$((wconns * 2 + 100)) hard
     hard=$(ulimit -Hn)
     if [ "$hard" != unlimited ] && [ "$nofile" -gt "$hard" ]; then nofile=$hard; fi
     chmod 755 "$dir"   # the worker runs as nobody when we are root
     cat > "$dir/nginx.conf" <<EOF
-worker_processes 1;
+worker_processes $workers;
 worker_rlimit_nofile $nofile;
 daemon off;
 master_process on;
@@ -38,7 +41,7 @@ http {
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
     server {
-        listen 127.0.0.1:$port backlog=16384;
+        listen 127.0.0.1:$port backlog=16384$reuse;
         location / {
             default_type text/plain;
             return 200 "Pong!";

@@ -191,6 +191,7 @@ fn converse(
                     return refuse(&mut stream, "Start before an accepted Check".into());
                 };
                 let run = RunOptions {
+                    allow_remote: options.allow_remote,
                     threads,
                     interval: Duration::from_nanos(interval_ns),
                     cpus: options.cpus.clone(),

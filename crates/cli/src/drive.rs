@@ -37,6 +37,8 @@ pub struct Drive<'a> {
     pub what: String,
     /// Run on these agents instead of here.
     pub agents: Option<agent::Agents>,
+    /// The user allowed a target off this machine.
+    pub allow_remote: bool,
 }
 
 /// The files asked for; each is said on the console once written.
@@ -102,6 +104,7 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
         live: Some(live.clone()),
         segment: None,
         start_at: None,
+        allow_remote: d.allow_remote,
     };
     println!("{}", d.header);
 

@@ -122,6 +122,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             header,
             what: format!("against {}", a.url.text),
             agents,
+            allow_remote: a.spread.allow_remote,
         },
         &outputs,
     )

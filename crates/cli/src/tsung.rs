@@ -93,6 +93,7 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
             header,
             what: a.file.display().to_string(),
             agents,
+            allow_remote: a.spread.allow_remote,
         },
         &outputs,
     )

@@ -93,6 +93,9 @@ pub struct RunOptions {
     /// When the load starts (a common instant for every part of a spread run);
     /// `None`: now.
     pub start_at: Option<std::time::Instant>,
+    /// Load a target outside loopback. Off unless the user said so (`--allow-remote`,
+    /// on the command line or on an agent): the engine refuses such a target itself.
+    pub allow_remote: bool,
 }
 
 /// Slots `first..first + threads` of a run planned for `total` workers.
@@ -112,6 +115,7 @@ impl Default for RunOptions {
             live: None,
             segment: None,
             start_at: None,
+            allow_remote: false,
         }
     }
 }
@@ -369,17 +373,38 @@ pub struct Preflight {
 /// Session runs are planned for their most users at once and never refused: how many
 /// are there at once depends on how long sessions last.
 pub fn preflight(scenario: &Scenario, threads: usize) -> Result<Preflight, EngineError> {
-    let addrs = scenario.target.check_local()?;
+    preflight_part(scenario, threads, None, false)
+}
+
+/// [`preflight`] for one segment of a spread run: the open files this process needs
+/// are its own connections', while the source addresses are planned for the whole
+/// run, whose connection numbers the segment's workers carry.
+fn preflight_part(
+    scenario: &Scenario,
+    threads: usize,
+    segment: Option<Segment>,
+    allow_remote: bool,
+) -> Result<Preflight, EngineError> {
+    let addrs = match allow_remote {
+        true => scenario.target.resolve()?,
+        false => scenario.target.check_local()?,
+    };
     let open_files = raise_open_files().ok();
     let range = PortRange::read();
     let sources = match &scenario.load {
         Load::Closed { connections, .. } | Load::Open { connections, .. } => {
-            let connections = u64::from(*connections);
-            let threads = threads.clamp(1, connections.max(1) as usize);
+            let all = u64::from(*connections);
+            let here = match segment {
+                None => all,
+                Some(s) => (s.first..s.first + threads)
+                    .map(|i| all / s.total as u64 + u64::from((i as u64) < all % s.total as u64))
+                    .sum(),
+            };
+            let threads = threads.clamp(1, here.max(1) as usize);
             if let Some(limits) = &open_files {
-                limits.check(connections, threads)?;
+                limits.check(here, threads)?;
             }
-            SourceAddrs::plan(&addrs, connections, range)?
+            SourceAddrs::plan(&addrs, all, range)?
         }
         Load::Sessions {
             phases, max_users, ..
@@ -419,7 +444,12 @@ pub fn run(
             });
         }
     }
-    let preflight = preflight(scenario, options.threads)?;
+    let preflight = preflight_part(
+        scenario,
+        options.threads,
+        options.segment,
+        options.allow_remote,
+    )?;
     let mut templates = Vec::new();
     let (mode, threads) = match &scenario.load {
         Load::Closed {

@@ -285,6 +285,19 @@ impl Target {
     /// (RFC 6761, and what curl does): /etc/hosts often lists only one of them, and a
     /// server bound to the other must still be reached.
     pub fn check_local(&self) -> Result<Vec<SocketAddr>, ScenarioError> {
+        let addrs = self.resolve()?;
+        if let Some(bad) = addrs.iter().find(|a| !a.ip().is_loopback()) {
+            return Err(ScenarioError::NotLoopback {
+                host: self.host.clone(),
+                addr: bad.ip(),
+            });
+        }
+        Ok(addrs)
+    }
+
+    /// Every address of the target, in the resolver's order, with no policy: for a
+    /// target the user allowed off this machine (`--allow-remote`).
+    pub fn resolve(&self) -> Result<Vec<SocketAddr>, ScenarioError> {
         if is_localhost(&self.host) {
             return Ok(vec![
                 SocketAddr::from((Ipv4Addr::LOCALHOST, self.port)),
@@ -311,12 +324,6 @@ impl Target {
                 host: self.host.clone(),
                 port: self.port,
                 reason: "no address".into(),
-            });
-        }
-        if let Some(bad) = addrs.iter().find(|a| !a.ip().is_loopback()) {
-            return Err(ScenarioError::NotLoopback {
-                host: self.host.clone(),
-                addr: bad.ip(),
             });
         }
         Ok(addrs)

@@ -182,6 +182,8 @@ impl SuiteRun<'_> {
             live: Some(live.clone()),
             segment: None,
             start_at: None,
+            // A server elsewhere was allowed when the run was set up (--servers-at).
+            allow_remote: matches!(self.servers, Servers::At(_)),
         };
         let mut series = IntervalLog::create(&dir.path(results::folder::INTERVALS))?;
         let mut tsung = match self.tsung_log {
