@@ -50,6 +50,8 @@ pub enum Command {
     Agent(AgentArgs),
     /// Run one catalog case's server in the foreground (a container's command).
     ServeCase(ServeCaseArgs),
+    /// Kubernetes: write the manifests of a suite run in a cluster (`k8s render`).
+    K8s(K8sArgs),
 }
 
 #[derive(Args, Debug)]
@@ -292,6 +294,103 @@ pub struct ExportArgs {
 }
 
 #[derive(Args, Debug)]
+pub struct K8sArgs {
+    #[command(subcommand)]
+    pub command: K8sCommand,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum K8sCommand {
+    /// Write the YAML of a suite run in a cluster into one folder, for `kubectl apply -f DIR`.
+    ///
+    /// A Namespace; per case a Deployment and a Service (all up at once); the token
+    /// Secret; the results volume and its viewer; and the run: an Indexed Job (index 0
+    /// the controller, the others agents) or, with --schedule, a CronJob. Talks to no
+    /// cluster. deploy/README.md describes every object.
+    ///
+    /// Examples:
+    ///   wsgibench k8s render --image registry.example/wsgibench:0.1.0 --out k8s/
+    ///   wsgibench k8s render --agents 4 --schedule "0 3 * * *" --cpus 2 --memory 2Gi --out k8s/
+    ///   wsgibench k8s render --cases bjoern,uwsgi --suite suites/quick.toml --out k8s/
+    #[command(verbatim_doc_comment)]
+    Render(K8sRenderArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct K8sRenderArgs {
+    /// Folder for the YAML files (made if missing; files of an earlier render there
+    /// are replaced, its token kept).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// The protocol the run applies [default: suites/original.toml]. Its text goes into
+    /// a ConfigMap, so a suite of your own needs no new image.
+    #[arg(long, value_name = "FILE")]
+    pub suite: Option<PathBuf>,
+
+    /// The server catalog the cases come from [default: suites/servers.toml]; the
+    /// image must hold the same cases.
+    #[arg(long, value_name = "FILE")]
+    pub catalog: Option<PathBuf>,
+
+    /// Cases to deploy and run, by name, comma-separated [default: every case].
+    #[arg(long, value_delimiter = ',')]
+    pub cases: Vec<String>,
+
+    /// Load agents besides the controller, 1 to 64; each is a pod of the Job.
+    #[arg(long, value_name = "N", default_value_t = deploy::options::DEFAULT_AGENTS, value_parser = parse_k8s_agents, allow_negative_numbers = true)]
+    pub agents: u32,
+
+    /// The image every pod runs (build it from deploy/Dockerfile and push it where the
+    /// cluster pulls from) [default: wsgibench:VERSION].
+    #[arg(long, value_name = "IMAGE", value_parser = parse_k8s_image)]
+    pub image: Option<String>,
+
+    /// Namespace for every object (a DNS label).
+    #[arg(long, value_name = "NS", default_value = deploy::options::DEFAULT_NAMESPACE, value_parser = parse_k8s_namespace)]
+    pub namespace: String,
+
+    /// Run on this cron schedule (5 fields, UTC), as a CronJob that never overlaps
+    /// two runs, e.g. "0 3 * * *" for 03:00 every day [default: one run, a Job].
+    #[arg(long, value_name = "CRON", value_parser = parse_k8s_schedule)]
+    pub schedule: Option<String>,
+
+    /// Whole CPUs for each server pod and each load pod (requests equal limits:
+    /// exclusive cores under the kubelet's static CPU manager policy).
+    #[arg(long, value_name = "N", default_value_t = deploy::options::DEFAULT_CPUS, value_parser = parse_k8s_cpus, allow_negative_numbers = true)]
+    pub cpus: u32,
+
+    /// Memory for each server pod and each load pod, e.g. 512Mi, 2Gi (requests equal limits).
+    #[arg(long, value_name = "SIZE", default_value = deploy::options::DEFAULT_MEMORY, value_parser = parse_k8s_memory)]
+    pub memory: deploy::options::Memory,
+
+    /// StorageClass of the results volume [default: the cluster's default class].
+    #[arg(long, value_name = "NAME", value_parser = parse_k8s_storage_class)]
+    pub storage_class: Option<String>,
+
+    /// Access mode of the results volume: rwx (ReadWriteMany: the run's pods and the
+    /// viewer on any nodes) or rwo (ReadWriteOnce: all of them on the volume's node,
+    /// for node-local storage as in kind).
+    #[arg(long, value_enum, default_value_t = ResultsAccessArg::Rwx)]
+    pub results_access: ResultsAccessArg,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ResultsAccessArg {
+    Rwx,
+    Rwo,
+}
+
+impl From<ResultsAccessArg> for deploy::ResultsAccess {
+    fn from(a: ResultsAccessArg) -> deploy::ResultsAccess {
+        match a {
+            ResultsAccessArg::Rwx => deploy::ResultsAccess::ReadWriteMany,
+            ResultsAccessArg::Rwo => deploy::ResultsAccess::ReadWriteOnce,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
 pub struct ReportArgs {
     /// A results folder written by `wsgibench run` (it holds run.json).
     pub dir: PathBuf,
@@ -526,6 +625,37 @@ pub fn parse_repeat(s: &str) -> Result<u32, String> {
     limits::parse_count(s, 1, limits::MAX_REPEAT, "repetitions")
         .map(|n| n as u32)
         .map_err(|e| e.to_string())
+}
+
+// `k8s render`'s values are checked by `deploy::options`, which `deploy::render`
+// applies again to options built in code.
+
+fn parse_k8s_agents(s: &str) -> Result<u32, String> {
+    deploy::options::parse_agents(s).map_err(|e| e.to_string())
+}
+
+fn parse_k8s_cpus(s: &str) -> Result<u32, String> {
+    deploy::options::parse_cpus(s).map_err(|e| e.to_string())
+}
+
+fn parse_k8s_memory(s: &str) -> Result<deploy::options::Memory, String> {
+    deploy::options::parse_memory(s).map_err(|e| e.to_string())
+}
+
+fn parse_k8s_namespace(s: &str) -> Result<String, String> {
+    deploy::options::parse_namespace(s).map_err(|e| e.to_string())
+}
+
+fn parse_k8s_schedule(s: &str) -> Result<String, String> {
+    deploy::options::parse_schedule(s).map_err(|e| e.to_string())
+}
+
+fn parse_k8s_image(s: &str) -> Result<String, String> {
+    deploy::options::parse_image(s).map_err(|e| e.to_string())
+}
+
+fn parse_k8s_storage_class(s: &str) -> Result<String, String> {
+    deploy::options::parse_storage_class(s).map_err(|e| e.to_string())
 }
 
 fn parse_method(s: &str) -> Result<scenario::Method, String> {

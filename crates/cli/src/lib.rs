@@ -12,6 +12,7 @@ pub mod args;
 mod drive;
 mod history_cmd;
 mod interrupt;
+mod k8s_cmd;
 mod load;
 mod progress;
 mod report_cmd;
@@ -46,6 +47,7 @@ pub fn main() -> ExitCode {
         args::Command::Tsung(a) => tsung::run(a),
         args::Command::Agent(a) => agent_cmd::run(a),
         args::Command::ServeCase(a) => serve_case_cmd::run(a),
+        args::Command::K8s(a) => k8s_cmd::run(a),
     };
     match result {
         Ok(code) => code,

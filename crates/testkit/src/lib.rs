@@ -31,16 +31,21 @@ pub fn in_ci() -> bool {
 /// `found` when the tool is there. When it is not: panics under CI (naming the package
 /// to install), else prints one "skipped" line and returns `None` so the test returns.
 pub fn outside_tool<T>(tool: &Tool, found: Option<T>) -> Option<T> {
+    let how = format!("apt-get install {}", tool.debian_package);
+    outside_tool_installed_by(tool.name, &how, found)
+}
+
+/// [`outside_tool`] for a tool that is not a Debian package: `how` says how to get it,
+/// e.g. "pip install kubernetes-validate".
+pub fn outside_tool_installed_by<T>(name: &str, how: &str, found: Option<T>) -> Option<T> {
     if found.is_some() {
         return found;
     }
-    let how = format!("apt-get install {}", tool.debian_package);
     assert!(
         !in_ci(),
-        "{} is required when CI is set: install it ({how}), as .ci/run does",
-        tool.name
+        "{name} is required when CI is set: install it ({how}), as .ci/run does"
     );
-    eprintln!("skipped: {} is not installed ({how})", tool.name);
+    eprintln!("skipped: {name} is not installed ({how})");
     None
 }
 

@@ -11,6 +11,8 @@
 //!   counts, a true merge, lost agents (SIGKILL, SIGSTOP), a wrong token, clock offsets.
 //! - `bad_input`: the bad-input table: every numeric flag (walked from clap's definition),
 //!   Tsung attribute and suite key, with nan, inf, -1, 0 and 1e300: exit 2, one line.
+//! - `k8s_render`: `wsgibench k8s render` writes its files, never prints the token,
+//!   works outside a checkout, and refuses bad values naming the flag.
 //! - `load_args`: `wsgibench load` refuses bad flags with exit 2, naming the flag.
 //! - `load_outputs`: what `wsgibench load` writes: the `.hgrm` distribution.
 //! - `connections`: the open-files limit raised or the run refused; connections
@@ -24,6 +26,7 @@
 mod agents;
 mod bad_input;
 mod connections;
+mod k8s_render;
 mod load_args;
 mod load_outputs;
 mod misbehaving;
