@@ -341,8 +341,8 @@ pub struct K8sRenderArgs {
     #[arg(long, value_name = "N", default_value_t = deploy::options::DEFAULT_AGENTS, value_parser = parse_k8s_agents, allow_negative_numbers = true)]
     pub agents: u32,
 
-    /// The image every pod runs (build it from deploy/Dockerfile and push it where the
-    /// cluster pulls from) [default: wsgibench:VERSION].
+    /// The image every pod runs (build it from the repository's Dockerfile and push it
+    /// where the cluster pulls from) [default: wsgibench:VERSION].
     #[arg(long, value_name = "IMAGE", value_parser = parse_k8s_image)]
     pub image: Option<String>,
 

@@ -10,9 +10,11 @@
 //!   the Job's subdomain is the headless Service, the controller's `--agents` are the
 //!   Job's pods, referenced Secrets keys, claims and ConfigMaps exist, requests equal
 //!   limits, anti-affinity keeps agents and servers apart.
+//! - `compose`: deploy/compose.yaml runs the manifests' commands on a private network.
 //! - `options`: refusals that name the flag, the token kept across renders and never
 //!   readable by others, case names that YAML 1.1 reads as booleans.
 
+mod compose;
 mod options;
 mod util;
 mod validate;
