@@ -1,8 +1,9 @@
 //! Helpers shared by the workspace's tests (a dev-dependency only).
 //!
 //! [`outside_tool`] decides what a test does when a tool it drives (tsung, chromium,
-//! nginx, wrk) is missing: with `CI` set, the test fails, so a missing install step in
-//! `.ci/run` turns CI red instead of green-by-skipping; elsewhere it skips with one line.
+//! nginx, wrk; kubernetes-validate through [`outside_tool_installed_by`]) is missing:
+//! with `CI` set, the test fails, so a missing install step in `.ci/run` turns CI red
+//! instead of green-by-skipping; elsewhere it skips with one line.
 //!
 //! The rest is what more than one crate's tests need: [`copy_dir`], the shipped catalog's
 //! [`SHIPPED_CASES`], and for the readers' properties [`EDGE_NUMBERS`] and
