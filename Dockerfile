@@ -64,6 +64,8 @@ RUN missing="$(find /opt/wsgibench/venv -type f \( -name '*.so' -o -path '*/bin/
  && wsgibench --version
 USER 10001:10001
 ENV HOME=/home/wsgibench
+# serve-case uses the image's venv as it is (there are no compilers to build another).
+ENV WSGIBENCH_VENV=/opt/wsgibench/venv
 # wsgibench finds python/ and suites/ in its working directory, as in a checkout.
 WORKDIR /opt/wsgibench
 # Agents listen on 7701, servers on 8000, the viewer on 8080.

@@ -472,6 +472,10 @@ pub struct ServeCaseArgs {
     /// Folder for the virtualenv [default: ~/.cache/wsgibench].
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+
+    /// Use this venv as it is, building nothing (a container image's).
+    #[arg(long, env = "WSGIBENCH_VENV", value_name = "DIR")]
+    pub venv: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

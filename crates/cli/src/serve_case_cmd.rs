@@ -39,9 +39,12 @@ pub fn run(a: ServeCaseArgs) -> Result<ExitCode> {
         );
         return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
     };
-    let env = PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
-        println!("{n}")
-    })?;
+    let env = match &a.venv {
+        Some(venv) => PythonEnv::open(venv, &assets.python_dir())?,
+        None => PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
+            println!("{n}")
+        })?,
+    };
     env.installed(case)?;
     let mut command = Server::command(case, &env, &a.host, a.port)?;
     println!("serving {} on {}:{}", case.name, a.host, a.port);

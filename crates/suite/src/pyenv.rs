@@ -199,6 +199,38 @@ impl PythonEnv {
     /// [`PythonEnv::ensure`], telling `note` in one line each what the user would want
     /// to know while it waits: another process is making the same venv, or the last
     /// build was cut short and is made again.
+    /// A venv made already (a container image's), used as it is: no pip runs. A
+    /// package the requirements name but the venv lacks makes its cases `not installed`.
+    pub fn open(venv: &Path, requirements_dir: &Path) -> Result<PythonEnv, EnvError> {
+        let read = |name: &str| {
+            let path = requirements_dir.join(name);
+            fs::read_to_string(&path).map_err(|source| EnvError::Requirements { path, source })
+        };
+        let reqs = read(REQUIREMENTS)?;
+        let nodeps = read(REQUIREMENTS_NODEPS).unwrap_or_default();
+        let mut env = PythonEnv {
+            root: venv.to_path_buf(),
+            python_dir: requirements_dir
+                .canonicalize()
+                .unwrap_or_else(|_| requirements_dir.to_path_buf()),
+            versions: BTreeMap::new(),
+            failures: BTreeMap::new(),
+        };
+        if !env.python().exists() {
+            return Err(EnvError::Cache {
+                path: env.python(),
+                source: io::Error::new(io::ErrorKind::NotFound, "no interpreter in this venv"),
+            });
+        }
+        let names: Vec<String> = requirement_lines(&reqs)
+            .into_iter()
+            .chain(requirement_lines(&nodeps))
+            .map(|(name, _)| name)
+            .collect();
+        env.versions = env.query_versions(&names)?;
+        Ok(env)
+    }
+
     pub fn ensure_with_notes(
         python: &Path,
         requirements_dir: &Path,
