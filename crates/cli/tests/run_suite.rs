@@ -229,6 +229,8 @@ fn serve_case_runs_one_server_in_the_foreground() {
             "--port",
         ])
         .arg(port.to_string())
+        .arg("--venv")
+        .arg(env.root())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
