@@ -52,6 +52,14 @@ pub struct Outputs {
     pub hgrm: Option<PathBuf>,
 }
 
+/// Checks a scenario a command built, against the target policy, and reads
+/// `--agents`; the error is the line to print (exit 2).
+pub fn accept(scenario: &Scenario, spread: &SpreadArgs) -> Result<Option<agent::Agents>, String> {
+    scenario.validate().map_err(|e| e.to_string())?;
+    check_target(scenario, spread)?;
+    agents(spread)
+}
+
 /// The agents of `--agents`, with the token they need; `Ok(None)` without agents.
 pub fn agents(spread: &SpreadArgs) -> Result<Option<agent::Agents>, String> {
     if spread.agents.is_empty() {
@@ -69,7 +77,7 @@ pub fn agents(spread: &SpreadArgs) -> Result<Option<agent::Agents>, String> {
 }
 
 /// The target is on this machine, or the user said a remote one is meant.
-pub fn check_target(scenario: &Scenario, spread: &SpreadArgs) -> Result<(), String> {
+fn check_target(scenario: &Scenario, spread: &SpreadArgs) -> Result<(), String> {
     if spread.allow_remote {
         return Ok(());
     }

@@ -54,18 +54,10 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             response: a.timeout,
         },
     };
-    if let Err(e) = scenario
-        .validate()
-        .map_err(|e| e.to_string())
-        .and_then(|()| drive::check_target(&scenario, &a.spread))
-    {
-        eprintln!("error: {}: {e}", a.url.text);
-        return Ok(ExitCode::from(2));
-    }
-    let agents = match drive::agents(&a.spread) {
+    let agents = match drive::accept(&scenario, &a.spread) {
         Ok(agents) => agents,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}: {e}", a.url.text);
             return Ok(ExitCode::from(2));
         }
     };

@@ -33,18 +33,10 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let scenario = &import.scenario;
-    if let Err(e) = scenario
-        .validate()
-        .map_err(|e| e.to_string())
-        .and_then(|()| drive::check_target(scenario, &a.spread))
-    {
-        eprintln!("error: {}: {e}", a.file.display());
-        return Ok(ExitCode::from(2));
-    }
-    let agents = match drive::agents(&a.spread) {
+    let agents = match drive::accept(scenario, &a.spread) {
         Ok(agents) => agents,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}: {e}", a.file.display());
             return Ok(ExitCode::from(2));
         }
     };

@@ -23,19 +23,6 @@ fn data(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 struct Built {
     _tmp: tempfile::TempDir,
     _far: tempfile::TempDir,
@@ -57,9 +44,9 @@ fn build() -> Built {
         results.join("plain"),
         far.join("repeat"),
     );
-    copy_dir(&data("quick-run"), &quick);
-    copy_dir(&data("results-folders/plain"), &plain);
-    copy_dir(&data("results-folders/repeat"), &repeat);
+    testkit::copy_dir(&data("quick-run"), &quick);
+    testkit::copy_dir(&data("results-folders/plain"), &plain);
+    testkit::copy_dir(&data("results-folders/repeat"), &repeat);
     let summary = plain.join("gunicorn-sync/summary.json");
     let text = std::fs::read_to_string(&summary).unwrap();
     let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();

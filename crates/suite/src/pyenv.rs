@@ -202,12 +202,7 @@ impl PythonEnv {
     /// A venv made already (a container image's), used as it is: no pip runs. A
     /// package the requirements name but the venv lacks makes its cases `not installed`.
     pub fn open(venv: &Path, requirements_dir: &Path) -> Result<PythonEnv, EnvError> {
-        let read = |name: &str| {
-            let path = requirements_dir.join(name);
-            fs::read_to_string(&path).map_err(|source| EnvError::Requirements { path, source })
-        };
-        let reqs = read(REQUIREMENTS)?;
-        let nodeps = read(REQUIREMENTS_NODEPS).unwrap_or_default();
+        let (reqs, nodeps) = read_requirements(requirements_dir)?;
         let mut env = PythonEnv {
             root: venv.to_path_buf(),
             python_dir: requirements_dir
@@ -237,20 +232,7 @@ impl PythonEnv {
         cache_dir: &Path,
         note: &mut dyn FnMut(&str),
     ) -> Result<PythonEnv, EnvError> {
-        let read = |name: &str| {
-            let path = requirements_dir.join(name);
-            fs::read_to_string(&path).map_err(|source| EnvError::Requirements { path, source })
-        };
-        let reqs = read(REQUIREMENTS)?;
-        let nodeps = match read(REQUIREMENTS_NODEPS) {
-            Ok(text) => text,
-            Err(EnvError::Requirements { source, .. })
-                if source.kind() == io::ErrorKind::NotFound =>
-            {
-                String::new()
-            }
-            Err(e) => return Err(e),
-        };
+        let (reqs, nodeps) = read_requirements(requirements_dir)?;
         let identity = python_identity(python)?;
 
         let mut hash = Sha256::new();
@@ -557,6 +539,24 @@ fn create_venv(python: &Path, root: &Path) -> Result<(), EnvError> {
         debian_hint: debian_hint(&output),
         output,
     })
+}
+
+/// The requirement files' text: `requirements.txt`, and the no-deps file if there is
+/// one (empty otherwise).
+fn read_requirements(dir: &Path) -> Result<(String, String), EnvError> {
+    let read = |name: &str| {
+        let path = dir.join(name);
+        fs::read_to_string(&path).map_err(|source| EnvError::Requirements { path, source })
+    };
+    let reqs = read(REQUIREMENTS)?;
+    let nodeps = match read(REQUIREMENTS_NODEPS) {
+        Ok(text) => text,
+        Err(EnvError::Requirements { source, .. }) if source.kind() == io::ErrorKind::NotFound => {
+            String::new()
+        }
+        Err(e) => return Err(e),
+    };
+    Ok((reqs, nodeps))
 }
 
 #[cfg(test)]
