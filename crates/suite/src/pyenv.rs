@@ -217,12 +217,7 @@ impl PythonEnv {
                 source: io::Error::new(io::ErrorKind::NotFound, "no interpreter in this venv"),
             });
         }
-        let names: Vec<String> = requirement_lines(&reqs)
-            .into_iter()
-            .chain(requirement_lines(&nodeps))
-            .map(|(name, _)| name)
-            .collect();
-        env.versions = env.query_versions(&names)?;
+        env.versions = env.query_versions(&requirement_names(&reqs, &nodeps))?;
         Ok(env)
     }
 
@@ -302,12 +297,7 @@ impl PythonEnv {
                 fs::write(&marker, format!("{identity}\n")).map_err(cache_err(&marker))?;
             }
         }
-        let names: Vec<String> = requirement_lines(&reqs)
-            .into_iter()
-            .chain(requirement_lines(&nodeps))
-            .map(|(name, _)| name)
-            .collect();
-        env.versions = env.query_versions(&names)?;
+        env.versions = env.query_versions(&requirement_names(&reqs, &nodeps))?;
         Ok(env)
     }
 
@@ -539,6 +529,15 @@ fn create_venv(python: &Path, root: &Path) -> Result<(), EnvError> {
         debian_hint: debian_hint(&output),
         output,
     })
+}
+
+/// Every distribution both requirement files name.
+fn requirement_names(reqs: &str, nodeps: &str) -> Vec<String> {
+    requirement_lines(reqs)
+        .into_iter()
+        .chain(requirement_lines(nodeps))
+        .map(|(name, _)| name)
+        .collect()
 }
 
 /// The requirement files' text: `requirements.txt`, and the no-deps file if there is
