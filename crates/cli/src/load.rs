@@ -66,7 +66,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
     // Before connecting: raise the open-files limit, plan source addresses, or say why
     // this machine cannot hold -c connections. Agents check their own machines.
     let preflight = match agents {
-        None => engine::preflight(&scenario, threads).map(drop),
+        None => engine::preflight(&scenario, threads, a.spread.allow_remote).map(drop),
         Some(_) => Ok(()),
     };
     if let Err(e) = preflight {

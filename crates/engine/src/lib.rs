@@ -372,8 +372,12 @@ pub struct Preflight {
 /// calls it; a front end may call it first to refuse a run before printing anything.
 /// Session runs are planned for their most users at once and never refused: how many
 /// are there at once depends on how long sessions last.
-pub fn preflight(scenario: &Scenario, threads: usize) -> Result<Preflight, EngineError> {
-    preflight_part(scenario, threads, None, false)
+pub fn preflight(
+    scenario: &Scenario,
+    threads: usize,
+    allow_remote: bool,
+) -> Result<Preflight, EngineError> {
+    preflight_part(scenario, threads, None, allow_remote)
 }
 
 /// [`preflight`] for one segment of a spread run: the open files this process needs

@@ -17,6 +17,8 @@
 //! - `load_outputs`: what `wsgibench load` writes: the `.hgrm` distribution.
 //! - `connections`: the open-files limit raised or the run refused; connections
 //!   spread over 127.0.0.x in a network namespace with 50 ports; `localhost` → ::1.
+//! - `remote`: a target off loopback (a veth pair in a namespace the test creates) is
+//!   refused before any connect without `--allow-remote`, here and on an agent.
 //! - `misbehaving`: `wsgibench load` against each misbehaving path of the test server
 //!   (crates/testserver): the outcome in its table, no hang, every request counted,
 //!   other connections carry on, the child's peak memory under a bound.
@@ -31,5 +33,6 @@ mod load_args;
 mod load_outputs;
 mod misbehaving;
 mod real_tsung;
+mod remote;
 mod tsung;
 mod util;
