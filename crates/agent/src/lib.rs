@@ -13,9 +13,9 @@
 //!   instant is sent on each agent's own clock.
 //! - The token is proved with HMAC challenges, never sent ([`auth`]); every read has a
 //!   timeout ([`protocol`]); an agent refuses a second controller and, unless started
-//!   with `allow_remote`, any target outside loopback ([`serve`]).
+//!   with `allow_remote`, any target outside loopback ([`mod@serve`]).
 //!
-//! Layout: [`protocol`] (frames and messages), [`auth`], [`clock`], [`serve`] (the
+//! Layout: [`protocol`] (frames and messages), [`auth`], [`clock`], [`mod@serve`] (the
 //! agent), [`controller`] (split, start, merge; lost agents).
 
 pub mod auth;

@@ -111,7 +111,7 @@ const PORT_BAND: u16 = 8192;
 /// A port on 127.0.0.1 that was free a moment ago, for a server to bind next.
 ///
 /// It is picked just below the kernel's ephemeral range (`ip_local_port_range`), at a
-/// random place in a band of [`PORT_BAND`] ports, and checked by binding it. The kernel
+/// random place in a band of `PORT_BAND` ports, and checked by binding it. The kernel
 /// gives ports in that range to every outgoing connection and to every bind of port 0
 /// on the machine (a load generator's thousands of connections, another test's server),
 /// so a port taken there could be gone again before the server binds it; below the
