@@ -178,3 +178,42 @@ fn an_unreachable_agent_is_named() {
     .unwrap_err();
     assert!(e.to_string().contains(&address), "{e}");
 }
+
+#[test]
+fn a_second_controller_is_refused_while_a_run_goes_on() {
+    let server = testserver::Server::start(0).unwrap();
+    let address = agent_on("127.0.0.4", 1, TOKEN, None);
+    let mut long = scenario(server.port, 1, 1_000_000_000);
+    long.duration = Some(Duration::from_secs(2));
+    let first = {
+        let (address, long) = (address.clone(), long.clone());
+        std::thread::spawn(move || {
+            agent::controller::run(
+                &long,
+                &agents(vec![address], TOKEN),
+                Duration::from_millis(500),
+                &mut [],
+                &stop(),
+                None,
+            )
+        })
+    };
+    // Let the first controller's run begin.
+    std::thread::sleep(Duration::from_millis(800));
+    let second = agent::controller::run(
+        &scenario(server.port, 1, 10),
+        &agents(vec![address.clone()], TOKEN),
+        Duration::from_secs(1),
+        &mut [],
+        &stop(),
+        None,
+    )
+    .unwrap_err();
+    assert!(second.to_string().contains("busy"), "{second}");
+    let first = first
+        .join()
+        .unwrap()
+        .expect("the first run is not disturbed");
+    assert!(first.summary.digest.requests > 0);
+    assert!(first.lost_because.is_empty(), "{:?}", first.lost_because);
+}
