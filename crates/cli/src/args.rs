@@ -50,6 +50,9 @@ pub enum Command {
     Agent(AgentArgs),
     /// Run one catalog case's server in the foreground (a container's command).
     ServeCase(ServeCaseArgs),
+    /// Sample the CPU and memory of the processes beside this one (a pod's sidecar)
+    /// and serve them to a suite's controller (`run --samplers-at`).
+    Sample(SampleArgs),
     /// Kubernetes: write the manifests of a suite run in a cluster (`k8s render`).
     K8s(K8sArgs),
 }
@@ -184,6 +187,11 @@ pub struct RunArgs {
     /// Kubernetes Service per case): nothing is started here; each is waited for.
     #[arg(long, value_name = "TEMPLATE")]
     pub servers_at: Option<String>,
+
+    /// With --servers-at: each server's `wsgibench sample` sidecar, HOST:PORT with
+    /// `{case}` replaced, for the server's CPU and memory columns.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub samplers_at: Option<String>,
 
     #[command(flatten)]
     pub spread: SpreadArgs,
@@ -445,6 +453,18 @@ pub struct AgentArgs {
     /// Keep each share's whole stats in DIR (`share-<n>.json`), to check a merge.
     #[arg(long, value_name = "DIR")]
     pub save_shares: Option<PathBuf>,
+}
+
+/// `wsgibench sample`: a server's CPU and memory, from beside it.
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// Address to serve the samples on, e.g. 0.0.0.0:7702.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: String,
+
+    /// How often to sample.
+    #[arg(long, default_value = "1s", value_parser = parse_duration, allow_negative_numbers = true)]
+    pub every: Duration,
 }
 
 /// `wsgibench serve-case CASE`: one server of the catalog, in the foreground.

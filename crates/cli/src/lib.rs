@@ -47,6 +47,7 @@ pub fn main() -> ExitCode {
         args::Command::Tsung(a) => tsung::run(a),
         args::Command::Agent(a) => agent_cmd::run(a),
         args::Command::ServeCase(a) => serve_case_cmd::run(a),
+        args::Command::Sample(a) => serve_case_cmd::sample(a),
         args::Command::K8s(a) => k8s_cmd::run(a),
     };
     match result {

@@ -77,6 +77,11 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Ok(agents) => agents,
         Err(e) => return usage(e),
     };
+    if a.samplers_at.is_some() && a.servers_at.is_none() {
+        return usage(
+            "--samplers-at goes with --servers-at: a server started here is sampled here",
+        );
+    }
     let servers = match &a.servers_at {
         None => suite::Servers::Launch,
         Some(template) => {
@@ -100,7 +105,10 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
                         "--servers-at {template}: not on this machine; pass --allow-remote to load another host"
                     ))
                 }
-                Some(_) => suite::Servers::At(template.clone()),
+                Some(_) => suite::Servers::At {
+                    servers: template.clone(),
+                    samplers: a.samplers_at.clone(),
+                },
             }
         }
     };
@@ -118,7 +126,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let meta = suite_run.begin()?;
     // Servers that run elsewhere need no Python here.
     let env = match &suite_run.servers {
-        suite::Servers::At(_) => None,
+        suite::Servers::At { .. } => None,
         suite::Servers::Launch => {
             println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
             let env =

@@ -1,6 +1,7 @@
-//! `wsgibench serve-case CASE`: one catalog case's server in the foreground, for a
-//! container whose only job is that server (a Kubernetes Deployment per case). The
-//! process becomes the server (exec), so the container's signals reach it directly.
+//! The two commands of a server case's pod: `wsgibench serve-case CASE`, one catalog
+//! case's server in the foreground (the process becomes the server, so the container's
+//! signals reach it directly), and `wsgibench sample`, its sidecar that samples the
+//! server's CPU and memory for the suite's controller.
 
 use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
@@ -8,7 +9,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result};
 use suite::{Assets, Catalog, PythonEnv, Server};
 
-use crate::args::ServeCaseArgs;
+use crate::args::{SampleArgs, ServeCaseArgs};
 
 pub fn run(a: ServeCaseArgs) -> Result<ExitCode> {
     let cache = match &a.cache_dir {
@@ -51,4 +52,22 @@ pub fn run(a: ServeCaseArgs) -> Result<ExitCode> {
     // Only returns when the exec failed.
     let e = command.exec();
     Err(e).with_context(|| format!("cannot start {}", case.name))
+}
+
+/// `wsgibench sample --listen ADDR`: the sidecar of a server case's container; it
+/// serves until the pod ends.
+pub fn sample(a: SampleArgs) -> Result<ExitCode> {
+    let listener = match std::net::TcpListener::bind(&a.listen) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: --listen {}: {e}", a.listen);
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
+    println!(
+        "sampling the processes beside this one; GET /samples on {}",
+        a.listen
+    );
+    suite::sidecar::serve(listener, a.every)?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -36,6 +36,8 @@ pub const LOAD_SERVICE: &str = "wsgibench-load";
 pub const RESERVED: &[&str] = &[VIEWER, LOAD_SERVICE, RESULTS_PVC, RUN];
 
 pub const SERVER_PORT: u16 = 8000;
+/// Where each server's sampler sidecar serves its CPU and memory (`wsgibench sample`).
+pub const SAMPLER_PORT: u16 = 7702;
 pub const AGENT_PORT: u16 = 7701;
 pub const VIEWER_PORT: u16 = 8080;
 
@@ -216,6 +218,7 @@ fn pod(containers: Vec<Container>, fs_group: bool) -> PodSpec {
         subdomain: None,
         automount_service_account_token: false,
         enable_service_links: false,
+        share_process_namespace: false,
         termination_grace_period_seconds: 30,
         security_context: pod_security(fs_group),
         affinity: None,
@@ -294,7 +297,33 @@ fn server(o: &Options, case: &suite::Case) -> Manifest {
         protocol: "TCP",
     }];
     c.readiness_probe = Some(ready_http(SERVER_PORT));
-    let mut spec = pod(vec![c], false);
+    // The server's CPU and memory, read from beside it: `/proc` of the shared process
+    // namespace, served to the controller (`run --samplers-at`).
+    let mut sampler = container(
+        o,
+        "sampler",
+        vec![
+            "wsgibench".into(),
+            "sample".into(),
+            "--listen".into(),
+            format!("0.0.0.0:{SAMPLER_PORT}"),
+        ],
+        Resources::guaranteed("100m".into(), "64Mi".into()),
+    );
+    sampler.ports = vec![ContainerPort {
+        name: "sampler",
+        container_port: SAMPLER_PORT,
+        protocol: "TCP",
+    }];
+    sampler.readiness_probe = Some(Probe {
+        check: ProbeCheck::HttpGet {
+            path: "/samples",
+            port: SAMPLER_PORT,
+        },
+        ..ready_http(SAMPLER_PORT)
+    });
+    let mut spec = pod(vec![c, sampler], false);
+    spec.share_process_namespace = true;
     spec.affinity = Some(away_from("load"));
     let mut m = meta(o, &case.name, Some("server"), Some(&case.name));
     if !case.description.is_empty() {
@@ -331,7 +360,7 @@ fn service(
     meta_labels: (Option<&str>, Option<&str>),
     selector: Labels,
     headless: bool,
-    port: (&'static str, u16),
+    ports: &[(&'static str, u16)],
 ) -> Manifest {
     Manifest::Service(Object {
         api_version: "v1",
@@ -341,12 +370,15 @@ fn service(
             spec: ServiceSpec {
                 cluster_ip: headless.then_some("None"),
                 selector,
-                ports: vec![ServicePort {
-                    name: port.0,
-                    port: port.1,
-                    target_port: port.1,
-                    protocol: "TCP",
-                }],
+                ports: ports
+                    .iter()
+                    .map(|&(name, port)| ServicePort {
+                        name,
+                        port,
+                        target_port: port,
+                        protocol: "TCP",
+                    })
+                    .collect(),
             },
         },
     })
@@ -361,7 +393,7 @@ fn server_service(o: &Options, case: &suite::Case) -> Manifest {
         (Some("server"), Some(&case.name)),
         pod_labels(Some("server"), Some(&case.name)),
         false,
-        ("http", SERVER_PORT),
+        &[("http", SERVER_PORT), ("sampler", SAMPLER_PORT)],
     )
 }
 
@@ -427,7 +459,7 @@ fn viewer_service(o: &Options) -> Manifest {
         (Some("viewer"), None),
         pod_labels(Some("viewer"), None),
         false,
-        ("http", VIEWER_PORT),
+        &[("http", VIEWER_PORT)],
     )
 }
 
@@ -465,7 +497,7 @@ fn load_service(o: &Options) -> Manifest {
         (Some("load"), None),
         pod_labels(Some("load"), None),
         true,
-        ("agent", AGENT_PORT),
+        &[("agent", AGENT_PORT)],
     )
 }
 

@@ -199,6 +199,10 @@ pub struct PodSpec {
     pub subdomain: Option<String>,
     pub automount_service_account_token: bool,
     pub enable_service_links: bool,
+    /// One process namespace for the pod's containers: the sampler sidecar sees the
+    /// server's processes.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub share_process_namespace: bool,
     pub termination_grace_period_seconds: u32,
     pub security_context: PodSecurityContext,
     #[serde(skip_serializing_if = "Option::is_none")]

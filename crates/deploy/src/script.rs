@@ -10,7 +10,8 @@
 use std::fmt::Write;
 
 use crate::manifests::{
-    Inputs, AGENT_PORT, CONFIG_DIR, LOAD_SERVICE, READY_WAIT, RESULTS_DIR, SERVER_PORT,
+    Inputs, AGENT_PORT, CONFIG_DIR, LOAD_SERVICE, READY_WAIT, RESULTS_DIR, SAMPLER_PORT,
+    SERVER_PORT,
 };
 
 /// The DNS suffix of Services: the cluster domain is assumed to be `cluster.local`,
@@ -20,6 +21,11 @@ pub const CLUSTER_DOMAIN: &str = "svc.cluster.local";
 /// `--servers-at`'s template: `{case}` is the controller's to fill in.
 pub fn servers_at(namespace: &str) -> String {
     format!("{{case}}.{namespace}.{CLUSTER_DOMAIN}:{SERVER_PORT}")
+}
+
+/// `--samplers-at`'s template: each server's sampler sidecar, on the same Service.
+pub fn samplers_at(namespace: &str) -> String {
+    format!("{{case}}.{namespace}.{CLUSTER_DOMAIN}:{SAMPLER_PORT}")
 }
 
 /// The agents' addresses as the controller is given them: `${JOB_NAME}` is left for
@@ -113,6 +119,7 @@ out="{RESULTS_DIR}/runs/$(date -u +%Y-%m-%dT%H-%M-%SZ)"
 wsgibench run --suite {CONFIG_DIR}/suite.toml --cases {cases} \
     --agents "$agents" \
     --servers-at '{servers_at}' \
+    --samplers-at '{samplers_at}' \
     --allow-remote --out "$out" --db {RESULTS_DIR}/history.sqlite3
 status=$?
 
@@ -126,6 +133,7 @@ exit "$status"
         servers = servers.join(" "),
         cases = cases.join(","),
         servers_at = servers_at(ns),
+        samplers_at = samplers_at(ns),
     );
     s
 }

@@ -21,6 +21,8 @@
 //!   through [`Progress`]. [`run_case`] is one case; [`Placement`] splits the CPUs.
 //! - [`markers`]: files a run touches at named points, for tests that kill it there.
 //! - [`suite_file`]: `suites/*.toml` ([`SuiteFile`]): the load protocol per case.
+//! - [`sidecar`]: `wsgibench sample`: the CPU and memory of a server this machine does
+//!   not run (a pod's), served over HTTP to the suite's controller.
 //! - [`source`]: TOML reading with `file:line:` errors ([`FileError`]).
 //!
 //! One case, end to end (the runner does this per case):
@@ -64,6 +66,7 @@ pub mod machine;
 pub mod markers;
 pub mod pyenv;
 pub mod runner;
+pub mod sidecar;
 pub mod source;
 pub mod suite_file;
 pub mod supervise;

@@ -41,7 +41,12 @@ pub enum Servers {
     Launch,
     /// Already running, one per case, at `host:port` with `{case}` replaced by the
     /// case's name (a Kubernetes Service per case). Each is waited for until it answers.
-    At(String),
+    /// `samplers`, the same kind of template, names each server's `wsgibench sample`
+    /// sidecar, for its CPU and memory.
+    At {
+        servers: String,
+        samplers: Option<String>,
+    },
 }
 
 /// Everything a suite run needs, fixed before it starts.
@@ -183,7 +188,7 @@ impl SuiteRun<'_> {
             segment: None,
             start_at: None,
             // A server elsewhere was allowed when the run was set up (--servers-at).
-            allow_remote: matches!(self.servers, Servers::At(_)),
+            allow_remote: matches!(self.servers, Servers::At { .. }),
         };
         let mut series = IntervalLog::create(&dir.path(results::folder::INTERVALS))?;
         let mut tsung = match self.tsung_log {
@@ -205,9 +210,9 @@ impl SuiteRun<'_> {
                 agents: self.agents.as_ref(),
             };
             match (&self.servers, env) {
-                (Servers::At(template), _) => run_remote_case(
+                (Servers::At { servers, samplers }, _) => run_remote_case(
                     case,
-                    template,
+                    (servers, samplers.as_deref()),
                     self.protocol,
                     &options,
                     &mut sinks,
@@ -435,7 +440,7 @@ fn load(
 /// Its process is not this machine's, so there are no CPU or memory samples.
 fn run_remote_case(
     case: &crate::Case,
-    template: &str,
+    (template, samplers): (&str, Option<&str>),
     protocol: &SuiteFile,
     options: &RunOptions,
     sinks: &mut [&mut dyn Sink],
@@ -458,10 +463,22 @@ fn run_remote_case(
         return result;
     }
     crate::markers::reached(&crate::markers::case_started(&case.name));
+    let sampler = samplers.map(|t| t.replace("{case}", &case.name));
+    let before = sampler.as_deref().map(crate::sidecar::fetch);
     if let Some(live) = &options.live {
         load_started(live.clone());
     }
-    match load(&protocol.scenario(host, port), options, sinks, fleet.agents) {
+    let outcome = load(&protocol.scenario(host, port), options, sinks, fleet.agents);
+    match (before, sampler.as_deref().map(crate::sidecar::fetch)) {
+        (Some(Ok(b)), Some(Ok(after))) => {
+            result.set_server_samples(crate::sidecar::between(&after, b.now_s, after.now_s))
+        }
+        (Some(Err(e)), _) | (_, Some(Err(e))) => {
+            result.detail = Some(format!("no server CPU or memory: sampler {e}"))
+        }
+        _ => {}
+    }
+    match outcome {
         Err(e) => {
             result.status = CaseStatus::FailedToStart;
             result.detail = Some(format!("the load could not start: {e}"));
@@ -469,7 +486,10 @@ fn run_remote_case(
         Ok(loaded) => {
             if loaded.lost() {
                 result.status = CaseStatus::LostAgent;
-                result.detail = Some(loaded.lost_detail());
+                result.detail = Some(match result.detail.take() {
+                    Some(d) => format!("{}\n{d}", loaded.lost_detail()),
+                    None => loaded.lost_detail(),
+                });
             }
             result.measured = Some(Measured::from(&loaded.summary));
             result.agents = loaded.agents;

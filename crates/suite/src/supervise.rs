@@ -376,7 +376,16 @@ impl Server {
         let leader = self.pid;
         let thread = std::thread::Builder::new()
             .name(format!("sampler-{}", self.case))
-            .spawn(move || sample_loop(leader, every, stopped))
+            .spawn(move || {
+                let mut samples = Vec::new();
+                sample_loop(
+                    || process_tree(leader),
+                    every,
+                    &stopped,
+                    |s| samples.push(s),
+                );
+                samples
+            })
             .expect("spawning a thread");
         self.sampler = Some(Sampler { stop, thread });
     }
@@ -585,9 +594,9 @@ pub fn log_tail(path: &Path, n: usize) -> String {
 
 /// The fields of `/proc/PID/stat` the supervisor uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct ProcInfo {
-    pid: i32,
-    state: char,
+pub(crate) struct ProcInfo {
+    pub(crate) pid: i32,
+    pub(crate) state: char,
     ppid: i32,
     pgrp: i32,
     /// utime + stime, in clock ticks.
@@ -624,7 +633,7 @@ fn parse_stat(stat: &str) -> Option<ProcInfo> {
     })
 }
 
-fn all_procs() -> Vec<ProcInfo> {
+pub(crate) fn all_procs() -> Vec<ProcInfo> {
     let Ok(dir) = fs::read_dir("/proc") else {
         return Vec::new();
     };
@@ -665,7 +674,14 @@ fn rss_bytes(pid: i32, page: u64) -> u64 {
         .map_or(0, |pages| pages * page)
 }
 
-fn sample_loop(leader: i32, every: Duration, stopped: mpsc::Receiver<()>) -> Vec<ResourceSample> {
+/// Samples the processes `select` returns every `every`, handing each sample to
+/// `on_sample`, until `stopped` says so (or its sender is gone).
+pub(crate) fn sample_loop(
+    select: impl Fn() -> Vec<ProcInfo>,
+    every: Duration,
+    stopped: &mpsc::Receiver<()>,
+    mut on_sample: impl FnMut(ResourceSample),
+) {
     // SAFETY: sysconf only reads configuration.
     let (tck, page) = unsafe {
         (
@@ -680,15 +696,14 @@ fn sample_loop(leader: i32, every: Duration, stopped: mpsc::Receiver<()>) -> Vec
             .map(|p| ((p.pid, p.start), p.cpu_ticks))
             .collect()
     };
-    let mut prev = snapshot(&process_tree(leader));
+    let mut prev = snapshot(&select());
     let mut prev_at = Instant::now();
-    let mut samples = Vec::new();
     loop {
         match stopped.recv_timeout(every) {
             Err(mpsc::RecvTimeoutError::Timeout) => {}
-            _ => return samples,
+            _ => return,
         }
-        let tree = process_tree(leader);
+        let tree = select();
         let now = Instant::now();
         let ticks: u64 = tree
             .iter()
@@ -702,7 +717,7 @@ fn sample_loop(leader: i32, every: Duration, stopped: mpsc::Receiver<()>) -> Vec
         let current = snapshot(&tree);
         let started_now = current.keys().filter(|k| !prev.contains_key(k)).count() as u32;
         let exited_now = prev.keys().filter(|k| !current.contains_key(k)).count() as u32;
-        samples.push(ResourceSample {
+        on_sample(ResourceSample {
             t_s: now.duration_since(started).as_secs_f64(),
             cpu_percent: ticks as f64 / tck / secs * 100.0,
             rss_mib: tree.iter().map(|p| rss_bytes(p.pid, page)).sum::<u64>() as f64

@@ -75,6 +75,17 @@ impl Drop for Agent {
     }
 }
 
+/// A child process this test started, killed by its PID when dropped, even when an
+/// assertion fails first.
+struct Stopped(Child);
+
+impl Drop for Stopped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn load(server: &Pong, agents: &[&Agent], extra: &[&str], json: &Path) -> Command {
     let mut cmd = wsgibench();
     cmd.args(["load", &format!("http://127.0.0.1:{}/", server.port), "-q"])
@@ -301,14 +312,37 @@ fn a_shifted_monotonic_clock_is_measured() {
 }
 
 /// The suite the way a cluster runs it: the case's server already runs elsewhere
-/// (`--servers-at`), and two agents make the load. The case's summary lists both
-/// agents, whose requests add up to what the server counted.
+/// (`--servers-at`), a sampler beside it (`wsgibench sample`, `--samplers-at`), and
+/// two agents make the load. The case's summary lists both agents, whose requests
+/// add up to what the server counted, and the server's samples.
 #[test]
 fn a_suite_case_on_a_running_server_loaded_by_agents() {
     let server = Pong::start();
     let dir = tempfile::tempdir().unwrap();
     let a = Agent::start("127.0.0.2", 1, None);
     let b = Agent::start("127.0.0.3", 1, None);
+    let sampler_addr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap().to_string()
+    };
+    let _sampler = Stopped(
+        wsgibench()
+            .args(["sample", "--every", "200ms", "--listen", &sampler_addr])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    // Up before the run asks it, as a readiness probe makes sure in a cluster.
+    let up = std::time::Instant::now();
+    while std::net::TcpStream::connect(&sampler_addr).is_err() {
+        assert!(
+            up.elapsed() < Duration::from_secs(20),
+            "the sampler never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
     let suite = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../suites/ci.toml");
     let out_dir = dir.path().join("out");
     let mut cmd = wsgibench();
@@ -317,6 +351,8 @@ fn a_suite_case_on_a_running_server_loaded_by_agents() {
         .arg(&suite)
         .arg("--servers-at")
         .arg(format!("127.0.0.1:{}", server.port))
+        .arg("--samplers-at")
+        .arg(&sampler_addr)
         .arg("--agents")
         .arg(format!("{},{}", a.address, b.address))
         .arg("--out")
@@ -344,4 +380,17 @@ fn a_suite_case_on_a_running_server_loaded_by_agents() {
     // ci.toml: 5 users/s for 2 s, capped at 10, each one connection.
     assert_eq!(case.measured.as_ref().unwrap().digest.users_started, 10);
     assert!(out_dir.join("report.html").is_file());
+    // The sampler saw the machine's processes through the 4 s of load: samples every
+    // 200 ms, counted from the load's start, and the table's two server columns.
+    assert!(
+        case.server_samples.len() >= 10,
+        "{:?} {:?}",
+        case.server_samples,
+        case.detail
+    );
+    assert!(case
+        .server_samples
+        .iter()
+        .all(|s| s.t_s > 0.0 && s.t_s < 10.0));
+    assert!(case.server_cpu_percent.is_some() && case.server_rss_mib.is_some());
 }

@@ -18,6 +18,7 @@ fn check(set: &Set) {
     the_job_is_indexed_behind_its_headless_service(&objs, o, what);
     references_exist(&objs, what);
     the_controller_is_given_the_jobs_pods_and_the_servers(&objs, o, &r.out.cases, what);
+    samplers_are_wired(&objs, what);
     resources_are_guaranteed(&objs, o, what);
     agents_and_servers_never_share_a_node(&objs, what);
     pods_are_locked_down(&objs, what);
@@ -383,13 +384,33 @@ fn the_controller_is_given_the_jobs_pods_and_the_servers(
     }
 }
 
+/// A server pod shares its process namespace with its sampler, whose port the case's
+/// Service exposes, and the controller is told where the samplers are.
+fn samplers_are_wired(objs: &[Obj], what: &str) {
+    for w in workloads(objs) {
+        let pod = &pod_template(w).unwrap()["spec"];
+        let names: Vec<&str> = pod["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|c| c["name"].as_str())
+            .collect();
+        if names.contains(&"server") {
+            assert_eq!(names, ["server", "sampler"], "{what}: {}", w.id());
+            assert_eq!(pod["shareProcessNamespace"], true, "{what}: {}", w.id());
+        }
+    }
+}
+
 /// Every container's requests equal its limits, CPU and memory (Guaranteed QoS); the
-/// measured pods (servers and the run) get `--cpus` whole CPUs and `--memory`.
+/// measured containers (servers and the run's) get `--cpus` whole CPUs and `--memory`;
+/// a server's sampler sidecar has a small fixed share.
 fn resources_are_guaranteed(objs: &[Obj], o: &deploy::Options, what: &str) {
     for w in workloads(objs) {
         let pod = &pod_template(w).unwrap()["spec"];
         let measured = w.name() != "wsgibench-viewer";
         for c in pod["containers"].as_array().unwrap() {
+            let measured = measured && c["name"] != "sampler";
             let res = &c["resources"];
             for q in ["cpu", "memory"] {
                 assert!(
