@@ -114,8 +114,8 @@ pub fn run(
         })?;
     }
     let threads: Vec<usize> = ready.iter().map(|a| a.threads).collect();
-    let total_slots = scenario_slots(scenario, &threads);
-    let plan = segments(scenario, &threads);
+    let total_slots = scenario_slots(&scenario.load, &threads);
+    let plan = segments(&scenario.load, &threads);
     let worst_rtt = ready
         .iter()
         .map(|a| a.offset.uncertainty_ns * 2)
@@ -331,9 +331,9 @@ fn unexpected(address: &str, m: &Message) -> ControllerError {
 
 /// How many worker slots the run has: every agent's threads, but no more than the
 /// connections of a closed or open model (a slot without a connection would idle).
-fn scenario_slots(scenario: &Scenario, threads: &[usize]) -> usize {
+fn scenario_slots(load: &Load, threads: &[usize]) -> usize {
     let offered: usize = threads.iter().sum();
-    match &scenario.load {
+    match load {
         Load::Closed { connections, .. } | Load::Open { connections, .. }
             if !threads.is_empty() =>
         {
@@ -345,8 +345,8 @@ fn scenario_slots(scenario: &Scenario, threads: &[usize]) -> usize {
 }
 
 /// Each agent's segment and threads, in order; `None` for an agent left without slots.
-fn segments(scenario: &Scenario, threads: &[usize]) -> Vec<Option<(Segment, usize)>> {
-    let total = scenario_slots(scenario, threads);
+fn segments(load: &Load, threads: &[usize]) -> Vec<Option<(Segment, usize)>> {
+    let total = scenario_slots(load, threads);
     let mut first = 0;
     threads
         .iter()
@@ -462,24 +462,13 @@ fn empty_last(agent: usize) -> WorkerReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use scenario::{Request, Target, Timeouts};
+    use scenario::Request;
 
-    fn closed(connections: u32) -> Scenario {
-        Scenario {
-            target: Target {
-                host: "127.0.0.1".into(),
-                port: 9,
-            },
-            load: Load::Closed {
-                connections,
-                requests: Some(10),
-                script: vec![Request::get("/")],
-            },
-            duration: None,
-            timeouts: Timeouts {
-                connect: Duration::from_secs(1),
-                response: Duration::from_secs(1),
-            },
+    fn closed(connections: u32) -> Load {
+        Load::Closed {
+            connections,
+            requests: Some(10),
+            script: vec![Request::get("/")],
         }
     }
 

@@ -56,8 +56,14 @@ fn agents(addresses: Vec<String>, token: &str) -> Agents {
     }
 }
 
-fn stop() -> engine::StopFlag {
-    Arc::new(AtomicBool::new(false))
+/// One controller's run of `s` on `agents`, with nothing to stop it.
+fn control(
+    s: &Scenario,
+    agents: Agents,
+    interval: Duration,
+) -> Result<agent::SpreadRun, ControllerError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    agent::controller::run(s, &agents, interval, &mut [], &stop, None)
 }
 
 #[test]
@@ -74,13 +80,10 @@ fn three_agents_send_exactly_the_count_and_merge_losslessly() {
         agent_on("127.0.0.4", 2, TOKEN, Some(&dirs[2])),
     ];
     // 7 connections and 5003 requests over 5 slots: nothing divides evenly.
-    let run = agent::controller::run(
+    let run = control(
         &scenario(server.port, 7, 5003),
-        &agents(addresses.clone(), TOKEN),
+        agents(addresses.clone(), TOKEN),
         Duration::from_millis(500),
-        &mut [],
-        &stop(),
-        None,
     )
     .expect("the run starts");
     let s = &run.summary;
@@ -121,13 +124,10 @@ fn three_agents_send_exactly_the_count_and_merge_losslessly() {
 fn a_wrong_token_stops_the_run_before_any_load() {
     let server = testserver::Server::start(0).unwrap();
     let address = agent_on("127.0.0.2", 1, "the-agents-token-is-this", None);
-    let e = agent::controller::run(
+    let e = control(
         &scenario(server.port, 1, 10),
-        &agents(vec![address.clone()], "the-controllers-is-other"),
+        agents(vec![address.clone()], "the-controllers-is-other"),
         Duration::from_secs(1),
-        &mut [],
-        &stop(),
-        None,
     )
     .unwrap_err();
     assert!(
@@ -143,15 +143,7 @@ fn an_agent_refuses_a_target_off_loopback_without_allow_remote() {
     let mut s = scenario(9, 1, 10);
     // TEST-NET-1 (RFC 5737): never routed, and the agent refuses before any connect.
     s.target.host = "192.0.2.1".into();
-    let e = agent::controller::run(
-        &s,
-        &agents(vec![address], TOKEN),
-        Duration::from_secs(1),
-        &mut [],
-        &stop(),
-        None,
-    )
-    .unwrap_err();
+    let e = control(&s, agents(vec![address], TOKEN), Duration::from_secs(1)).unwrap_err();
     let text = e.to_string();
     assert!(
         text.contains("refused") && text.contains("--allow-remote"),
@@ -167,13 +159,10 @@ fn an_unreachable_agent_is_named() {
         .local_addr()
         .unwrap()
         .to_string();
-    let e = agent::controller::run(
+    let e = control(
         &scenario(9, 1, 10),
-        &agents(vec![address.clone()], TOKEN),
+        agents(vec![address.clone()], TOKEN),
         Duration::from_secs(1),
-        &mut [],
-        &stop(),
-        None,
     )
     .unwrap_err();
     assert!(e.to_string().contains(&address), "{e}");
@@ -188,25 +177,19 @@ fn a_second_controller_is_refused_while_a_run_goes_on() {
     let first = {
         let (address, long) = (address.clone(), long.clone());
         std::thread::spawn(move || {
-            agent::controller::run(
+            control(
                 &long,
-                &agents(vec![address], TOKEN),
+                agents(vec![address], TOKEN),
                 Duration::from_millis(500),
-                &mut [],
-                &stop(),
-                None,
             )
         })
     };
     // Let the first controller's run begin.
     std::thread::sleep(Duration::from_millis(800));
-    let second = agent::controller::run(
+    let second = control(
         &scenario(server.port, 1, 10),
-        &agents(vec![address.clone()], TOKEN),
+        agents(vec![address.clone()], TOKEN),
         Duration::from_secs(1),
-        &mut [],
-        &stop(),
-        None,
     )
     .unwrap_err();
     assert!(second.to_string().contains("busy"), "{second}");

@@ -330,17 +330,22 @@ fn server(o: &Options, case: &suite::Case) -> Manifest {
         m.annotations
             .insert("kubernetes.io/description".into(), case.description.clone());
     }
+    // One server per case at a time: a rolling update would run two.
+    single_deployment(m, labels, spec)
+}
+
+/// A Deployment of one pod, replaced rather than rolled: never two at once.
+fn single_deployment(metadata: ObjectMeta, labels: Labels, spec: PodSpec) -> Manifest {
     Manifest::Deployment(Object {
         api_version: "apps/v1",
         kind: "Deployment",
-        metadata: m,
+        metadata,
         body: Spec {
             spec: DeploymentSpec {
                 replicas: 1,
                 selector: LabelSelector {
                     match_labels: labels.clone(),
                 },
-                // One server per case at a time: a rolling update would run two.
                 strategy: Strategy { kind: "Recreate" },
                 template: PodTemplateSpec {
                     metadata: TemplateMeta {
@@ -428,28 +433,8 @@ fn viewer(o: &Options) -> Manifest {
     }];
     let mut spec = pod(vec![c], false);
     spec.volumes = vec![results_volume_ref(true)];
-    Manifest::Deployment(Object {
-        api_version: "apps/v1",
-        kind: "Deployment",
-        metadata: meta(o, VIEWER, Some("viewer"), None),
-        body: Spec {
-            spec: DeploymentSpec {
-                replicas: 1,
-                selector: LabelSelector {
-                    match_labels: labels.clone(),
-                },
-                // A ReadWriteOnce volume cannot follow a second pod to another node.
-                strategy: Strategy { kind: "Recreate" },
-                template: PodTemplateSpec {
-                    metadata: TemplateMeta {
-                        labels,
-                        annotations: BTreeMap::new(),
-                    },
-                    spec,
-                },
-            },
-        },
-    })
+    // A ReadWriteOnce volume cannot follow a second pod to another node.
+    single_deployment(meta(o, VIEWER, Some("viewer"), None), labels, spec)
 }
 
 fn viewer_service(o: &Options) -> Manifest {

@@ -78,17 +78,6 @@ fn read(path: &Path) -> String {
     std::fs::read_to_string(path).unwrap()
 }
 
-/// Every `name="value"` in the page's tags.
-fn attributes<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
-    let pat = format!(" {name}=\"");
-    html.match_indices(&pat)
-        .map(|(i, _)| {
-            let rest = &html[i + pat.len()..];
-            &rest[..rest.find('"').unwrap()]
-        })
-        .collect()
-}
-
 fn percent_decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::new();
@@ -183,7 +172,7 @@ fn machines_are_separate_lines_and_a_crash_is_a_gap() {
 fn report_links_are_relative_or_absolute_as_designed_and_resolve() {
     let b = build();
     let index = read(&b.written.index);
-    let reports: Vec<&str> = attributes(&index, "href")
+    let reports: Vec<&str> = testkit::browser::attributes(&index, "href")
         .into_iter()
         .filter(|h| h.ends_with("report.html"))
         .collect();
@@ -223,8 +212,12 @@ fn report_links_are_relative_or_absolute_as_designed_and_resolve() {
 
     for page in std::iter::once(&b.written.index).chain(&b.written.server_pages) {
         let html = read(page);
-        assert!(attributes(&html, "src").is_empty(), "{}", page.display());
-        for href in attributes(&html, "href") {
+        assert!(
+            testkit::browser::attributes(&html, "src").is_empty(),
+            "{}",
+            page.display()
+        );
+        for href in testkit::browser::attributes(&html, "href") {
             let local = !href.contains("://") || href.starts_with("file:///");
             assert!(local, "{}: {href}", page.display());
         }

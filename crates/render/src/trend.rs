@@ -1099,34 +1099,59 @@ mod tests {
 
     #[test]
     fn report_links_are_relative_under_a_shared_folder_else_absolute() {
-        let link = |site: &str, report: &str| report_link(Path::new(site), Path::new(report));
-        assert_eq!(
-            link("/data/site", "/data/results/r1/report.html"),
-            ReportLink::Relative("../results/r1/report.html".into())
-        );
-        assert_eq!(
-            link("/data/site", "/data/site/r1/report.html"),
-            ReportLink::Relative("r1/report.html".into())
-        );
-        assert_eq!(
-            link("/data/results/r1/site", "/data/results/r1/report.html"),
-            ReportLink::Relative("../report.html".into())
-        );
-        // A name that would read as a scheme, a fragment, a query or markup.
-        assert_eq!(
-            link("/data/site", "/data/x:y/a#b?c\"<d>/report.html"),
-            ReportLink::Relative("../x%3Ay/a%23b%3Fc%22%3Cd%3E/report.html".into())
-        );
-        // Only the root in common.
-        assert_eq!(
-            link("/tmp/site", "/work/run 1/report.html"),
-            ReportLink::Absolute("file:///work/run%201/report.html".into())
-        );
-        assert_eq!(
-            link("/data/site", "/data/x/../r/report.html"),
-            ReportLink::Absolute("file:///data/x/../r/report.html".into()),
-            "a path that is not canonical gets no relative link"
-        );
+        // (site, report, relative?, link)
+        let cases = [
+            (
+                "/data/site",
+                "/data/results/r1/report.html",
+                true,
+                "../results/r1/report.html",
+            ),
+            (
+                "/data/site",
+                "/data/site/r1/report.html",
+                true,
+                "r1/report.html",
+            ),
+            (
+                "/data/results/r1/site",
+                "/data/results/r1/report.html",
+                true,
+                "../report.html",
+            ),
+            // A name that would read as a scheme, a fragment, a query or markup.
+            (
+                "/data/site",
+                "/data/x:y/a#b?c\"<d>/report.html",
+                true,
+                "../x%3Ay/a%23b%3Fc%22%3Cd%3E/report.html",
+            ),
+            // Only the root in common.
+            (
+                "/tmp/site",
+                "/work/run 1/report.html",
+                false,
+                "file:///work/run%201/report.html",
+            ),
+            // A path that is not canonical gets no relative link.
+            (
+                "/data/site",
+                "/data/x/../r/report.html",
+                false,
+                "file:///data/x/../r/report.html",
+            ),
+        ];
+        for (site, report, relative, link) in cases {
+            let want = match relative {
+                true => ReportLink::Relative(link.to_string()),
+                false => ReportLink::Absolute(link.to_string()),
+            };
+            assert_eq!(
+                report_link(Path::new(site), Path::new(report)),
+                want,
+                "{site} {report}"
+            );
+        }
     }
 
     /// Every link of every page goes where the design says: to a page of the site,

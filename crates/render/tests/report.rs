@@ -32,17 +32,6 @@ fn build() -> (tempfile::TempDir, PathBuf, String) {
     (dir, path, html)
 }
 
-/// Every `name="value"` in the page's tags, outside script and style.
-fn attributes<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
-    let pat = format!(" {name}=\"");
-    html.match_indices(&pat)
-        .map(|(i, _)| {
-            let rest = &html[i + pat.len()..];
-            &rest[..rest.find('"').unwrap()]
-        })
-        .collect()
-}
-
 /// The page with every `<pre>` block's content removed: the only text that may hold
 /// a URL is a server's log or failure detail, escaped and shown as text.
 fn without_pre(html: &str) -> String {
@@ -83,8 +72,11 @@ fn report_names_every_case_and_the_findings() {
 #[test]
 fn report_references_nothing_outside_itself() {
     let (_dir, _, html) = build();
-    assert!(attributes(&html, "src").is_empty(), "no src= at all");
-    for href in attributes(&html, "href") {
+    assert!(
+        testkit::browser::attributes(&html, "src").is_empty(),
+        "no src= at all"
+    );
+    for href in testkit::browser::attributes(&html, "href") {
         assert!(href.starts_with('#'), "href={href}");
     }
     for needle in [

@@ -76,7 +76,7 @@ pub use assets::{Assets, AssetsError};
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use lock::FileLock;
 pub use pyenv::{EnvError, NotInstalled, PackageFailure, PythonEnv};
-pub use runner::{run_case, Fleet, Placement, Progress, Servers, SuiteRun};
+pub use runner::{run_case, CaseLoad, Placement, Progress, Servers, SuiteRun};
 pub use source::{FileError, Problem};
 pub use suite_file::SuiteFile;
 pub use supervise::{

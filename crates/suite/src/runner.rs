@@ -205,31 +205,20 @@ impl SuiteRun<'_> {
             let mut started = |live: Arc<engine::Live>| {
                 progress.load_started(&case.name, live, self.protocol.duration)
             };
-            let fleet = Fleet {
-                servers: &self.servers,
+            let load = CaseLoad {
+                protocol: self.protocol,
+                options: &options,
+                sinks: &mut sinks,
+                load_started: &mut started,
                 agents: self.agents.as_ref(),
             };
             match (&self.servers, env) {
-                (Servers::At { servers, samplers }, _) => run_remote_case(
-                    case,
-                    (servers, samplers.as_deref()),
-                    self.protocol,
-                    &options,
-                    &mut sinks,
-                    &mut started,
-                    &fleet,
-                ),
-                (Servers::Launch, Some(env)) => run_case(
-                    case,
-                    env,
-                    self.protocol,
-                    self.placement,
-                    dir.dir(),
-                    &options,
-                    &mut sinks,
-                    &mut started,
-                    &fleet,
-                ),
+                (Servers::At { servers, samplers }, _) => {
+                    run_remote_case(case, (servers, samplers.as_deref()), load)
+                }
+                (Servers::Launch, Some(env)) => {
+                    run_case(case, env, self.placement, dir.dir(), load)
+                }
                 (Servers::Launch, None) => unreachable!("a launched case has its environment"),
             }
         };
@@ -289,21 +278,34 @@ fn join(cpus: &[usize]) -> String {
         .join(",")
 }
 
-/// Runs one case. `dir` receives the server's log; `sinks` receive the intervals as
-/// the load runs; `options` carries the generator's threads, CPUs and stop flag;
-/// `load_started` is called with the live counters once the server answers.
-#[allow(clippy::too_many_arguments)]
+/// How one case's load is made, whoever runs its server.
+pub struct CaseLoad<'a, 'b> {
+    pub protocol: &'a SuiteFile,
+    /// The generator's threads, CPUs and stop flag.
+    pub options: &'a RunOptions,
+    /// They receive the intervals as the load runs.
+    pub sinks: &'a mut [&'b mut dyn Sink],
+    /// Called with the live counters once the server answers.
+    pub load_started: &'a mut dyn FnMut(Arc<engine::Live>),
+    /// Make the load on these agents instead of here.
+    pub agents: Option<&'a agent::Agents>,
+}
+
+/// Runs one case whose server this machine starts; `dir` receives the server's log.
 pub fn run_case(
     case: &crate::Case,
     env: &PythonEnv,
-    protocol: &SuiteFile,
     placement: &Placement,
     dir: &Path,
-    options: &RunOptions,
-    sinks: &mut [&mut dyn Sink],
-    load_started: &mut dyn FnMut(Arc<engine::Live>),
-    fleet: &Fleet,
+    load: CaseLoad,
 ) -> Case {
+    let CaseLoad {
+        protocol,
+        options,
+        sinks,
+        load_started,
+        agents,
+    } = load;
     let mut result = Case::new(&case.name, CaseStatus::Ok);
     result.server_version = env.case_version(case);
     let mut failed = |status, detail: String| {
@@ -337,7 +339,7 @@ pub fn run_case(
     if let Some(live) = &options.live {
         load_started(live.clone());
     }
-    let outcome = load(&scenario, options, sinks, fleet.agents);
+    let outcome = load_here_or_on(&scenario, options, sinks, agents);
     let samples = server.stop_sampler();
     let crashed = server.exited();
     let tail = server.log_tail(20);
@@ -376,12 +378,6 @@ pub fn run_case(
     result
 }
 
-/// Where the load comes from, and where the servers are.
-pub struct Fleet<'a> {
-    pub servers: &'a Servers,
-    pub agents: Option<&'a agent::Agents>,
-}
-
 /// What one case's load measured, made here or by agents.
 struct Loaded {
     summary: engine::Summary,
@@ -405,7 +401,7 @@ impl Loaded {
 }
 
 /// Runs `scenario` here, or spread over `agents`.
-fn load(
+fn load_here_or_on(
     scenario: &scenario::Scenario,
     options: &RunOptions,
     sinks: &mut [&mut dyn Sink],
@@ -441,11 +437,7 @@ fn load(
 fn run_remote_case(
     case: &crate::Case,
     (template, samplers): (&str, Option<&str>),
-    protocol: &SuiteFile,
-    options: &RunOptions,
-    sinks: &mut [&mut dyn Sink],
-    load_started: &mut dyn FnMut(Arc<engine::Live>),
-    fleet: &Fleet,
+    load: CaseLoad,
 ) -> Case {
     let mut result = Case::new(&case.name, CaseStatus::Ok);
     let address = template.replace("{case}", &case.name);
@@ -457,7 +449,8 @@ fn run_remote_case(
         result.detail = Some(format!("{address} is not HOST:PORT"));
         return result;
     };
-    if let Err(why) = crate::supervise::wait_until_answers(host, port, protocol.ready_timeout) {
+    if let Err(why) = crate::supervise::wait_until_answers(host, port, load.protocol.ready_timeout)
+    {
         result.status = CaseStatus::FailedToStart;
         result.detail = Some(format!("{address}: {why}"));
         return result;
@@ -465,10 +458,15 @@ fn run_remote_case(
     crate::markers::reached(&crate::markers::case_started(&case.name));
     let sampler = samplers.map(|t| t.replace("{case}", &case.name));
     let before = sampler.as_deref().map(crate::sidecar::fetch);
-    if let Some(live) = &options.live {
-        load_started(live.clone());
+    if let Some(live) = &load.options.live {
+        (load.load_started)(live.clone());
     }
-    let outcome = load(&protocol.scenario(host, port), options, sinks, fleet.agents);
+    let outcome = load_here_or_on(
+        &load.protocol.scenario(host, port),
+        load.options,
+        load.sinks,
+        load.agents,
+    );
     match (before, sampler.as_deref().map(crate::sidecar::fetch)) {
         (Some(Ok(b)), Some(Ok(after))) => {
             result.set_server_samples(crate::sidecar::between(&after, b.now_s, after.now_s))

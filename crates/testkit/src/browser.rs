@@ -73,3 +73,15 @@ pub fn painted_pixels(png_file: &Path) -> ((u32, u32), usize) {
         .count();
     ((info.width, info.height), painted)
 }
+
+/// Every `name="value"` in the page's tags, for checks that a page references nothing
+/// outside itself.
+pub fn attributes<'a>(html: &'a str, name: &str) -> Vec<&'a str> {
+    let pat = format!(" {name}=\"");
+    html.match_indices(&pat)
+        .map(|(i, _)| {
+            let rest = &html[i + pat.len()..];
+            &rest[..rest.find('"').unwrap_or(rest.len())]
+        })
+        .collect()
+}

@@ -49,21 +49,7 @@ fn connections_spread_over_loopback_sources_when_one_address_has_too_few_ports()
         }
         Err(e) => return cannot_run(&format!("`unshare` cannot run: {e}")),
     }
-    let me = std::env::current_exe().expect("the test binary's path");
-    let out = run_bounded(
-        Command::new("unshare")
-            .args(["-rn", "--"])
-            .arg(me)
-            .args([
-                HELPER,
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(HELPER_ENV, netns_id()),
-        Duration::from_secs(120),
-    );
+    let out = crate::util::in_new_netns(HELPER, (HELPER_ENV, &netns_id()));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
         out.status.success() && stdout.contains("1 passed"),

@@ -34,21 +34,7 @@ fn a_remote_target_needs_allow_remote() {
             return;
         }
     }
-    let me = std::env::current_exe().expect("the test binary's path");
-    let out = run_bounded(
-        Command::new("unshare")
-            .args(["-rn", "--"])
-            .arg(me)
-            .args([
-                HELPER,
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-            ])
-            .env(HELPER_ENV, "1"),
-        Duration::from_secs(120),
-    );
+    let out = crate::util::in_new_netns(HELPER, (HELPER_ENV, "1"));
     let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
     assert!(
         out.status.success() && stdout.contains("1 passed"),

@@ -224,3 +224,23 @@ pub fn timestamps(log: &Value) -> Vec<u64> {
         .map(|e| e["timestamp"].as_u64().expect("an integer timestamp"))
         .collect()
 }
+
+/// Runs the ignored test `helper` of this test binary alone, inside a network
+/// namespace of its own (`unshare -rn`), with `env` set so that it knows it was asked.
+pub fn in_new_netns(helper: &str, env: (&str, &str)) -> Output {
+    let me = std::env::current_exe().expect("the test binary's path");
+    run_bounded(
+        Command::new("unshare")
+            .args(["-rn", "--"])
+            .arg(me)
+            .args([
+                helper,
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(env.0, env.1),
+        Duration::from_secs(120),
+    )
+}
