@@ -9,15 +9,17 @@
 //!
 //! One thread per connection, blocking sockets: the misbehaviours (sleeps, endless
 //! writes) read as straight-line code. The server counts the requests it has read, so
-//! a test can compare what the client claims with what was received.
+//! a test can compare what the client claims with what was received: in the process
+//! with [`Server::requests`], from outside with `GET /count` ([`COUNT_PATH`]).
 //!
-//! It binds 127.0.0.1 only. Its threads live as long as the process; each stops when
-//! its client goes or its answer's bounded loop ends.
+//! It binds 127.0.0.1 unless given another address ([`Server::start_on`]: the Docker
+//! test's server container binds 0.0.0.0). Its threads live as long as the process;
+//! each stops when its client goes or its answer's bounded loop ends.
 
 pub mod answers;
 
-use std::io::{self, Read};
-use std::net::{TcpListener, TcpStream};
+use std::io::{self, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,17 +32,32 @@ const MAX_REQUEST_HEAD: usize = 64 * 1024;
 /// How long a connection waits for its next request before the server drops it.
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
+/// The path that answers the number of requests read so far, as the body of a `200`
+/// (decimal), then closes. It is not a misbehaviour, so not in [`PATHS`], and its own
+/// requests are not counted: a test asks it once or more and the count stays exact.
+/// Its connection is a connection all the same: asked first, it takes `/mixed`'s
+/// first-connection misbehaviour.
+pub const COUNT_PATH: &str = "/count";
+
 /// A running server. Dropping it leaves it running until the process ends.
 pub struct Server {
     pub port: u16,
+    /// The address it listens on, with the port chosen.
+    pub address: SocketAddr,
     requests: Arc<AtomicU64>,
 }
 
 impl Server {
     /// Binds 127.0.0.1:`port` (0: any free port) and serves in background threads.
     pub fn start(port: u16) -> io::Result<Server> {
-        let listener = TcpListener::bind(("127.0.0.1", port))?;
-        let port = listener.local_addr()?.port();
+        Server::start_on(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+    }
+
+    /// Binds `address` (port 0: any free port) and serves in background threads.
+    pub fn start_on(address: SocketAddr) -> io::Result<Server> {
+        let listener = TcpListener::bind(address)?;
+        let address = listener.local_addr()?;
+        let port = address.port();
         let requests = Arc::new(AtomicU64::new(0));
         let counter = requests.clone();
         std::thread::spawn(move || {
@@ -50,7 +67,11 @@ impl Server {
                 std::thread::spawn(move || serve(stream, index == 0, &counter));
             }
         });
-        Ok(Server { port, requests })
+        Ok(Server {
+            port,
+            address,
+            requests,
+        })
     }
 
     /// Request heads read in full so far, over all connections.
@@ -82,6 +103,16 @@ fn serve(mut stream: TcpStream, first_connection: bool, counter: &AtomicU64) {
         let path = request_path(&buf[..end]).to_owned();
         buf.copy_within(end..have, 0);
         have -= end;
+        if path == COUNT_PATH {
+            let count = counter.load(Ordering::SeqCst).to_string();
+            // One write: the answer in one segment, as every other answer here.
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{count}",
+                count.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+            return;
+        }
         counter.fetch_add(1, Ordering::SeqCst);
         let answer = match path.strip_prefix("/mixed") {
             Some(bad) if first_connection => Answer::for_path(bad),
@@ -166,6 +197,10 @@ mod tests {
         assert!(ask("/pong").ends_with("Pong!"));
         assert!(ask("/mixed/status-599").starts_with("HTTP/1.1 200 OK"));
         assert!(ask("/status-599").starts_with("HTTP/1.1 599"));
+        assert_eq!(server.requests(), 3);
+        // /count answers the count and is not counted itself.
+        assert!(ask(COUNT_PATH).ends_with("\r\n\r\n3"));
+        assert!(ask(COUNT_PATH).ends_with("\r\n\r\n3"));
         assert_eq!(server.requests(), 3);
     }
 }
