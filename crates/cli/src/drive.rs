@@ -88,6 +88,14 @@ fn check_target(scenario: &Scenario, spread: &SpreadArgs) -> Result<(), String> 
         .map_err(|e| format!("{e}; pass --allow-remote to load another host"))
 }
 
+/// Who makes the load, for a command's header: this machine's threads, or the agents.
+pub fn makers(threads: usize, agents: Option<&agent::Agents>) -> String {
+    match agents {
+        Some(a) => format!("{} agents", a.addresses.len()),
+        None => format!("{threads} threads"),
+    }
+}
+
 /// Worker threads: as asked, or the CPUs this process may run on; at least one.
 pub fn threads(asked: Option<u32>) -> usize {
     asked

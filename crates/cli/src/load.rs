@@ -82,12 +82,12 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         _ => "closed model".to_string(),
     };
     let header = format!(
-        "Running {} test @ {}\n  {} threads and {} connections ({model})",
+        "Running {} test @ {}\n  {} and {} connections ({model})",
         duration
             .map(|d| format!("{:.1}s", d.as_secs_f64()))
             .unwrap_or_else(|| "counted".into()),
         a.url.text,
-        threads,
+        drive::makers(threads, agents.as_ref()),
         a.connections
     );
     let outputs = Outputs {

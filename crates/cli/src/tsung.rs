@@ -50,11 +50,11 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
         .or_else(|| (import.log.backend == Backend::Json).then(|| default_tsung_log(&a.file)));
     let threads = drive::threads(a.threads);
     let header = format!(
-        "Running {} @ {}:{} ({} threads{})",
+        "Running {} @ {}:{} ({}{})",
         a.file.display(),
         scenario.target.host,
         scenario.target.port,
-        threads,
+        drive::makers(threads, agents.as_ref()),
         scenario
             .duration
             .map(|d| format!(", at most {:.1}s", d.as_secs_f64()))
