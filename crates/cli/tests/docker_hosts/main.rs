@@ -100,6 +100,28 @@ fn three_agent_hosts_make_exactly_the_asked_run() {
     );
 }
 
+/// A 6 s run at 300/s over three agents whose third was lost: the console and the
+/// summary say so, the lost agent's finished intervals are kept, and the others ran
+/// to the end. Returns the summary.
+fn the_third_agent_was_lost(ended: &Ended, summary: Value, agents: &[&Container]) -> Value {
+    assert!(
+        ended
+            .output
+            .stdout
+            .contains(&format!("lost agent  {}", agents[2].agent_address())),
+        "{}",
+        said(ended)
+    );
+    check_shares(&summary, agents, &["ok", "ok", "lost"]);
+    let shares = agents_of(&summary);
+    assert!(requests(&shares[2]) > 0, "{shares:?}");
+    assert!(
+        requests(&shares[0]) >= 570 && requests(&shares[1]) >= 570,
+        "{shares:?}"
+    );
+    summary
+}
+
 #[test]
 fn an_agent_host_killed_mid_run_is_lost_and_the_others_are_kept() {
     let Some(h) = hosts() else { return };
@@ -124,23 +146,8 @@ fn an_agent_host_killed_mid_run_is_lost_and_the_others_are_kept() {
         "a run that lost an agent exits 3\n{}",
         said(&ended)
     );
-    assert!(
-        ended
-            .output
-            .stdout
-            .contains(&format!("lost agent  {}", agents[2].agent_address())),
-        "{}",
-        said(&ended)
-    );
-    let summary = run.summary();
-    check_shares(&summary, &refs, &["ok", "ok", "lost"]);
+    let summary = the_third_agent_was_lost(&ended, run.summary(), &refs);
     let shares = agents_of(&summary);
-    // The lost agent's finished intervals are kept; the others ran to the end.
-    assert!(requests(&shares[2]) > 0, "{shares:?}");
-    assert!(
-        requests(&shares[0]) >= 570 && requests(&shares[1]) >= 570,
-        "{shares:?}"
-    );
     assert_eq!(
         summary["requests"].as_u64().unwrap(),
         shares.iter().map(requests).sum::<u64>()
@@ -181,22 +188,7 @@ fn an_agent_host_cut_off_is_lost_in_time_and_serves_again_once_back() {
     let ended = run.wait(&h, RUN_BOUND);
     let after_cut = cut_at.elapsed();
     assert_eq!(ended.code, 3, "{}", said(&ended));
-    assert!(
-        ended
-            .output
-            .stdout
-            .contains(&format!("lost agent  {}", cut.agent_address())),
-        "{}",
-        said(&ended)
-    );
-    let summary = run.summary();
-    check_shares(&summary, &refs, &["ok", "ok", "lost"]);
-    let shares = agents_of(&summary);
-    assert!(requests(&shares[2]) > 0, "{shares:?}");
-    assert!(
-        requests(&shares[0]) >= 570 && requests(&shares[1]) >= 570,
-        "{shares:?}"
-    );
+    the_third_agent_was_lost(&ended, run.summary(), &refs);
     // Lost within 2 × 1 s + 2 s of the cut, plus 2 s for the container to end and
     // `docker start --attach` to return.
     assert!(
