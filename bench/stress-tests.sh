@@ -11,6 +11,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# The outside tools .ci/run installs into a venv of their own (kubernetes-validate).
+tools_venv="${XDG_CACHE_HOME:-$HOME/.cache}/wsgibench-ci/tools-venv"
+[ -d "$tools_venv/bin" ] && export PATH="$tools_venv/bin:$PATH"
+
 loops=${LOOPS:-$(( $(nproc) + 1 ))}
 rounds=${ROUNDS:-1}
 limit_s=${LIMIT_S:-7200}

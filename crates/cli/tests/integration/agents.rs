@@ -375,8 +375,13 @@ fn a_suite_case_on_a_running_server_loaded_by_agents() {
     let requests: u64 = shares.iter().map(|s| s.requests).sum();
     let measured = case.measured.as_ref().unwrap().digest.requests;
     assert_eq!(requests, measured);
-    // The server's own count: the load, plus the one readiness probe.
-    assert_eq!(server.requests(), measured + 1);
+    // The server's own count: the load, the one readiness probe, and the requests the
+    // cut at 4 s caught in flight (at most one per user's connection, 10).
+    let served = server.requests();
+    assert!(
+        (measured + 1..=measured + 1 + 10).contains(&served),
+        "the server read {served}, the run counted {measured}"
+    );
     // ci.toml: 5 users/s for 2 s, capped at 10, each one connection.
     assert_eq!(case.measured.as_ref().unwrap().digest.users_started, 10);
     assert!(out_dir.join("report.html").is_file());
