@@ -268,7 +268,11 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
                     address: address.to_string(),
                 });
             }
-            (nonce, threads.max(1))
+            // An agent's word, bounded: the slots of all agents are summed.
+            (
+                nonce,
+                threads.clamp(1, scenario::limits::MAX_THREADS as usize),
+            )
         }
         Message::Refused { reason } => {
             return Err(ControllerError::Refused {
@@ -372,8 +376,13 @@ fn follow(
 ) {
     let mut held: Option<WorkerReport> = None;
     let (mut requests, mut errors) = (0u64, 0u64);
+    let mut next_index = 0u32;
     let ending = loop {
         match read_message(&mut stream, timeout) {
+            // The collector files reports by index: only the next one is taken.
+            Ok(Message::Interval { index, .. }) if index != next_index => {
+                break Err(format!("sent interval {index} where {next_index} was due"));
+            }
             Ok(Message::Interval {
                 index,
                 end_ns,
@@ -382,6 +391,7 @@ fn follow(
                 cpu_ns,
                 stats,
             }) => {
+                next_index = index.saturating_add(1);
                 let stats = match Stats::from_wire(&stats) {
                     Ok(s) => s,
                     Err(e) => break Err(format!("sent unreadable stats: {e}")),

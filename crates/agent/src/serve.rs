@@ -23,6 +23,10 @@ use crate::protocol::{read_message, write_message, Message, ProtocolError, PROTO
 /// How long a controller may take to say each thing before the agent gives up on it.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The furthest ahead a start instant may be: the controller sends it a few hundred
+/// ms early; one far in the future would hold the agent for nothing.
+const MAX_START_WAIT: Duration = Duration::from_secs(60);
+
 /// While a run goes on, the agent polls its connection this often for a Stop.
 const POLL: Duration = Duration::from_millis(100);
 
@@ -190,6 +194,13 @@ fn converse(
                 let Some(s) = scenario.take() else {
                     return refuse(&mut stream, "Start before an accepted Check".into());
                 };
+                let wait = Duration::from_nanos(start_at_ns.saturating_sub(monotonic_ns()));
+                if wait > MAX_START_WAIT {
+                    return refuse(
+                        &mut stream,
+                        format!("a start {wait:?} ahead; at most {MAX_START_WAIT:?}"),
+                    );
+                }
                 let run = RunOptions {
                     allow_remote: options.allow_remote,
                     threads,
@@ -198,10 +209,7 @@ fn converse(
                     stop: Arc::new(AtomicBool::new(false)),
                     live: None,
                     segment: Some(segment),
-                    start_at: Some(
-                        Instant::now()
-                            + Duration::from_nanos(start_at_ns.saturating_sub(monotonic_ns())),
-                    ),
+                    start_at: Some(Instant::now() + wait),
                 };
                 let save = self_save(options.save_shares.as_deref());
                 return run_share(stream, &s, run, save.as_deref()).map(Some);

@@ -344,6 +344,8 @@ pub enum EngineError {
     CpuNotAllowed { cpu: usize, allowed: String },
     #[error("could not start worker thread: {0}")]
     Spawn(std::io::Error),
+    #[error("the reporting interval must be above zero and at most 30 days, got {0:?}")]
+    Interval(Duration),
     /// A part of a spread run that does not fit in it.
     #[error("slots {first}..{} are not within the run's {total}", first + threads)]
     Segment {
@@ -438,6 +440,11 @@ pub fn run(
     scenario.validate()?;
     if options.threads == 0 || options.threads as u64 > scenario::limits::MAX_THREADS {
         return Err(EngineError::Threads(options.threads));
+    }
+    // Checked here, not only by the flags: an agent takes its interval from the wire.
+    if options.interval.is_zero() || options.interval.as_secs_f64() > scenario::limits::MAX_SECONDS
+    {
+        return Err(EngineError::Interval(options.interval));
     }
     if let Some(cpus) = &options.cpus {
         let allowed = allowed_cpus();

@@ -109,3 +109,17 @@ fn a_part_outside_the_run_is_refused() {
     let e = engine::run(&scenario, &options, &mut []).unwrap_err();
     assert!(e.to_string().contains("not within"), "{e}");
 }
+
+#[test]
+fn a_zero_or_huge_interval_is_refused_not_run() {
+    let scenario = closed(9, 1, Some(1), None);
+    for interval in [Duration::ZERO, Duration::from_secs(31 * 86_400)] {
+        let options = RunOptions {
+            threads: 1,
+            interval,
+            ..RunOptions::default()
+        };
+        let e = engine::run(&scenario, &options, &mut []).unwrap_err();
+        assert!(e.to_string().contains("reporting interval"), "{e}");
+    }
+}
