@@ -16,33 +16,47 @@ FROM ${RUST_IMAGE} AS build
 WORKDIR /src
 # The whole tree (less .dockerignore): the binary embeds python/ and suites/.
 COPY . .
-RUN cargo build --release --locked -p wsgibench \
- && install -m 0755 target/release/wsgibench /wsgibench
+# Two optional inputs, for a machine that has built them already (CI builds the image
+# from its host's binary and wheel cache: crates/cli/tests/docker_hosts/dockerfile.rs):
+#   prebuilt/wsgibench  a release or debug binary built on Debian 12: no compile here,
+#                       and RUST_IMAGE may then be any Debian 12 image;
+#   wheels/             every wheel of python/requirements*.txt (`pip wheel`): the venv
+#                       is installed from it alone, with no index and no compiler.
+RUN if [ -x prebuilt/wsgibench ]; then \
+      install -m 0755 prebuilt/wsgibench /wsgibench; \
+    else \
+      cargo build --release --locked -p wsgibench \
+      && install -m 0755 target/release/wsgibench /wsgibench; \
+    fi \
+ && mkdir -p /wheels && if [ -d wheels ]; then cp wheels/*.whl /wheels/; fi
 
 # --- the venv: built where it will run, at the path it will run from ------------------
-# (a venv is not relocatable). Compilers and headers stay in this stage.
+# (a venv is not relocatable). Compilers and headers stay in this stage, and are
+# installed only when there are no wheels to install from.
 FROM ${DEBIAN_IMAGE} AS venv
-RUN apt-get update \
- && apt-get install -y --no-install-recommends \
-      python3 python3-venv python3-dev build-essential libev-dev ca-certificates \
+COPY --from=build /wheels /tmp/wheels
+RUN if [ -z "$(ls /tmp/wheels)" ]; then compile="python3-dev build-essential libev-dev"; fi \
+ && apt-get update \
+ && apt-get install -y --no-install-recommends python3 python3-venv ca-certificates $compile \
  && rm -rf /var/lib/apt/lists/*
 COPY python/requirements.txt python/requirements-nodeps.txt /tmp/requirements/
 # As `wsgibench run` makes it (crates/suite/src/pyenv.rs): every pin, then meinheld
 # without its stale dependency pins. Unlike a run, a package that fails to build fails
 # the image: an image is made once and must hold every case.
-RUN python3 -m venv /opt/wsgibench/venv \
- && /opt/wsgibench/venv/bin/pip install --no-input --no-cache-dir --disable-pip-version-check \
-      -r /tmp/requirements/requirements.txt \
- && /opt/wsgibench/venv/bin/pip install --no-input --no-cache-dir --disable-pip-version-check \
-      --no-deps -r /tmp/requirements/requirements-nodeps.txt
+RUN pip="/opt/wsgibench/venv/bin/pip install --no-input --no-cache-dir --disable-pip-version-check"; \
+    if [ -n "$(ls /tmp/wheels)" ]; then pip="$pip --no-index --find-links /tmp/wheels"; fi \
+ && python3 -m venv /opt/wsgibench/venv \
+ && $pip -r /tmp/requirements/requirements.txt \
+ && $pip --no-deps -r /tmp/requirements/requirements-nodeps.txt
 
 # --- the image ---------------------------------------------------------------------------
 FROM ${DEBIAN_IMAGE}
 # python3: the servers and the viewer (python3 -m http.server); python3-venv: the venv's
 # interpreter is the system one; libev4: bjoern; libpython3.11: uWSGI's binary links
-# against it.
+# against it, and against libxml2 when it was built where libxml2-dev was installed
+# (a wheel from another machine: the check below names any other such library).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends python3 python3-venv libev4 libpython3.11 \
+ && apt-get install -y --no-install-recommends python3 python3-venv libev4 libpython3.11 libxml2 \
  && rm -rf /var/lib/apt/lists/*
 # Not root: the manifests run as 10001 (runAsNonRoot) and give it the results volume
 # (fsGroup).

@@ -455,7 +455,7 @@ pub fn read_json(path: &Path) -> Value {
 }
 
 /// `n` random bytes as hex, from the kernel.
-fn random_hex(n: usize) -> String {
+pub fn random_hex(n: usize) -> String {
     use std::io::Read;
     let mut bytes = vec![0u8; n];
     std::fs::File::open("/dev/urandom")

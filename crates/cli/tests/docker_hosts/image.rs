@@ -9,12 +9,19 @@
 //!   of both binaries and the Dockerfile, so an unchanged build reuses it. The host is
 //!   Debian 12 too, so the binaries' glibc is the base's; the build checks with `ldd`.
 //!
-//! Several test processes (other worktrees, nextest) take turns through a lock file in
-//! the cache folder. `wsgibench-test` images of earlier builds that are over a day old
-//! and unused are removed; no other image is touched.
+//! - `wsgibench-image-test:<hash>`: the project's own `Dockerfile`, built for real on the
+//!   base (both of its base images), from the host's `wsgibench` (the context's
+//!   `prebuilt/`) and wheels that the host's Debian Python builds from pip's cache (the
+//!   context's `wheels/`): no Rust is compiled in Docker and pip asks no index there.
+//!   Keyed by a hash of the whole context but the wheels, which the pins decide.
+//!
+//! Several test processes (other worktrees, nextest) take turns through lock files in
+//! the cache folder. Images of ours (`wsgibench-test`, `wsgibench-image-test`) from
+//! earlier builds that are over a day old and unused are removed; no other image is
+//! touched. The classic builder keeps each build's two inner stages as untagged images:
+//! they are the layer cache that makes the next build of a changed context quick.
 
 use std::fs::File;
-use std::io::Write;
 use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -35,6 +42,13 @@ const DEBOOTSTRAP_BOUND: Duration = Duration::from_secs(900);
 /// Another process may be running debootstrap under the lock.
 const LOCK_BOUND: Duration = Duration::from_secs(1200);
 pub const DOCKER_BOUND: Duration = Duration::from_secs(180);
+/// The project image's repository: ours alone.
+const PROJECT_REPOSITORY: &str = "wsgibench-image-test";
+/// A cold build of the project's Dockerfile runs apt-get in two stages: 3 minutes here.
+const PROJECT_BUILD_BOUND: Duration = Duration::from_secs(1200);
+/// `pip wheel` of every pin: half a minute from pip's cache, a few minutes without
+/// (uWSGI, bjoern and meinheld compile).
+const WHEELS_BOUND: Duration = Duration::from_secs(900);
 
 /// FROM and COPY only: every other instruction costs the classic builder a container
 /// of its own (seconds on fuse-overlayfs). The check of the libraries is a `docker run`.
@@ -71,6 +85,27 @@ pub fn test_image() -> Option<String> {
                 made_base.as_secs_f64()
             );
             Some(tag)
+        })
+        .clone()
+}
+
+/// The project's own image (`Dockerfile` at the root), built on the base: `None` when
+/// Docker or debootstrap is not there (a skip outside CI, a failure under it).
+pub fn project_image() -> Option<String> {
+    static IMAGE: OnceLock<Option<String>> = OnceLock::new();
+    IMAGE
+        .get_or_init(|| {
+            if !docker_is_there() {
+                return None;
+            }
+            let cache = cache_dir();
+            {
+                let _lock = Lock::take(&cache.join("lock"));
+                ensure_base(&cache)?;
+            }
+            // A lock of its own: the agent tests need only the base and go on.
+            let _lock = Lock::take(&cache.join("project-image.lock"));
+            ensure_project_image()
         })
         .clone()
 }
@@ -405,58 +440,18 @@ fn binaries() -> [PathBuf; 2] {
 
 /// The test image for these binaries: reused when it exists, else built.
 fn ensure_test_image() -> String {
-    let bins = binaries();
+    let began = Instant::now();
     let context = tempfile::Builder::new()
         .prefix("wsgibench-docker-context.")
         .tempdir()
         .unwrap();
     std::fs::write(context.path().join("Dockerfile"), DOCKERFILE).unwrap();
-    // The tag: a hash of both binaries and the Dockerfile.
-    let sums = checked(
-        Command::new("sha256sum")
-            .args(&bins)
-            .arg(context.path().join("Dockerfile")),
-        Duration::from_secs(120),
-    );
-    let digests: String = sums
-        .lines()
-        .filter_map(|l| l.split_whitespace().next())
-        .collect();
-    let mut hasher = Command::new("sha256sum")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    hasher
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(digests.as_bytes())
-        .unwrap();
-    let out = hasher.wait_with_output().unwrap();
-    let tag = format!(
-        "{TEST_REPOSITORY}:{}",
-        &String::from_utf8_lossy(&out.stdout)[..16]
-    );
+    for bin in &binaries() {
+        copy_stripped(bin, &context.path().join(bin.file_name().unwrap()));
+    }
+    let tag = format!("{TEST_REPOSITORY}:{}", tree_digest(context.path()));
     if image_exists(&tag) {
         return tag;
-    }
-    let began = Instant::now();
-    let strip = find_program(&["strip"]);
-    for bin in &bins {
-        let to = context.path().join(bin.file_name().unwrap());
-        // Stripped, the debug binary is a fifth of its size: a faster build. The image
-        // needs no symbols.
-        let stripped = strip.as_ref().is_some_and(|s| {
-            bounded(
-                Command::new(s).arg("-o").arg(&to).arg(bin),
-                Duration::from_secs(120),
-            )
-            .ok()
-        });
-        if !stripped {
-            std::fs::copy(bin, &to).unwrap();
-        }
     }
     // The classic builder: it uses local images as they are and never asks a
     // registry, and needs no buildx.
@@ -480,21 +475,149 @@ fn ensure_test_image() -> String {
         );
     }
     eprintln!("built {tag} in {:.1} s", began.elapsed().as_secs_f64());
-    prune_old_test_images(&tag);
+    prune_old_images(TEST_REPOSITORY, &tag);
     tag
 }
 
-/// Removes test images of earlier builds made over a day ago, but `keep`. One in use
-/// by a container is left (`docker rmi` without `-f` refuses it), and one made
-/// recently may be another test process's, just built.
-fn prune_old_test_images(keep: &str) {
-    let listed = bounded(
-        docker().args([
-            "images",
-            TEST_REPOSITORY,
-            "--format",
-            "{{.Repository}}:{{.Tag}}",
+/// The repository's root, where `Dockerfile` is.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The project image for this checkout and binary: reused when it exists, else built.
+fn ensure_project_image() -> Option<String> {
+    let root = project_root();
+    let context = tempfile::Builder::new()
+        .prefix("wsgibench-image-context.")
+        .tempdir()
+        .unwrap();
+    let ctx = context.path();
+    // What the Dockerfile reads; the rest of the tree only matters to a Rust build.
+    for file in ["Dockerfile", ".dockerignore"] {
+        std::fs::copy(root.join(file), ctx.join(file)).unwrap();
+    }
+    for dir in ["python", "suites"] {
+        testkit::copy_dir(&root.join(dir), &ctx.join(dir));
+    }
+    checked(
+        Command::new("find").arg(ctx).args([
+            "-name",
+            "__pycache__",
+            "-prune",
+            "-exec",
+            "rm",
+            "-rf",
+            "{}",
+            "+",
         ]),
+        Duration::from_secs(60),
+    );
+    let [wsgibench, _] = binaries();
+    std::fs::create_dir(ctx.join("prebuilt")).unwrap();
+    copy_stripped(&wsgibench, &ctx.join("prebuilt/wsgibench"));
+    let tag = format!("{PROJECT_REPOSITORY}:{}", tree_digest(ctx));
+    if image_exists(&tag) {
+        return Some(tag);
+    }
+    let began = Instant::now();
+    build_wheels(&root, &ctx.join("wheels"))?;
+    let wheels_took = began.elapsed();
+    checked(
+        docker()
+            .env("DOCKER_BUILDKIT", "0")
+            .args(["build", "--quiet", "--tag", &tag])
+            .args(["--build-arg", &format!("RUST_IMAGE={BASE}")])
+            .args(["--build-arg", &format!("DEBIAN_IMAGE={BASE}")])
+            .arg(ctx),
+        PROJECT_BUILD_BOUND,
+    );
+    // What `Say how long the image build adds to CI` reads (docs/benchmarks.md).
+    eprintln!(
+        "built {tag} from the project's Dockerfile in {:.1} s (wheels {:.1} s)",
+        began.elapsed().as_secs_f64(),
+        wheels_took.as_secs_f64()
+    );
+    prune_old_images(PROJECT_REPOSITORY, &tag);
+    Some(tag)
+}
+
+/// Every wheel that python/requirements*.txt pins, built by Debian's Python 3.11 (the
+/// image's): pip takes what its cache holds, so only a cold machine compiles.
+fn build_wheels(root: &Path, to: &Path) -> Option<()> {
+    let python = outside_tool_installed_by(
+        "Debian's python3 (3.11) with pip",
+        "apt-get install python3 python3-pip",
+        ["/usr/bin/python3", "python3"].into_iter().find(|p| {
+            bounded(
+                Command::new(p).args([
+                    "-c",
+                    "import sys, pip; sys.exit(sys.version_info[:2] != (3, 11))",
+                ]),
+                Duration::from_secs(60),
+            )
+            .ok()
+        }),
+    )?;
+    let requirements = root.join("python");
+    for (file, deps) in [
+        ("requirements.txt", true),
+        ("requirements-nodeps.txt", false),
+    ] {
+        let mut pip = Command::new(python);
+        pip.args([
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+        ])
+        .arg("--wheel-dir")
+        .arg(to)
+        .arg("-r")
+        .arg(requirements.join(file));
+        if !deps {
+            pip.arg("--no-deps");
+        }
+        checked(&mut pip, WHEELS_BOUND);
+    }
+    Some(())
+}
+
+/// The first 16 hex digits of a SHA-256 over every file's path and content under
+/// `dir`, so the same tree anywhere gives the same digest.
+fn tree_digest(dir: &Path) -> String {
+    let out = checked(
+        Command::new("sh")
+            .arg("-c")
+            .arg("cd \"$1\" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum")
+            .arg("sh")
+            .arg(dir),
+        Duration::from_secs(120),
+    );
+    out[..16].to_string()
+}
+
+/// `from` copied to `to`, stripped when `strip` is there: the debug binary shrinks to
+/// a fifth, a faster build. The images need no symbols.
+fn copy_stripped(from: &Path, to: &Path) {
+    let stripped = find_program(&["strip"]).is_some_and(|s| {
+        bounded(
+            Command::new(s).arg("-o").arg(to).arg(from),
+            Duration::from_secs(120),
+        )
+        .ok()
+    });
+    if !stripped {
+        std::fs::copy(from, to).unwrap();
+    }
+}
+
+/// Removes images of `repository` (ours) from earlier builds made over a day ago, but
+/// `keep`. One in use by a container is left (`docker rmi` without `-f` refuses it),
+/// and one made recently may be another test process's, just built.
+fn prune_old_images(repository: &str, keep: &str) {
+    let listed = bounded(
+        docker().args(["images", repository, "--format", "{{.Repository}}:{{.Tag}}"]),
         DOCKER_BOUND,
     );
     let old: Vec<&str> = listed
