@@ -237,8 +237,11 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
     let mut stream = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
         .map_err(|e| connect_error(e.to_string()))?;
     let _ = stream.set_nodelay(true);
+    // The controller's frames are small (a share, a Stop): a write that cannot finish
+    // in this time faces a stopped agent.
     stream
         .set_read_timeout(Some(CONNECT_TIMEOUT))
+        .and_then(|()| stream.set_write_timeout(Some(CONNECT_TIMEOUT)))
         .map_err(|e| connect_error(e.to_string()))?;
     let ours = nonce();
     let (theirs, threads) = match ask(

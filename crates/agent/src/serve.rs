@@ -29,6 +29,9 @@ const MAX_START_WAIT: Duration = Duration::from_secs(60);
 
 /// While a run goes on, the agent polls its connection this often for a Stop.
 const POLL: Duration = Duration::from_millis(100);
+/// A controller that takes no frame for this long has stopped reading (stopped, or its
+/// host cut off with a full window): the agent stops its load rather than block.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How an agent serves.
 #[derive(Debug, Clone)]
@@ -106,6 +109,7 @@ fn converse(
     let _ = stream.set_nodelay(true);
     stream
         .set_read_timeout(Some(HANDSHAKE_TIMEOUT))
+        .and_then(|()| stream.set_write_timeout(Some(WRITE_TIMEOUT)))
         .map_err(|e| e.to_string())?;
     let read = |s: &mut TcpStream| read_message(s, HANDSHAKE_TIMEOUT).map_err(|e| e.to_string());
     let send = |s: &mut TcpStream, m: &Message| write_message(s, m).map_err(|e| e.to_string());
@@ -273,6 +277,7 @@ fn run_share(
     let mut sink = Stream {
         out: writer.clone(),
         cpu_ns: 0,
+        stop,
     };
     let outcome = engine::run(scenario, &options, &mut [&mut sink]);
     finished.store(true, Ordering::SeqCst);
@@ -310,6 +315,7 @@ struct Stream {
     out: Arc<Mutex<TcpStream>>,
     /// The workers' CPU time so far: the engine reports it per interval as a percent.
     cpu_ns: u64,
+    stop: engine::StopFlag,
 }
 
 impl Sink for Stream {
@@ -325,8 +331,12 @@ impl Sink for Stream {
             stats: Box::new(stats.to_wire()),
         };
         let mut out = self.out.lock().unwrap_or_else(|e| e.into_inner());
-        // A controller that went away stops the run through the listener thread.
-        let _ = write_message(&mut *out, &message)
+        // A controller that closed stops the run through the listener thread; one that
+        // stopped reading is found here, by the write timeout.
+        let sent = write_message(&mut *out, &message)
             .and_then(|()| out.flush().map_err(crate::protocol::ProtocolError::Io));
+        if sent.is_err() {
+            self.stop.store(true, Ordering::SeqCst);
+        }
     }
 }
