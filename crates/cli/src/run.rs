@@ -71,7 +71,6 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
-    println!("  pinning   {}", placement.describe());
     println!("  output    {}", out.display());
     let agents = match crate::drive::agents(&a.spread) {
         Ok(agents) => agents,
@@ -123,6 +122,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         agents,
         command: std::env::args().collect::<Vec<_>>().join(" "),
     };
+    println!("  placing   {}", suite_run.where_it_runs());
     let meta = suite_run.begin()?;
     // Servers that run elsewhere need no Python here.
     let env = match &suite_run.servers {

@@ -77,6 +77,33 @@ impl SuiteRun<'_> {
         Ok(meta)
     }
 
+    /// Where the servers and the load run, in words: run.json's placement and the
+    /// console's header.
+    pub fn where_it_runs(&self) -> String {
+        let cpus = |p: &Placement| match p.generator_cpus.as_slice() {
+            [] => "the generator unpinned".to_string(),
+            cpus => format!("generator on CPU {}", join(cpus)),
+        };
+        match (&self.servers, &self.agents) {
+            (Servers::Launch, None) => self.placement.describe(),
+            (Servers::Launch, Some(agents)) => format!(
+                "{}, the load from {} agents",
+                match self.placement.server_cpu {
+                    Some(cpu) => format!("server on CPU {cpu}"),
+                    None => "server unpinned".to_string(),
+                },
+                agents.addresses.len()
+            ),
+            (Servers::At { servers, .. }, None) => {
+                format!("servers at {servers}, {} here", cpus(self.placement))
+            }
+            (Servers::At { servers, .. }, Some(agents)) => format!(
+                "servers at {servers}, the load from {} agents: nothing measured runs here",
+                agents.addresses.len()
+            ),
+        }
+    }
+
     fn meta(&self) -> RunMeta {
         RunMeta {
             wsgibench_version: Some(env!("CARGO_PKG_VERSION").to_string()),
@@ -86,9 +113,16 @@ impl SuiteRun<'_> {
             protocol: Some(self.protocol.description.clone()),
             suite_file: Some(self.protocol.path.display().to_string()),
             interval_s: Some(self.protocol.interval.as_secs_f64()),
-            placement: Some(self.placement.describe()),
-            server_cpu: self.placement.server_cpu,
-            generator_cpus: self.placement.generator_cpus.clone(),
+            placement: Some(self.where_it_runs()),
+            // Pinned here only when it runs here.
+            server_cpu: self
+                .placement
+                .server_cpu
+                .filter(|_| matches!(self.servers, Servers::Launch)),
+            generator_cpus: match self.agents {
+                None => self.placement.generator_cpus.clone(),
+                Some(_) => Vec::new(),
+            },
             machine: crate::machine::this_machine(),
             cases: self.cases.iter().map(|c| c.name.clone()).collect(),
             run_tag: Some(crate::watchdog::run_tag().to_string()),

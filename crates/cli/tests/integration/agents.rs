@@ -368,6 +368,14 @@ fn a_suite_case_on_a_running_server_loaded_by_agents() {
         text(&out.stderr)
     );
     let run = results::read_run(&out_dir).unwrap();
+    // Nothing measured ran on this machine's CPUs: run.json says where it did.
+    let placement = run.meta.placement.as_deref().unwrap_or_default();
+    assert!(
+        placement.starts_with("servers at ") && placement.contains("the load from 2 agents"),
+        "{placement}"
+    );
+    assert_eq!(run.meta.server_cpu, None);
+    assert!(run.meta.generator_cpus.is_empty());
     let case = &run.cases[0];
     assert_eq!(case.status, results::CaseStatus::Ok, "{:?}", case.detail);
     let shares = case.agents.as_ref().expect("the agents are in the summary");
