@@ -64,6 +64,7 @@ pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRang
 pub use wire::{StatsWire, WireError};
 pub use worker::WorkerReport;
 // The parser alone, for the property tests and the fuzz target (fuzz/).
+pub use request::RequestBytes;
 pub use response::{Complete, ResponseParser};
 pub use sys::allowed_cpus;
 

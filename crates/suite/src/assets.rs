@@ -28,6 +28,15 @@ macro_rules! embed {
 
 const FILES: &[(&str, &str)] = embed!(
     "python/app.py",
+    "python/apps/__init__.py",
+    "python/apps/cpu.py",
+    "python/apps/django_app.py",
+    "python/apps/flask_app.py",
+    "python/apps/io_wait.py",
+    "python/apps/json_doc.py",
+    "python/apps/large.py",
+    "python/apps/stream.py",
+    "python/apps/upload.py",
     "python/launchers/_common.py",
     "python/launchers/bjoern_server.py",
     "python/launchers/gevent_server.py",
@@ -35,6 +44,7 @@ const FILES: &[(&str, &str)] = embed!(
     "python/requirements.txt",
     "python/requirements-nodeps.txt",
     "suites/servers.toml",
+    "suites/apps.toml",
     "suites/original.toml",
     "suites/quick.toml",
     "suites/ci.toml",
@@ -48,6 +58,10 @@ pub struct Assets {
 impl Assets {
     pub fn python_dir(&self) -> PathBuf {
         self.root.join("python")
+    }
+
+    pub fn apps_toml(&self) -> PathBuf {
+        self.root.join("suites/apps.toml")
     }
 
     pub fn suite(&self, name: &str) -> PathBuf {

@@ -9,6 +9,9 @@
 //! - [`assets`]: [`Assets`]: the Python apps, launchers and suite files, from the
 //!   checkout or unpacked from the binary into the cache.
 //! - [`catalog`]: `suites/servers.toml` read into [`Case`]s; command placeholders.
+//! - [`apps`]: `suites/apps.toml` read into [`App`]s: what each server serves, the
+//!   request the protocol sends it and the answer every server must give.
+//! - [`answer`]: one request with its whole answer read back, for that check.
 //! - [`pyenv`]: the managed virtualenv ([`PythonEnv`]), keyed by the requirements'
 //!   hash; which cases are installed and at which versions.
 //! - [`supervise`]: [`Server`]: launch in its own process group pinned to one CPU,
@@ -59,6 +62,8 @@
 //! - Dropping a [`Server`] stops it (up to the 5 s grace plus the port check), so a
 //!   panic never leaves a server behind; its [`Watchdog`] covers a run killed outright.
 
+pub mod answer;
+pub mod apps;
 pub mod assets;
 pub mod catalog;
 pub mod lock;
@@ -72,6 +77,7 @@ pub mod suite_file;
 pub mod supervise;
 pub mod watchdog;
 
+pub use apps::{App, AppCatalog, Expect, ORIGINAL_APP};
 pub use assets::{Assets, AssetsError};
 pub use catalog::{Case, Catalog, SystemNeed, UnknownCase, Vars, DEFAULT_APP, PLACEHOLDERS};
 pub use lock::FileLock;
