@@ -153,6 +153,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub catalog: Option<PathBuf>,
 
+    /// Test cases every server serves, comma-separated, or `all` (suites/apps.toml)
+    /// [default: pong, the original's one-line app].
+    #[arg(long, value_delimiter = ',', value_name = "APPS")]
+    pub apps: Vec<String>,
+
     /// Output folder [default: results/<UTC timestamp>/].
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -472,6 +477,10 @@ pub struct SampleArgs {
 pub struct ServeCaseArgs {
     /// The case's name in the catalog, e.g. bjoern.
     pub case: String,
+
+    /// The test case it serves, from suites/apps.toml.
+    #[arg(long, default_value = "pong", value_name = "NAME")]
+    pub app: String,
 
     /// Address to bind.
     #[arg(long, default_value = "0.0.0.0")]

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use results::{Case, RunFolder};
-use suite::{Assets, Catalog, Placement, PythonEnv, SuiteFile, SuiteRun};
+use suite::{AppCatalog, Assets, Catalog, Placement, PythonEnv, SuiteFile, SuiteRun};
 
 use crate::args::RunArgs;
 use crate::progress::Progress;
@@ -54,6 +54,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             Err(e) => return usage(e),
         }
     };
+    let app_catalog = match AppCatalog::load(&assets.apps_toml()) {
+        Ok(c) => c,
+        Err(e) => return usage(e),
+    };
+    let app_names: Vec<&str> = a.apps.iter().map(String::as_str).collect();
+    let apps = match app_catalog.select(&app_names) {
+        Ok(apps) => apps,
+        Err(e) => return usage(format!("--apps: {e}")),
+    };
     let out = a
         .out
         .clone()
@@ -71,6 +80,15 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    if apps.len() > 1 || !apps[0].is_original() {
+        println!(
+            "  apps      {}",
+            apps.iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     println!("  output    {}", out.display());
     let agents = match crate::drive::agents(&a.spread) {
         Ok(agents) => agents,
@@ -84,6 +102,11 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     let servers = match &a.servers_at {
         None => suite::Servers::Launch,
         Some(template) => {
+            if !template.contains("{app}") && apps.iter().any(|a| !a.is_original()) {
+                return usage(format!(
+                    "--servers-at {template}: holds no {{app}}, so every app would load the same server (e.g. '{{case}}-{{app}}:8000')"
+                ));
+            }
             if !template.contains("{case}") && cases.len() > 1 {
                 return usage(format!(
                     "--servers-at {template}: holds no {{case}}, so every case would load the same server"
@@ -113,6 +136,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
     };
     let suite_run = SuiteRun {
         cases,
+        apps,
         protocol: &protocol,
         placement: &placement,
         folder: &folder,

@@ -7,7 +7,7 @@ use std::os::unix::process::CommandExt;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use suite::{Assets, Catalog, PythonEnv, Server};
+use suite::{AppCatalog, Assets, Catalog, PythonEnv, Server};
 
 use crate::args::{SampleArgs, ServeCaseArgs};
 
@@ -46,9 +46,27 @@ pub fn run(a: ServeCaseArgs) -> Result<ExitCode> {
             println!("{n}")
         })?,
     };
+    let apps = match AppCatalog::load(&assets.apps_toml()) {
+        Ok(apps) => apps,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
+    let app = match apps.select(&[a.app.as_str()]) {
+        Ok(selected) => selected[0],
+        Err(e) => {
+            eprintln!("error: --app: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
     env.installed(case)?;
-    let mut command = Server::command(case, &env, &a.host, a.port)?;
-    println!("serving {} on {}:{}", case.name, a.host, a.port);
+    env.app_installed(app)?;
+    let mut command = Server::command(case, app.callable_for(case), &env, &a.host, a.port)?;
+    println!(
+        "serving {} with the {} app on {}:{}",
+        case.name, app.name, a.host, a.port
+    );
     // Only returns when the exec failed.
     let e = command.exec();
     Err(e).with_context(|| format!("cannot start {}", case.name))

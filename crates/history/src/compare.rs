@@ -178,9 +178,10 @@ impl MetricDelta {
     }
 }
 
-/// One server present in both runs.
+/// One server present in both runs, serving the same app.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ServerDelta {
+    /// `bjoern`, or `bjoern (json)` for an app other than the original.
     pub case: String,
     pub status_a: CaseStatus,
     pub status_b: CaseStatus,
@@ -211,18 +212,22 @@ pub fn compare(db: &Path, a: i64, b: i64) -> Result<Comparison, HistoryError> {
 
 impl Comparison {
     pub fn new(a: &RecordedRun, b: &RecordedRun) -> Comparison {
-        let find = |run: &RecordedRun, name: &str| -> Option<CaseRecord> {
-            run.cases.iter().find(|c| c.row.case == name).cloned()
+        // A server is compared with itself serving the same app.
+        let find = |run: &RecordedRun, like: &CaseRecord| -> Option<CaseRecord> {
+            run.cases
+                .iter()
+                .find(|c| c.row.case == like.row.case && c.row.app == like.row.app)
+                .cloned()
         };
         let mut servers = Vec::new();
         let mut only_in_a = Vec::new();
         for ca in &a.cases {
-            let Some(cb) = find(b, &ca.row.case) else {
-                only_in_a.push(ca.row.case.clone());
+            let Some(cb) = find(b, ca) else {
+                only_in_a.push(ca.row.label());
                 continue;
             };
             servers.push(ServerDelta {
-                case: ca.row.case.clone(),
+                case: ca.row.label(),
                 status_a: ca.row.status,
                 status_b: cb.row.status,
                 metrics: Metric::ALL
@@ -234,8 +239,8 @@ impl Comparison {
         let only_in_b = b
             .cases
             .iter()
-            .filter(|c| find(a, &c.row.case).is_none())
-            .map(|c| c.row.case.clone())
+            .filter(|c| find(a, c).is_none())
+            .map(|c| c.row.label())
             .collect();
         let mut caveats = Vec::new();
         if a.run.protocol != b.run.protocol || a.suite_file != b.suite_file {
@@ -524,6 +529,7 @@ mod tests {
         CaseRecord {
             row: CaseRow {
                 case: name.into(),
+                app: None,
                 status: CaseStatus::Ok,
                 rps: Some(rps),
                 latency_mean_ms: Some(p50),
@@ -537,7 +543,6 @@ mod tests {
                 generator_cpu_percent: None,
                 server_version: None,
             },
-            app: None,
             // Each repeat's latency tracks the case's: only rps varies.
             repeats: repeats
                 .iter()

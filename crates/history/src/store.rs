@@ -245,10 +245,9 @@ pub struct RunRow {
 /// numbers of each repetition (empty otherwise).
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRecord {
+    /// Its `app` is `None` for the original one-line "Pong!" app, which every run
+    /// recorded before apps existed served.
     pub row: CaseRow,
-    /// The test case the server served; `None` for the original one-line "Pong!" app,
-    /// which every run recorded before apps existed served.
-    pub app: Option<String>,
     pub repeats: Vec<Repeat>,
 }
 
@@ -377,7 +376,7 @@ fn insert_run(tx: &rusqlite::Transaction, run: &Run) -> rusqlite::Result<i64> {
             r.generator_cpu_percent,
             r.server_version,
             repeats_json,
-            case.app,
+            r.app,
         ])?;
         let case_id = tx.last_insert_rowid();
         for i in case.measured.iter().flat_map(|m| &m.intervals) {
@@ -543,6 +542,7 @@ fn case_record(row: &rusqlite::Row) -> rusqlite::Result<(i64, CaseRecord)> {
     let case = CaseRecord {
         row: CaseRow {
             case: row.get(0)?,
+            app: row.get(14)?,
             status,
             rps: row.get(2)?,
             latency_mean_ms: row.get(3)?,
@@ -556,7 +556,6 @@ fn case_record(row: &rusqlite::Row) -> rusqlite::Result<(i64, CaseRecord)> {
             generator_cpu_percent: row.get(11)?,
             server_version: row.get(12)?,
         },
-        app: row.get(14)?,
         // Written by `record` from typed values, so a parse failure means a
         // hand-edited file; showing no repeats is the honest fallback.
         repeats: repeats
@@ -853,7 +852,7 @@ mod tests {
         };
         let id = record_run(&db, &run).unwrap();
         let stored = super::run(&db, id).unwrap();
-        let apps: Vec<Option<&str>> = stored.cases.iter().map(|c| c.app.as_deref()).collect();
+        let apps: Vec<Option<&str>> = stored.cases.iter().map(|c| c.row.app.as_deref()).collect();
         assert_eq!(apps, [None, Some("json")]);
         assert_eq!(stored.cases[1].repeats[0].rps, 5.0);
     }

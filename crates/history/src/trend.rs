@@ -46,8 +46,8 @@ fn trend_run(r: RecordedRun) -> TrendRun {
             .cases
             .into_iter()
             .map(|c| TrendCase {
+                app: c.row.app.clone(),
                 row: c.row,
-                app: c.app,
             })
             .collect(),
     }

@@ -162,6 +162,7 @@ impl V1 {
             .map(|c| CaseRecord {
                 row: CaseRow {
                     case: text(&c[3]).unwrap(),
+                    app: None,
                     status: results::CaseStatus::parse(&text(&c[4]).unwrap()).unwrap(),
                     rps: real(&c[5]),
                     latency_mean_ms: real(&c[6]),
@@ -175,7 +176,6 @@ impl V1 {
                     generator_cpu_percent: real(&c[14]),
                     server_version: text(&c[15]),
                 },
-                app: None,
                 repeats: text(&c[16])
                     .map(|j| serde_json::from_str::<Vec<Repeat>>(&j).unwrap())
                     .unwrap_or_default(),
@@ -397,7 +397,7 @@ fn upgrading_keeps_every_run_case_and_interval_and_its_id() {
     }
     // The new run is recorded in v2 like any other: pong app, one machine, its series.
     let new = after.runs.last().unwrap();
-    assert!(new.cases.iter().all(|c| c.app.is_none()));
+    assert!(new.cases.iter().all(|c| c.row.app.is_none()));
     assert_eq!(new.agents, None);
     let plain = results::read_run(&fixture("plain")).unwrap();
     for (case, read) in new.cases.iter().zip(&plain.cases) {
@@ -635,7 +635,7 @@ fn v2_holds_a_case_once_per_app() {
         .cases
         .iter()
         .filter(|c| c.row.case == name)
-        .map(|c| (c.app.as_deref(), c.row.rps))
+        .map(|c| (c.row.app.as_deref(), c.row.rps))
         .collect();
     assert_eq!(
         named,

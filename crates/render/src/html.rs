@@ -21,10 +21,18 @@ use results::{Case, Interval, Latency, Run, ServerSample};
 /// The page for `run` with `findings` (usually [`crate::diagnosis::diagnose`]'s).
 pub fn render(run: &Run, findings: &[Finding]) -> Result<String, RenderError> {
     let mut h = String::with_capacity(512 * 1024);
+    let servers = server_names(run);
+    let groups = app_groups(run);
+    let grouped = groups.len() > 1 || groups.iter().any(|(app, _)| app.is_some());
     let title = format!(
-        "wsgibench report: {} server{}{}",
-        run.cases.len(),
-        if run.cases.len() == 1 { "" } else { "s" },
+        "wsgibench report: {} server{}{}{}",
+        servers.len(),
+        if servers.len() == 1 { "" } else { "s" },
+        if grouped {
+            format!(" x {} apps", groups.len())
+        } else {
+            String::new()
+        },
         run.meta
             .started_utc
             .as_deref()
@@ -40,10 +48,19 @@ pub fn render(run: &Run, findings: &[Finding]) -> Result<String, RenderError> {
     );
     header(&mut h, run);
     findings_section(&mut h, run, findings);
-    ranking(&mut h, run);
-    across_servers(&mut h, run)?;
-    for (i, case) in run.cases.iter().enumerate() {
-        case_section(&mut h, case, i)?;
+    if grouped {
+        matrix(&mut h, &servers, &groups);
+    }
+    for (app, cases) in &groups {
+        ranking(&mut h, app.as_deref().filter(|_| grouped), cases);
+    }
+    for (app, cases) in &groups {
+        across_servers(&mut h, app.as_deref().filter(|_| grouped), cases)?;
+    }
+    for (_, cases) in &groups {
+        for case in cases {
+            case_section(&mut h, case, style_of(&servers, case))?;
+        }
     }
     let _ = write!(
         h,
@@ -58,7 +75,101 @@ pub fn render(run: &Run, findings: &[Finding]) -> Result<String, RenderError> {
     Ok(h)
 }
 
-/// A case name as an element id: names come from the catalog and may hold anything.
+/// The servers of the run, each once, in the run's order.
+fn server_names(run: &Run) -> Vec<&str> {
+    let mut names: Vec<&str> = Vec::new();
+    for c in &run.cases {
+        if !names.contains(&c.name.as_str()) {
+            names.push(&c.name);
+        }
+    }
+    names
+}
+
+/// A server's colour: the same in every app's tables and charts.
+fn style_of(servers: &[&str], case: &Case) -> usize {
+    servers.iter().position(|s| *s == case.name).unwrap_or(0)
+}
+
+/// The cases of each app (`None`: the original's pong), apps in the run's order.
+fn app_groups(run: &Run) -> Vec<(Option<String>, Vec<Case>)> {
+    let mut groups: Vec<(Option<String>, Vec<Case>)> = Vec::new();
+    for c in &run.cases {
+        match groups.iter_mut().find(|(app, _)| *app == c.app) {
+            Some((_, members)) => members.push(c.clone()),
+            None => groups.push((c.app.clone(), vec![c.clone()])),
+        }
+    }
+    groups
+}
+
+fn app_label(app: Option<&str>) -> &str {
+    app.unwrap_or(crate::table::ORIGINAL_APP)
+}
+
+/// Servers x apps: req/s and p99 per pair, the fastest server of each app marked, so
+/// a reader sees at once which server wins for which kind of app.
+fn matrix(h: &mut String, servers: &[&str], groups: &[(Option<String>, Vec<Case>)]) {
+    h.push_str(
+        "<section id=\"matrix\">\n<h2>Servers x apps</h2>\n<p class=\"hint\">Each cell: \
+         answers per second, and the p99 latency below it. <b>★</b> marks the most req/s \
+         for that app. A server that answered an app wrongly, or failed, shows its status \
+         and is not ranked.</p>\n<table class=\"matrix\">\n<thead><tr><th>server</th>",
+    );
+    for (app, _) in groups {
+        let _ = write!(h, "<th>{}</th>", escape(app_label(app.as_deref())));
+    }
+    h.push_str("</tr></thead>\n<tbody>\n");
+    let rps = |c: &Case| {
+        c.is_ok()
+            .then(|| c.measured.as_ref().map(|m| m.digest.rps))
+            .flatten()
+    };
+    let best: Vec<Option<f64>> = groups
+        .iter()
+        .map(|(_, cases)| cases.iter().filter_map(rps).reduce(f64::max))
+        .collect();
+    for (i, server) in servers.iter().enumerate() {
+        let _ = write!(h, "<tr><th>{}{}</th>", plot::swatch(i), escape(server));
+        for ((_, cases), best) in groups.iter().zip(&best) {
+            let Some(c) = cases.iter().find(|c| c.name == *server) else {
+                h.push_str("<td class=\"dim\">not run</td>");
+                continue;
+            };
+            match rps(c) {
+                Some(v) => {
+                    let p99 = c
+                        .measured
+                        .as_ref()
+                        .filter(|m| m.digest.requests > 0)
+                        .map(|m| ms(m.digest.latency_us.p99 as f64))
+                        .unwrap_or_else(|| "-".into());
+                    let top = *best == Some(v);
+                    let _ = write!(
+                        h,
+                        "<td class=\"n{}\"><a href=\"#{}\">{}{v:.0}</a><br><span class=\"dim\">p99 {p99} ms</span></td>",
+                        if top { " best" } else { "" },
+                        anchor(&c.folder_name()),
+                        if top { "★ " } else { "" },
+                    );
+                }
+                None => {
+                    let _ = write!(
+                        h,
+                        "<td><a href=\"#{}\"><span class=\"status bad\">{}</span></a></td>",
+                        anchor(&c.folder_name()),
+                        c.status
+                    );
+                }
+            }
+        }
+        h.push_str("</tr>\n");
+    }
+    h.push_str("</tbody>\n</table>\n</section>\n");
+}
+
+/// A case's folder name as an element id: names come from the catalog and may hold
+/// anything.
 fn anchor(name: &str) -> String {
     let id: String = name
         .chars()
@@ -237,9 +348,18 @@ fn num_cell(value: Option<f64>, text: impl FnOnce(f64) -> String) -> String {
     }
 }
 
-fn ranking(h: &mut String, run: &Run) {
+fn ranking(h: &mut String, app: Option<&str>, cases: &[Case]) {
+    let _ = write!(
+        h,
+        "<section id=\"{}\">\n<h2>Ranking{}</h2>\n",
+        match app {
+            Some(app) => anchor(&format!("ranking@{app}")),
+            None => "ranking".into(),
+        },
+        app.map(|a| format!(": {}", escape(a))).unwrap_or_default()
+    );
     h.push_str(
-        "<section id=\"ranking\">\n<h2>Ranking</h2>\n<p class=\"hint\">Fastest first. \
+        "<p class=\"hint\">Fastest first. \
          <b>req/s</b>: answers per second (higher is better). <b>p50/p90/p99</b>: half, \
          90 % and 99 % of requests were answered within this time (lower is better). \
          CPU is in % of one core. Click a column to sort.</p>\n\
@@ -274,7 +394,8 @@ fn ranking(h: &mut String, run: &Run) {
         let _ = write!(h, "<th title=\"{}\">{}</th>", escape(title), escape(name));
     }
     h.push_str("</tr></thead>\n<tbody>\n");
-    let mut order: Vec<(usize, &Case)> = run.cases.iter().enumerate().collect();
+    let servers: Vec<&str> = cases.iter().map(|c| c.name.as_str()).collect();
+    let mut order: Vec<(usize, &Case)> = cases.iter().map(|c| (0, c)).collect();
     // Stable: failed cases keep the run's order, below every finished one.
     order.sort_by(|(_, a), (_, b)| {
         let rps = |c: &Case| {
@@ -288,7 +409,8 @@ fn ranking(h: &mut String, run: &Run) {
             (None, None) => std::cmp::Ordering::Equal,
         }
     });
-    for (rank, (style, c)) in order.iter().enumerate() {
+    for (rank, (_, c)) in order.iter().enumerate() {
+        let style = style_of(&servers, c);
         let m = c.measured.as_ref();
         let answered = m.filter(|m| m.digest.requests > 0);
         let lat = |f: fn(&Latency) -> f64| answered.map(|m| f(&m.digest.latency_us));
@@ -301,8 +423,8 @@ fn ranking(h: &mut String, run: &Run) {
             rank + 1,
             if c.is_ok() { (rank + 1).to_string() } else { String::new() },
             escape(&c.name),
-            anchor(&c.name),
-            plot::swatch(*style),
+            anchor(&c.folder_name()),
+            plot::swatch(style),
             escape(&c.name),
             c.status,
             c.status,
@@ -465,9 +587,17 @@ fn server_memory(series: Vec<Series>) -> Chart<'static> {
     )
 }
 
-fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
-    h.push_str("<section id=\"charts\">\n<h2>Across servers</h2>\n<p class=\"legend\">");
-    for (i, c) in run.cases.iter().enumerate() {
+fn across_servers(h: &mut String, app: Option<&str>, cases: &[Case]) -> Result<(), RenderError> {
+    let _ = write!(
+        h,
+        "<section id=\"{}\">\n<h2>Across servers{}</h2>\n<p class=\"legend\">",
+        match app {
+            Some(app) => anchor(&format!("charts@{app}")),
+            None => "charts".into(),
+        },
+        app.map(|a| format!(": {}", escape(a))).unwrap_or_default()
+    );
+    for (i, c) in cases.iter().enumerate() {
         let _ = write!(
             h,
             "<span>{}{}{}</span> ",
@@ -482,7 +612,7 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
     }
     h.push_str("</p>\n");
     let each = |f: &dyn Fn(&Case, usize) -> Option<Series>| -> Vec<Series> {
-        run.cases
+        cases
             .iter()
             .enumerate()
             .filter_map(|(i, c)| f(c, i))
@@ -490,12 +620,12 @@ fn across_servers(h: &mut String, run: &Run) -> Result<(), RenderError> {
     };
     let figs = vec![
         figure(
-            charts::request_count(&run.cases, Legend::Page),
+            charts::request_count(cases, Legend::Page),
             "Higher is better. A line that sinks over time means a server that slows down. \
              A last interval shorter than half the others (the run ended early) is not drawn.",
         )?,
         figure(
-            charts::request_mean(&run.cases, Legend::Page),
+            charts::request_mean(cases, Legend::Page),
             "Lower is better. Log scale: each grid step is a factor, so fast servers stay visible.",
         )?,
         figure(
@@ -538,9 +668,9 @@ fn case_section(h: &mut String, case: &Case, style: usize) -> Result<(), RenderE
         h,
         "<section class=\"case\" id=\"{}\">\n<h2>{}{} <span class=\"status {status_class}\">{}</span></h2>\n\
          <p class=\"dim\">{}</p>\n",
-        anchor(&case.name),
+        anchor(&case.folder_name()),
         plot::swatch(style),
-        escape(&case.name),
+        escape(&case.label()),
         case.status,
         escape(case.server_version.as_deref().unwrap_or("version unknown")),
     );
@@ -713,6 +843,10 @@ table.sortable th[data-dir="desc"]::after { content: " \25BC"; font-size: 10px; 
 th, td { padding: 5px 10px; border-bottom: 1px solid var(--line); text-align: left; white-space: nowrap; }
 td.n, th:nth-child(n+4) { text-align: right; font-variant-numeric: tabular-nums; }
 tbody tr:nth-child(1) td { font-weight: 600; }
+table.matrix tbody tr td { font-weight: normal; vertical-align: top; }
+table.matrix th { background: var(--bg2); }
+table.matrix td.best { background: #e6f4ea; font-weight: 600; }
+table.matrix td a { color: inherit; text-decoration: none; }
 .status { font-size: 12px; padding: 1px 7px; border-radius: 3px; }
 .status.ok { background: #dff3ea; color: #00674b; } .status.bad { background: #f9dede; color: #8f1322; }
 .swatch { vertical-align: -3px; margin-right: 5px; }

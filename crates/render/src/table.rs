@@ -1,5 +1,7 @@
-//! The results table: one row per case, as `results.csv` (for scripts and the tests),
-//! `results.md` (for docs/ and issues) and an aligned block for the terminal.
+//! The results table: one row per case and app, as `results.csv` (for scripts and the
+//! tests), `results.md` (for docs/ and issues) and an aligned block for the terminal.
+//! The CSV has an `app` column; the other two rank the servers within each app, one
+//! table per app under its name, since servers are compared on the same work.
 //!
 //! A row is read off a [`Case`] of the results model, the same way whether the case
 //! was just measured, read from an old folder or from the history: a case that never
@@ -12,8 +14,9 @@ use results::{Case, CaseStatus};
 
 /// The column names, in order, shared by the CSV header and the Markdown table so the
 /// two files can be read with the same names.
-pub const COLUMNS: [&str; 13] = [
+pub const COLUMNS: [&str; 14] = [
     "case",
+    "app",
     "status",
     "rps",
     "latency_mean_ms",
@@ -33,6 +36,8 @@ pub const COLUMNS: [&str; 13] = [
 #[derive(Debug, Clone, PartialEq)]
 pub struct CaseRow {
     pub case: String,
+    /// The test case; `None` is the original's `pong`.
+    pub app: Option<String>,
     /// Any status but ok puts the row at the bottom of the sorted tables.
     pub status: CaseStatus,
     pub rps: Option<f64>,
@@ -55,6 +60,7 @@ impl CaseRow {
     /// zeros there would read as "infinitely fast".
     pub fn of(case: &Case) -> CaseRow {
         let mut row = CaseRow::failed(&case.name, case.status, case.server_version.clone());
+        row.app = case.app.clone();
         let Some(m) = case.totals() else {
             return row;
         };
@@ -82,6 +88,7 @@ impl CaseRow {
     ) -> CaseRow {
         CaseRow {
             case: case.into(),
+            app: None,
             status,
             rps: None,
             latency_mean_ms: None,
@@ -99,13 +106,14 @@ impl CaseRow {
 
     /// The cells in [`COLUMNS`] order, numbers rounded by `digits` (one entry per
     /// kind of number), `None` as `missing`.
-    fn cells(&self, digits: &Digits, missing: &str) -> [String; 13] {
+    fn cells(&self, digits: &Digits, missing: &str) -> [String; 14] {
         let f = |v: Option<f64>, places: usize| match v {
             Some(v) if v.is_finite() => format!("{v:.places$}"),
             _ => missing.to_string(),
         };
         [
             self.case.clone(),
+            self.app_name().to_string(),
             self.status.as_str().to_string(),
             f(self.rps, digits.rps),
             f(self.latency_mean_ms, digits.ms),
@@ -127,6 +135,46 @@ impl CaseRow {
     fn is_ok(&self) -> bool {
         self.status.is_ok() && self.rps.is_some()
     }
+
+    /// `bjoern`, or `bjoern (json)` for an app other than the original.
+    pub fn label(&self) -> String {
+        match &self.app {
+            Some(app) => format!("{} ({app})", self.case),
+            None => self.case.clone(),
+        }
+    }
+
+    pub fn app_name(&self) -> &str {
+        self.app.as_deref().unwrap_or(ORIGINAL_APP)
+    }
+}
+
+/// What a row without an app served: the original's one-line app.
+pub const ORIGINAL_APP: &str = "pong";
+
+/// The rows of each app, apps in the order they first appear.
+fn by_app(rows: &[CaseRow]) -> Vec<(&str, Vec<CaseRow>)> {
+    let mut groups: Vec<(&str, Vec<CaseRow>)> = Vec::new();
+    for row in rows {
+        match groups.iter_mut().find(|(app, _)| *app == row.app_name()) {
+            Some((_, members)) => members.push(row.clone()),
+            None => groups.push((row.app_name(), vec![row.clone()])),
+        }
+    }
+    groups
+}
+
+/// Whether the tables need a heading per app: more than one app, or one that is not
+/// the original.
+fn grouped(rows: &[CaseRow]) -> bool {
+    rows.iter().any(|r| r.app.is_some())
+}
+
+/// [`COLUMNS`] without `app`, for the tables grouped under each app's name.
+fn without_app<T: Clone>(cells: [T; 14]) -> Vec<T> {
+    let mut v = cells.to_vec();
+    v.remove(1);
+    v
 }
 
 /// Decimal places per kind of number.
@@ -198,23 +246,37 @@ fn ranked(rows: &[CaseRow]) -> Vec<&CaseRow> {
     sorted
 }
 
-/// Columns after the first two hold numbers and are right-aligned, except the version.
+/// In a table without the app column, the columns after the first two hold numbers
+/// and are right-aligned, except the version.
 fn is_numeric(column: usize) -> bool {
-    (2..COLUMNS.len() - 1).contains(&column)
+    (2..COLUMNS.len() - 2).contains(&column)
 }
 
-/// `results.md`: a GitHub table with [`COLUMNS`], ranked by req/s (failed cases last),
-/// numbers rounded for reading, `—` for what was not measured.
+/// `results.md`: a GitHub table per app (under `### app`, when there are apps), ranked
+/// by req/s (failed cases last), numbers rounded for reading, `—` for what was not
+/// measured.
 pub fn to_markdown(rows: &[CaseRow]) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "| {} |", COLUMNS.join(" | "));
-    let rule: Vec<&str> = (0..COLUMNS.len())
-        .map(|i| if is_numeric(i) { "---:" } else { "---" })
-        .collect();
-    let _ = writeln!(out, "|{}|", rule.join("|"));
-    for row in ranked(rows) {
-        let cells = row.cells(&HUMAN_DIGITS, "—").map(|c| markdown_cell(&c));
-        let _ = writeln!(out, "| {} |", cells.join(" | "));
+    let headers = without_app(COLUMNS);
+    for (i, (app, members)) in by_app(rows).into_iter().enumerate() {
+        if grouped(rows) {
+            if i > 0 {
+                out.push('\n');
+            }
+            let _ = writeln!(out, "### {}\n", markdown_cell(app));
+        }
+        let _ = writeln!(out, "| {} |", headers.join(" | "));
+        let rule: Vec<&str> = (0..headers.len())
+            .map(|i| if is_numeric(i) { "---:" } else { "---" })
+            .collect();
+        let _ = writeln!(out, "|{}|", rule.join("|"));
+        for row in ranked(&members) {
+            let cells = without_app(row.cells(&HUMAN_DIGITS, "—"))
+                .into_iter()
+                .map(|c| markdown_cell(&c))
+                .collect::<Vec<_>>();
+            let _ = writeln!(out, "| {} |", cells.join(" | "));
+        }
     }
     out
 }
@@ -225,31 +287,41 @@ fn markdown_cell(s: &str) -> String {
 }
 
 /// Shorter headers than [`COLUMNS`] so the table fits a terminal of ~130 columns.
-const CONSOLE_HEADERS: [&str; 13] = [
-    "case", "status", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors",
+const CONSOLE_HEADERS: [&str; 14] = [
+    "case", "app", "status", "req/s", "mean ms", "p50 ms", "p90 ms", "p99 ms", "max ms", "errors",
     "srv cpu%", "srv MiB", "gen cpu%", "version",
 ];
 
-/// The table printed at the end of a run: ranked like the Markdown, columns padded
-/// to line up in a monospace terminal.
+/// The table printed at the end of a run: ranked like the Markdown, one block per app
+/// under its name when there are apps, columns padded to line up across the blocks in
+/// a monospace terminal.
 pub fn to_console(rows: &[CaseRow]) -> String {
-    let body: Vec<[String; 13]> = ranked(rows)
+    let groups: Vec<(&str, Vec<Vec<String>>)> = by_app(rows)
         .into_iter()
-        .map(|r| {
-            r.cells(&HUMAN_DIGITS, "-")
-                .map(|c| c.replace(['\r', '\n'], " "))
+        .map(|(app, members)| {
+            let body = ranked(&members)
+                .into_iter()
+                .map(|r| {
+                    without_app(r.cells(&HUMAN_DIGITS, "-"))
+                        .into_iter()
+                        .map(|c| c.replace(['\r', '\n'], " "))
+                        .collect()
+                })
+                .collect();
+            (app, body)
         })
         .collect();
-    let mut widths = CONSOLE_HEADERS.map(|h| h.chars().count());
-    for cells in &body {
+    let headers = without_app(CONSOLE_HEADERS.map(str::to_string));
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for cells in groups.iter().flat_map(|(_, body)| body) {
         for (w, c) in widths.iter_mut().zip(cells) {
             *w = (*w).max(c.chars().count());
         }
     }
     let mut out = String::new();
-    let mut line = |cells: &[String]| {
+    let line = |out: &mut String, cells: &[String]| {
         let mut text = String::new();
-        for (i, (cell, width)) in cells.iter().zip(widths).enumerate() {
+        for (i, (cell, width)) in cells.iter().zip(&widths).enumerate() {
             if i > 0 {
                 text.push_str("  ");
             }
@@ -265,9 +337,17 @@ pub fn to_console(rows: &[CaseRow]) -> String {
         out.push_str(text.trim_end());
         out.push('\n');
     };
-    line(&CONSOLE_HEADERS.map(str::to_string));
-    for cells in &body {
-        line(cells);
+    for (i, (app, body)) in groups.iter().enumerate() {
+        if grouped(rows) {
+            if i > 0 {
+                out.push('\n');
+            }
+            out.push_str(&format!("app {app}\n"));
+        }
+        line(&mut out, &headers);
+        for cells in body {
+            line(&mut out, cells);
+        }
     }
     out
 }
@@ -279,6 +359,7 @@ mod tests {
     fn row(case: &str, rps: f64) -> CaseRow {
         CaseRow {
             case: case.into(),
+            app: None,
             status: CaseStatus::Ok,
             rps: Some(rps),
             latency_mean_ms: Some(1.23456),
@@ -310,11 +391,11 @@ mod tests {
         let lines: Vec<&str> = csv.lines().collect();
         assert_eq!(
             lines[0],
-            "case,status,rps,latency_mean_ms,p50_ms,p90_ms,p99_ms,max_ms,errors,\
+            "case,app,status,rps,latency_mean_ms,p50_ms,p90_ms,p99_ms,max_ms,errors,\
              server_cpu_percent,server_rss_mib,generator_cpu_percent,server_version"
         );
         assert_eq!(lines.len(), 6);
-        assert!(lines[1].starts_with("gunicorn,ok,1500.40,1.235,1.000,"));
+        assert!(lines[1].starts_with("gunicorn,pong,ok,1500.40,1.235,1.000,"));
         assert!(lines[2].starts_with("broken,"));
     }
 
@@ -323,7 +404,7 @@ mod tests {
         let csv = to_csv(&[CaseRow::failed("broken", CaseStatus::FailedToStart, None)]);
         assert_eq!(
             csv.lines().nth(1),
-            Some("broken,failed to start,,,,,,,,,,,")
+            Some("broken,pong,failed to start,,,,,,,,,,,")
         );
     }
 
@@ -335,7 +416,7 @@ mod tests {
         let body = csv.split_once("\r\n").unwrap().1;
         assert_eq!(
             body,
-            "\"a,b\",crashed,,,,,,,3,,,,\"say \"\"hi\"\"\nnow\"\r\n"
+            "\"a,b\",pong,crashed,,,,,,,3,,,,\"say \"\"hi\"\"\nnow\"\r\n"
         );
     }
 
@@ -365,6 +446,39 @@ mod tests {
         );
         let broken = md.lines().find(|l| l.starts_with("| broken")).unwrap();
         assert_eq!(broken.matches('—').count(), 11);
+    }
+
+    #[test]
+    fn apps_get_a_table_each_ranked_within_the_app() {
+        let with = |case: &str, app: &str, rps: f64| CaseRow {
+            app: Some(app.into()),
+            ..row(case, rps)
+        };
+        let rows = vec![
+            row("bjoern", 30000.0),
+            row("gevent", 200.0),
+            with("bjoern", "io", 95.0),
+            with("gevent", "io", 900.0),
+        ];
+        let md = to_markdown(&rows);
+        let io = md.find("### io").expect("a heading per app");
+        let pong = md.find("### pong").unwrap();
+        assert!(pong < io, "apps in the order they ran:\n{md}");
+        let io_part = &md[io..];
+        assert!(
+            io_part.find("| gevent").unwrap() < io_part.find("| bjoern").unwrap(),
+            "ranked within the app:\n{md}"
+        );
+        assert!(!md.contains("| app |"), "the heading names the app");
+        let text = to_console(&rows);
+        assert!(
+            text.contains("app pong\n") && text.contains("\napp io\n"),
+            "{text}"
+        );
+        let csv = to_csv(&rows);
+        assert!(csv.contains("\r\ngevent,io,ok,900.00,"), "{csv}");
+        // The original alone: no headings, as before apps existed.
+        assert!(!to_markdown(&rows[..2]).contains("###"));
     }
 
     #[test]

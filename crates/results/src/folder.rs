@@ -110,8 +110,8 @@ impl RunFolder {
         Ok(path)
     }
 
-    /// Makes and returns the folder of one case, or of one repetition of it
-    /// (`repetition` counts from 1) under `--repeat`.
+    /// Makes and returns the folder of one case (named by [`case_folder_name`]), or of
+    /// one repetition of it (`repetition` counts from 1) under `--repeat`.
     pub fn case_dir(
         &self,
         case: &str,
@@ -130,7 +130,7 @@ impl RunFolder {
     /// or without `--repeat`, and `case` (with every repetition's numbers in
     /// `repeats`) is written there.
     pub fn write_median(&self, median: &CaseFolder, case: &Case) -> Result<(), ResultsError> {
-        let top = self.case_dir(&case.name, None)?;
+        let top = self.case_dir(&case.folder_name(), None)?;
         for file in [INTERVALS, SERVER_LOG] {
             let from = median.dir.join(file);
             if from.is_file() {
@@ -284,6 +284,26 @@ fn summary_json(case: &Case) -> serde_json::Value {
     serde_json::Value::Object(object)
 }
 
+/// Between a server case and its app in a case folder's name: `bjoern@json`. The
+/// original's app (no app) keeps the case's bare name, as before there were apps.
+pub const APP_SEPARATOR: char = '@';
+
+/// The folder (and run.json entry) of `case` serving `app`.
+pub fn case_folder_name(case: &str, app: Option<&str>) -> String {
+    match app {
+        Some(app) => format!("{case}{APP_SEPARATOR}{app}"),
+        None => case.to_string(),
+    }
+}
+
+/// [`case_folder_name`] read back: the case, and the app if any.
+pub fn split_case_folder_name(name: &str) -> (&str, Option<&str>) {
+    match name.split_once(APP_SEPARATOR) {
+        Some((case, app)) => (case, Some(app)),
+        None => (name, None),
+    }
+}
+
 /// Reads `dir`. Only `run.json` must exist; a case whose folder is missing (the run
 /// ended before it) is kept as [`CaseStatus::NotRun`], and one whose folder has no
 /// summary (the run was killed during it) as [`CaseStatus::Killed`], with the
@@ -316,8 +336,14 @@ pub fn read_run(dir: &Path) -> Result<Run, ResultsError> {
 
 /// Reads one case folder; `name` is what run.json calls it.
 pub fn read_case(dir: &Path, name: &str) -> Result<Case, ResultsError> {
+    let (case_name, app) = split_case_folder_name(name);
+    let named = |status| {
+        let mut case = Case::new(case_name, status);
+        case.app = app.map(str::to_string);
+        case
+    };
     if !dir.is_dir() {
-        let mut case = Case::new(name, CaseStatus::NotRun);
+        let mut case = named(CaseStatus::NotRun);
         case.detail = Some("the run ended before this case started".into());
         return Ok(case);
     }
@@ -329,7 +355,7 @@ pub fn read_case(dir: &Path, name: &str) -> Result<Case, ResultsError> {
         // The case's folder and its intervals.jsonl are made before its server starts,
         // and summary.json is written whenever it ends, even interrupted by Ctrl-C.
         let intervals = read_json_lines(&dir.join(INTERVALS))?;
-        let mut case = Case::new(name, CaseStatus::Killed);
+        let mut case = named(CaseStatus::Killed);
         case.detail = Some(match intervals.len() {
             0 => "the run was killed during this case, before its first interval \
                   (its folder has no summary.json)"
@@ -348,7 +374,8 @@ pub fn read_case(dir: &Path, name: &str) -> Result<Case, ResultsError> {
     }
     let mut case = parse_summary(&summary_path, &read_file(&summary_path)?)?;
     if case.name.is_empty() {
-        case.name = name.to_string();
+        case.name = case_name.to_string();
+        case.app = app.map(str::to_string);
     }
     case.log_tail = folder.log_tail();
     Ok(case)

@@ -198,6 +198,19 @@ pub struct Case {
 }
 
 impl Case {
+    /// Its folder in the run, and its entry in run.json: `bjoern`, `bjoern@json`.
+    pub fn folder_name(&self) -> String {
+        crate::folder::case_folder_name(&self.name, self.app.as_deref())
+    }
+
+    /// `bjoern` or `bjoern (json)`, for messages and tables that list pairs.
+    pub fn label(&self) -> String {
+        match &self.app {
+            Some(app) => format!("{} ({app})", self.name),
+            None => self.name.clone(),
+        }
+    }
+
     /// A case with nothing measured yet.
     pub fn new(name: impl Into<String>, status: CaseStatus) -> Case {
         Case {

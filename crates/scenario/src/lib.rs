@@ -337,6 +337,22 @@ fn is_localhost(host: &str) -> bool {
 }
 
 impl Scenario {
+    /// Makes every request of every script `request` (see [`Session::ask_only`]).
+    pub fn ask_only(&mut self, request: &Request) {
+        match &mut self.load {
+            Load::Closed { script, .. } | Load::Open { script, .. } => {
+                for r in script {
+                    *r = request.clone();
+                }
+            }
+            Load::Sessions { sessions, .. } => {
+                for session in sessions {
+                    session.ask_only(request);
+                }
+            }
+        }
+    }
+
     /// Checks the rules the types cannot express, and the [`limits`]; front ends call it
     /// after building (and report their own, located, errors first). The engine calls it
     /// again, so a scenario built in code is held to the same rules.
@@ -541,6 +557,24 @@ impl Session {
                 .fold(0u64, u64::saturating_add)
         }
         count(&self.steps)
+    }
+
+    /// Makes every request of the script `request`, keeping its shape: loops, thinks
+    /// and transactions. A test case (an app) declares what its server is asked; the
+    /// protocol keeps deciding how often and when.
+    pub fn ask_only(&mut self, request: &Request) {
+        fn walk(steps: &mut [Step], request: &Request) {
+            for s in steps {
+                match s {
+                    Step::Request(r) => *r = request.clone(),
+                    Step::Loop { steps, .. } | Step::Transaction { steps, .. } => {
+                        walk(steps, request)
+                    }
+                    Step::Think { .. } | Step::ThinkBetween { .. } => {}
+                }
+            }
+        }
+        walk(&mut self.steps, request);
     }
 
     /// Every request template in the session, in script order, loops not expanded.
@@ -766,5 +800,15 @@ mod tests {
         };
         assert_eq!(s.request_count(), 10001);
         assert_eq!(s.requests().len(), 2);
+        let mut asked = s.clone();
+        let post = Request {
+            method: Method::Post,
+            path: "/upload".into(),
+            headers: vec![],
+            body: b"xx".to_vec(),
+        };
+        asked.ask_only(&post);
+        assert_eq!(asked.requests(), [&post, &post]);
+        assert_eq!(asked.request_count(), 10001, "the loops are kept");
     }
 }

@@ -131,10 +131,14 @@ impl Catalog {
         }
         for raw in raw.cases {
             let name = raw.name.get_ref().clone();
-            if name.is_empty() || name.contains(|c: char| c.is_whitespace() || c == ',') {
+            if name.is_empty()
+                || name.contains(|c: char| {
+                    c.is_whitespace() || c == ',' || c == '/' || c == results::folder::APP_SEPARATOR
+                })
+            {
                 problems.push(src.problem(
                     Some(&raw.name.span()),
-                    format!("case name `{name}` must be non-empty, without spaces or commas (names are used in `--cases a,b`)"),
+                    format!("case name `{name}` must be non-empty, without spaces, commas, `/` or `@` (names are used in `--cases a,b` and folder names such as `bjoern@json`)"),
                 ));
             }
             if !seen.insert(name.clone()) {

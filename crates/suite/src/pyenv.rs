@@ -336,14 +336,28 @@ impl PythonEnv {
     /// Whether every package `case` needs is installed; if not, why, with the system
     /// packages the case declares.
     pub fn installed(&self, case: &Case) -> Result<(), NotInstalled> {
+        self.all_installed(&case.name, &case.packages, &case.system)
+    }
+
+    /// Whether every package the app needs beyond its server's is installed.
+    pub fn app_installed(&self, app: &crate::App) -> Result<(), NotInstalled> {
+        self.all_installed(&format!("app {}", app.name), &app.packages, &[])
+    }
+
+    fn all_installed(
+        &self,
+        name: &str,
+        packages: &[String],
+        system: &[crate::SystemNeed],
+    ) -> Result<(), NotInstalled> {
         let mut reasons = Vec::new();
-        for package in &case.packages {
+        for package in packages {
             let key = normalize(package);
             if let Some(f) = self.failures.get(&key) {
                 let mut r = format!("`{}` did not install", f.requirement);
                 let hint = f.debian_hint.map(str::to_string).or_else(|| {
-                    (!case.system.is_empty()).then(|| {
-                        case.system
+                    (!system.is_empty()).then(|| {
+                        system
                             .iter()
                             .map(|s| s.debian.as_str())
                             .collect::<Vec<_>>()
@@ -354,7 +368,7 @@ impl PythonEnv {
                     r.push_str(&format!(
                         " (install the Debian package: sudo apt-get install -y {h}"
                     ));
-                    for need in &case.system {
+                    for need in system {
                         r.push_str(&format!("; {}", need.why));
                     }
                     r.push(')');
@@ -372,7 +386,7 @@ impl PythonEnv {
             Ok(())
         } else {
             Err(NotInstalled {
-                case: case.name.clone(),
+                case: name.to_string(),
                 reasons,
             })
         }

@@ -1,5 +1,6 @@
-//! The suite runner: every case in turn (and every repetition, interleaved), each
-//! launch → ready → load → stop → cool down, building the results model as it goes.
+//! The suite runner: every case serving every app in turn (and every repetition,
+//! interleaved), each launch → ready → the app's answer checked → load → stop → cool
+//! down, building the results model as it goes.
 //!
 //! A case that is not installed, does not start, or crashes under load becomes a
 //! [`Case`] with that status and the evidence (pip's error, the log's last lines); it
@@ -7,6 +8,7 @@
 //! Each case's summary is written the moment it ends, so a run killed later loses
 //! nothing already measured.
 
+use std::net::ToSocketAddrs;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +19,7 @@ use results::{
     RunFolder, RunMeta,
 };
 
+use crate::apps::App;
 use crate::pyenv::EnvError;
 use crate::supervise::{free_port, LaunchError, Server};
 use crate::{PythonEnv, SuiteFile};
@@ -52,6 +55,9 @@ pub enum Servers {
 /// Everything a suite run needs, fixed before it starts.
 pub struct SuiteRun<'a> {
     pub cases: Vec<&'a crate::Case>,
+    /// What every case serves; all the cases for one app run one after another, so
+    /// the servers an app compares are measured close together.
+    pub apps: Vec<&'a App>,
     pub protocol: &'a SuiteFile,
     pub placement: &'a Placement,
     pub folder: &'a RunFolder,
@@ -75,6 +81,13 @@ impl SuiteRun<'_> {
         let meta = self.meta();
         self.folder.write_meta(&meta)?;
         Ok(meta)
+    }
+
+    /// Every (case, app) pair, in the order they run.
+    fn pairs(&self) -> impl Iterator<Item = (&crate::Case, &App)> + '_ {
+        self.apps
+            .iter()
+            .flat_map(|app| self.cases.iter().map(move |case| (*case, *app)))
     }
 
     /// Where the servers and the load run, in words: run.json's placement and the
@@ -124,7 +137,12 @@ impl SuiteRun<'_> {
                 Some(_) => Vec::new(),
             },
             machine: crate::machine::this_machine(),
-            cases: self.cases.iter().map(|c| c.name.clone()).collect(),
+            cases: self
+                .pairs()
+                .map(|(case, app)| {
+                    results::folder::case_folder_name(&case.name, app.results_name().as_deref())
+                })
+                .collect(),
             run_tag: Some(crate::watchdog::run_tag().to_string()),
             interrupted: None,
         }
@@ -145,16 +163,18 @@ impl SuiteRun<'_> {
         progress: &mut dyn Progress,
     ) -> Result<Run, ResultsError> {
         let repeats = self.repeat.max(1);
-        let mut reps: Vec<Vec<(Case, CaseFolder)>> =
-            self.cases.iter().map(|_| Vec::new()).collect();
+        let pairs: Vec<_> = self.pairs().collect();
+        let mut reps: Vec<Vec<(Case, CaseFolder)>> = pairs.iter().map(|_| Vec::new()).collect();
         'rounds: for round in 1..=repeats {
-            for (i, case) in self.cases.iter().enumerate() {
+            for (i, (case, app)) in pairs.iter().enumerate() {
+                let folder_name =
+                    results::folder::case_folder_name(&case.name, app.results_name().as_deref());
                 if stopped(stop) {
-                    progress.interrupted_before(&case.name);
+                    progress.interrupted_before(&folder_name);
                     break 'rounds;
                 }
                 let repetition = (repeats > 1).then_some(round);
-                let dir = self.folder.case_dir(&case.name, repetition)?;
+                let dir = self.folder.case_dir(&folder_name, repetition)?;
                 let mut result = match (env, &self.servers) {
                     (Some(Err(e)), Servers::Launch) => {
                         let mut c = Case::new(&case.name, CaseStatus::NotInstalled);
@@ -163,14 +183,15 @@ impl SuiteRun<'_> {
                     }
                     (env, _) => {
                         let env = env.and_then(|e| e.as_ref().ok());
-                        self.run_one(case, env, &dir, stop, progress)?
+                        self.run_one(case, app, env, &dir, stop, progress)?
                     }
                 };
+                result.app = app.results_name();
                 dir.write_case(&result)?;
                 result.log_tail = dir.log_tail();
                 progress.case_ended(&result);
                 reps[i].push((result, dir));
-                let last = round == repeats && i + 1 == self.cases.len();
+                let last = round == repeats && i + 1 == pairs.len();
                 if !last && !stopped(stop) {
                     cool_down(self.protocol);
                 }
@@ -204,6 +225,7 @@ impl SuiteRun<'_> {
     fn run_one(
         &self,
         case: &crate::Case,
+        app: &App,
         env: Option<&PythonEnv>,
         dir: &CaseFolder,
         stop: &StopFlag,
@@ -237,7 +259,9 @@ impl SuiteRun<'_> {
                 sinks.push(t);
             }
             let mut started = |live: Arc<engine::Live>| {
-                progress.load_started(&case.name, live, self.protocol.duration)
+                let label =
+                    results::folder::case_folder_name(&case.name, app.results_name().as_deref());
+                progress.load_started(&label, live, self.protocol.duration)
             };
             let load = CaseLoad {
                 protocol: self.protocol,
@@ -248,10 +272,10 @@ impl SuiteRun<'_> {
             };
             match (&self.servers, env) {
                 (Servers::At { servers, samplers }, _) => {
-                    run_remote_case(case, (servers, samplers.as_deref()), load)
+                    run_remote_case(case, app, (servers, samplers.as_deref()), load)
                 }
                 (Servers::Launch, Some(env)) => {
-                    run_case(case, env, self.placement, dir.dir(), load)
+                    run_case(case, app, env, self.placement, dir.dir(), load)
                 }
                 (Servers::Launch, None) => unreachable!("a launched case has its environment"),
             }
@@ -328,6 +352,7 @@ pub struct CaseLoad<'a, 'b> {
 /// Runs one case whose server this machine starts; `dir` receives the server's log.
 pub fn run_case(
     case: &crate::Case,
+    app: &App,
     env: &PythonEnv,
     placement: &Placement,
     dir: &Path,
@@ -350,13 +375,23 @@ pub fn run_case(
     if let Err(e) = env.installed(case) {
         return failed(CaseStatus::NotInstalled, e.to_string());
     }
+    if let Err(e) = env.app_installed(app) {
+        return failed(CaseStatus::NotInstalled, e.to_string());
+    }
     let log_path = dir.join(results::folder::SERVER_LOG);
     let port = match free_port() {
         Ok(p) => p,
         Err(e) => return failed(CaseStatus::FailedToStart, format!("no free port: {e}")),
     };
-    let started = Server::launch(case, env, port, placement.server_cpu, &log_path)
-        .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
+    let started = Server::launch(
+        case,
+        app.callable_for(case),
+        env,
+        port,
+        placement.server_cpu,
+        &log_path,
+    )
+    .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
     let mut server = match started {
         Ok(s) => s,
         Err(e) => {
@@ -367,9 +402,16 @@ pub fn run_case(
             return failed(CaseStatus::FailedToStart, detail);
         }
     };
+    if let Err((status, detail)) = check_answer(app, "127.0.0.1", port) {
+        let detail = match status {
+            CaseStatus::AppError => format!("{detail}\n{}", server.log_tail(20)),
+            _ => detail,
+        };
+        return failed(status, detail);
+    }
     crate::markers::reached(&crate::markers::case_started(&case.name));
     server.start_sampler();
-    let scenario = protocol.scenario("127.0.0.1", port);
+    let scenario = app_scenario(protocol, app, "127.0.0.1", port);
     if let Some(live) = &options.live {
         load_started(live.clone());
     }
@@ -470,11 +512,14 @@ fn load_here_or_on(
 /// Its process is not this machine's, so there are no CPU or memory samples.
 fn run_remote_case(
     case: &crate::Case,
+    app: &App,
     (template, samplers): (&str, Option<&str>),
     load: CaseLoad,
 ) -> Case {
     let mut result = Case::new(&case.name, CaseStatus::Ok);
-    let address = template.replace("{case}", &case.name);
+    let address = template
+        .replace("{case}", &case.name)
+        .replace("{app}", &app.name);
     let Some((host, port)) = address
         .rsplit_once(':')
         .and_then(|(h, p)| Some((h.trim_matches(['[', ']']), p.parse::<u16>().ok()?)))
@@ -489,6 +534,11 @@ fn run_remote_case(
         result.detail = Some(format!("{address}: {why}"));
         return result;
     }
+    if let Err((status, detail)) = check_answer(app, host, port) {
+        result.status = status;
+        result.detail = Some(format!("{address}: {detail}"));
+        return result;
+    }
     crate::markers::reached(&crate::markers::case_started(&case.name));
     let sampler = samplers.map(|t| t.replace("{case}", &case.name));
     let before = sampler.as_deref().map(crate::sidecar::fetch);
@@ -496,7 +546,7 @@ fn run_remote_case(
         (load.load_started)(live.clone());
     }
     let outcome = load_here_or_on(
-        &load.protocol.scenario(host, port),
+        &app_scenario(load.protocol, app, host, port),
         load.options,
         load.sinks,
         load.agents,
@@ -528,6 +578,52 @@ fn run_remote_case(
         }
     }
     result
+}
+
+/// How long the one request that checks an app's answer may take: the slowest shipped
+/// app answers in milliseconds, a first request may import a framework.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Asks the server once, as the load will, and checks the answer against what the app
+/// declares. A 5xx is the app failing ([`CaseStatus::AppError`]); any other difference
+/// is the server answering differently. Either way the pair is not loaded.
+fn check_answer(app: &App, host: &str, port: u16) -> Result<(), (CaseStatus, String)> {
+    let addr = (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| {
+            (
+                CaseStatus::FailedToStart,
+                format!("{host}:{port} resolves to no address"),
+            )
+        })?;
+    let answer = crate::answer::ask(addr, &app.request, ANSWER_TIMEOUT).map_err(|e| {
+        (
+            CaseStatus::AnswersDifferently,
+            format!("the {} app's request got no whole answer: {e}", app.name),
+        )
+    })?;
+    app.expect.check(&answer).map_err(|what| {
+        let status = match answer.status {
+            500..=599 => CaseStatus::AppError,
+            _ => CaseStatus::AnswersDifferently,
+        };
+        (
+            status,
+            format!("the {} app answered {what}; not measured", app.name),
+        )
+    })
+}
+
+/// The protocol's scenario with every request made the app's; the original app keeps
+/// the protocol's own requests (a suite file may ask several paths of it).
+fn app_scenario(protocol: &SuiteFile, app: &App, host: &str, port: u16) -> scenario::Scenario {
+    let mut scenario = protocol.scenario(host, port);
+    if !app.is_original() {
+        scenario.ask_only(&app.request);
+    }
+    scenario
 }
 
 fn stopped(stop: &StopFlag) -> bool {

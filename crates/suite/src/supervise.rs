@@ -177,8 +177,10 @@ impl Server {
     /// Starts `case` on `127.0.0.1:port` with the venv `env`, pinned to `cpu` when
     /// given, logging to `log_path`. Returns once the process exists; call
     /// [`Server::wait_ready`] before sending load.
+    /// `app` is the `module:callable` it serves ([`crate::App::callable_for`]).
     pub fn launch(
         case: &Case,
+        app: &str,
         env: &PythonEnv,
         port: u16,
         cpu: Option<usize>,
@@ -191,7 +193,7 @@ impl Server {
             venv_bin: &venv_bin,
             host: "127.0.0.1",
             port,
-            app: case.app(),
+            app,
             python_dir: env.python_dir(),
         })?;
         let mut server = Server::spawn(&case.name, &argv, env.python_dir(), cpu, log_path)?;
@@ -205,6 +207,7 @@ impl Server {
     /// supervises it; whoever started the container stops it.
     pub fn command(
         case: &Case,
+        app: &str,
         env: &PythonEnv,
         host: &str,
         port: u16,
@@ -216,7 +219,7 @@ impl Server {
             venv_bin: &venv_bin,
             host,
             port,
-            app: case.app(),
+            app,
             python_dir: env.python_dir(),
         })?;
         let mut command = std::process::Command::new(&argv[0]);

@@ -80,8 +80,8 @@ fn log_dir() -> tempfile::TempDir {
 fn launch(case: &Case, dir: &Path) -> Server {
     let port = suite::free_port().unwrap();
     let log = dir.join(format!("{}.log", case.name));
-    let mut server =
-        Server::launch(case, env(), port, server_cpu(), &log).unwrap_or_else(|e| panic!("{e}"));
+    let mut server = Server::launch(case, case.app(), env(), port, server_cpu(), &log)
+        .unwrap_or_else(|e| panic!("{e}"));
     server.wait_ready(READY).unwrap_or_else(|e| panic!("{e}"));
     server
 }
@@ -181,12 +181,13 @@ fn every_catalog_case_answers_pong() {
         }
         let port = suite::free_port().unwrap();
         let log = dir.path().join(format!("{}.log", case.name));
-        let result = Server::launch(case, env(), port, server_cpu(), &log).and_then(|mut s| {
-            s.wait_ready(READY)?;
-            let ok = hammer(port, 20);
-            let report = s.stop();
-            Ok((ok, report))
-        });
+        let result =
+            Server::launch(case, case.app(), env(), port, server_cpu(), &log).and_then(|mut s| {
+                s.wait_ready(READY)?;
+                let ok = hammer(port, 20);
+                let report = s.stop();
+                Ok((ok, report))
+            });
         match result {
             Ok((20, report)) if report.port_free => {}
             Ok(other) => failures.push(format!("{}: {other:?}", case.name)),
@@ -204,8 +205,15 @@ fn a_broken_command_fails_to_start_with_its_log() {
     case.app = Some("no_such_module:app".into());
     let dir = log_dir();
     let port = suite::free_port().unwrap();
-    let mut server = Server::launch(&case, env(), port, server_cpu(), &dir.path().join("b.log"))
-        .expect("the program itself exists");
+    let mut server = Server::launch(
+        &case,
+        case.app(),
+        env(),
+        port,
+        server_cpu(),
+        &dir.path().join("b.log"),
+    )
+    .expect("the program itself exists");
     let started = Instant::now();
     let e = server.wait_ready(READY).unwrap_err();
     assert!(
@@ -223,7 +231,14 @@ fn a_broken_command_fails_to_start_with_its_log() {
 
     // A program that does not exist is refused at launch, named.
     case.command[0] = "{venv_bin}/no-such-server".into();
-    let e = match Server::launch(&case, env(), port, None, &dir.path().join("c.log")) {
+    let e = match Server::launch(
+        &case,
+        case.app(),
+        env(),
+        port,
+        None,
+        &dir.path().join("c.log"),
+    ) {
         Err(e) => e,
         Ok(_) => panic!("a missing program must not launch"),
     };
