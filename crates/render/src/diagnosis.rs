@@ -336,7 +336,7 @@ pub fn resets(case: &Case) -> Option<Finding> {
 }
 
 /// Requests that got no answer before the run's timeout: the response timeout (30 s
-/// unless the suite sets another) or the connect timeout (5 s).
+/// unless the suite sets another) or the connect timeout (5 s by default).
 ///
 /// Reported however few, like resets: a timed-out request has no latency, so the
 /// percentiles leave it out, and a case can show a p99 of 18 ms while some users
