@@ -39,8 +39,11 @@ impl Severity {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     pub severity: Severity,
-    /// The case it is about; `None` for the run as a whole.
+    /// The case it is about, as people read it (`gevent`, `gevent (io)`); `None` for
+    /// the run as a whole.
     pub case: Option<String>,
+    /// That case's folder name (`gevent@io`): the report links the finding to it.
+    pub folder: Option<String>,
     /// A short headline.
     pub title: String,
     /// What happened, why, and what it means for the numbers.
@@ -51,7 +54,8 @@ impl Finding {
     fn new(severity: Severity, case: &Case, title: String, text: String) -> Finding {
         Finding {
             severity,
-            case: Some(case.name.clone()),
+            case: Some(case.label()),
+            folder: Some(case.folder_name()),
             title,
             text,
         }

@@ -299,16 +299,22 @@ fn findings_section(h: &mut String, run: &Run, findings: &[Finding]) {
         );
     }
     for f in findings {
+        let servers = server_names(run);
         let who = f
             .case
             .as_deref()
-            .map(|c| {
-                let style = run.cases.iter().position(|x| x.name == c).unwrap_or(0);
+            .zip(f.folder.as_deref())
+            .map(|(label, folder)| {
+                let style = run
+                    .cases
+                    .iter()
+                    .find(|x| x.folder_name() == folder)
+                    .map_or(0, |c| style_of(&servers, c));
                 format!(
                     "<a href=\"#{}\">{}{}</a>: ",
-                    anchor(c),
+                    anchor(folder),
                     plot::swatch(style),
-                    escape(c)
+                    escape(label)
                 )
             })
             .unwrap_or_default();

@@ -41,6 +41,7 @@ const FILES: &[(&str, &str)] = embed!(
     "python/launchers/bjoern_server.py",
     "python/launchers/gevent_server.py",
     "python/launchers/meinheld_server.py",
+    "python/launchers/waitress_server.py",
     "python/requirements.txt",
     "python/requirements-nodeps.txt",
     "suites/servers.toml",
@@ -97,5 +98,45 @@ impl Assets {
             })?;
         }
         Ok(Assets { root })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every file a run may read from python/ and suites/ travels in the binary: a
+    /// launcher or app left out works from a checkout and fails anywhere else.
+    #[test]
+    fn every_python_and_suite_file_is_embedded() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+            for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    if entry.file_name() != "__pycache__" {
+                        walk(&path, out);
+                    }
+                } else {
+                    out.push(path);
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(&root.join("python"), &mut files);
+        walk(&root.join("suites"), &mut files);
+        let embedded: Vec<&str> = FILES.iter().map(|(p, _)| *p).collect();
+        let missing: Vec<String> = files
+            .iter()
+            .filter(|f| {
+                matches!(
+                    f.extension().and_then(|e| e.to_str()),
+                    Some("py" | "toml" | "txt")
+                )
+            })
+            .map(|f| f.strip_prefix(&root).unwrap().display().to_string())
+            .filter(|f| !embedded.contains(&f.as_str()))
+            .collect();
+        assert!(missing.is_empty(), "add to FILES in assets.rs: {missing:?}");
     }
 }

@@ -52,6 +52,8 @@ pub struct PythonEnv {
     versions: BTreeMap<String, String>,
     /// Normalized distribution name → why it did not install.
     failures: BTreeMap<String, PackageFailure>,
+    /// The interpreter's own libpython folder (sysconfig's LIBDIR).
+    libdir: Option<PathBuf>,
 }
 
 /// Why one requirement did not install.
@@ -210,6 +212,7 @@ impl PythonEnv {
                 .unwrap_or_else(|_| requirements_dir.to_path_buf()),
             versions: BTreeMap::new(),
             failures: BTreeMap::new(),
+            libdir: None,
         };
         if !env.python().exists() {
             return Err(EnvError::Cache {
@@ -217,7 +220,7 @@ impl PythonEnv {
                 source: io::Error::new(io::ErrorKind::NotFound, "no interpreter in this venv"),
             });
         }
-        env.versions = env.query_versions(&requirement_names(&reqs, &nodeps))?;
+        (env.versions, env.libdir) = env.query(&requirement_names(&reqs, &nodeps))?;
         Ok(env)
     }
 
@@ -267,6 +270,7 @@ impl PythonEnv {
             python_dir: requirements_dir,
             versions: BTreeMap::new(),
             failures: BTreeMap::new(),
+            libdir: None,
         };
         let marker = root.join(MARKER);
         if building.exists() {
@@ -297,7 +301,7 @@ impl PythonEnv {
                 fs::write(&marker, format!("{identity}\n")).map_err(cache_err(&marker))?;
             }
         }
-        env.versions = env.query_versions(&requirement_names(&reqs, &nodeps))?;
+        (env.versions, env.libdir) = env.query(&requirement_names(&reqs, &nodeps))?;
         Ok(env)
     }
 
@@ -473,10 +477,16 @@ impl PythonEnv {
         }
     }
 
-    fn query_versions(&self, names: &[String]) -> Result<BTreeMap<String, String>, EnvError> {
-        // One interpreter start for all names; a missing one prints nothing.
+    /// The installed versions of `names`, and the interpreter's LIBDIR.
+    fn query(
+        &self,
+        names: &[String],
+    ) -> Result<(BTreeMap<String, String>, Option<PathBuf>), EnvError> {
+        // One interpreter start for all names; a missing one prints nothing. The first
+        // line is LIBDIR (a distribution name has no slash).
         const PROBE: &str = r#"
-import sys, importlib.metadata as m
+import sys, sysconfig, importlib.metadata as m
+print(sysconfig.get_config_var("LIBDIR") or "")
 for n in sys.argv[1:]:
     try:
         print(n, m.version(n))
@@ -485,11 +495,37 @@ for n in sys.argv[1:]:
 "#;
         let mut args = vec!["-c", PROBE];
         args.extend(names.iter().map(String::as_str));
-        Ok(run_python(&self.python(), &args)?
-            .lines()
+        let out = run_python(&self.python(), &args)?;
+        let mut lines = out.lines();
+        let libdir = lines
+            .next()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(PathBuf::from)
+            .filter(|p| p.is_dir());
+        let versions = lines
             .filter_map(|l| l.split_once(' '))
             .map(|(n, v)| (normalize(n), v.trim().to_string()))
-            .collect())
+            .collect();
+        Ok((versions, libdir))
+    }
+
+    /// The environment a server of this venv runs with. LD_LIBRARY_PATH starts with the
+    /// interpreter's own libpython folder: a server that embeds Python (uWSGI) would
+    /// otherwise load whichever libpython3.11 the system has first, of another patch
+    /// release than the venv's standard library (seen: Debian's 3.11.2 beside pyenv's
+    /// 3.11.7, where `import ssl` then fails for a missing symbol).
+    pub fn server_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut vars = vec![("PYTHONPATH", self.python_dir.clone().into_os_string())];
+        if let Some(libdir) = &self.libdir {
+            let mut path = libdir.clone().into_os_string();
+            if let Some(old) = std::env::var_os("LD_LIBRARY_PATH").filter(|v| !v.is_empty()) {
+                path.push(":");
+                path.push(old);
+            }
+            vars.push(("LD_LIBRARY_PATH", path));
+        }
+        vars
     }
 }
 

@@ -196,7 +196,14 @@ impl Server {
             app,
             python_dir: env.python_dir(),
         })?;
-        let mut server = Server::spawn(&case.name, &argv, env.python_dir(), cpu, log_path)?;
+        let mut server = Server::spawn(
+            &case.name,
+            &argv,
+            env.python_dir(),
+            &env.server_env(),
+            cpu,
+            log_path,
+        )?;
         server.port = port;
         server.version = env.case_version(case);
         Ok(server)
@@ -223,17 +230,21 @@ impl Server {
             python_dir: env.python_dir(),
         })?;
         let mut command = std::process::Command::new(&argv[0]);
-        command.args(&argv[1..]).current_dir(env.python_dir());
+        command
+            .args(&argv[1..])
+            .current_dir(env.python_dir())
+            .envs(env.server_env());
         Ok(command)
     }
 
     /// Starts any command as a supervised server; [`Server::launch`] is this plus the
     /// catalog's expansion. `dir` is the working directory (the app's folder, so
-    /// `app:pong` imports).
+    /// `app:pong` imports); `vars` are set in its environment.
     pub fn spawn(
         case: &str,
         argv: &[String],
         dir: &Path,
+        vars: &[(&str, std::ffi::OsString)],
         cpu: Option<usize>,
         log_path: &Path,
     ) -> Result<Server, LaunchError> {
@@ -256,6 +267,7 @@ impl Server {
         cmd.args(args)
             .current_dir(dir)
             .env("PYTHONPATH", dir)
+            .envs(vars.iter().map(|(k, v)| (k, v)))
             // Unbuffered, so a crash's last words reach the log.
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
@@ -784,6 +796,7 @@ mod tests {
             "sh",
             &["sh".into(), "-c".into(), script.into()],
             dir,
+            &[],
             Some(0),
             &dir.join("server.log"),
         )
