@@ -65,21 +65,52 @@ impl Finding {
 /// Every rule over every case, worst first; cases keep the run's order within a
 /// severity.
 pub fn diagnose(run: &Run) -> Vec<Finding> {
-    let mut out = Vec::new();
+    // (the finding, its server, the apps it holds for)
+    let mut found: Vec<(Finding, &str, Vec<&str>)> = Vec::new();
     for case in &run.cases {
-        out.extend(case_failed(case));
-        out.extend(generator_bound(case));
-        out.extend(nagle_floor(case));
-        out.extend(errors(case));
-        out.extend(resets(case));
-        out.extend(timeouts(case));
-        out.extend(new_connection_per_request(case));
-        out.extend(more_than_one_cpu(case));
-        out.extend(restarted(case));
-        out.extend(throughput_falls(case));
-        out.extend(memory_grows(case));
+        let app = case.app.as_deref().unwrap_or(crate::table::ORIGINAL_APP);
+        for f in case_findings(case) {
+            // The same finding for a server in several apps is said once, naming them.
+            match found.iter_mut().find(|(g, server, _)| {
+                *server == case.name && g.severity == f.severity && g.title == f.title
+            }) {
+                Some((_, _, apps)) => apps.push(app),
+                None => found.push((f, &case.name, vec![app])),
+            }
+        }
     }
+    let mut out: Vec<Finding> = found
+        .into_iter()
+        .map(|(mut f, server, apps)| {
+            if apps.len() > 1 {
+                f.case = Some(format!("{server} ({})", apps.join(", ")));
+                f.text.push_str(&format!(
+                    " (The figures are the {} app's; the same holds for {}.)",
+                    apps[0],
+                    apps[1..].join(", ")
+                ));
+            }
+            f
+        })
+        .collect();
     out.sort_by_key(|f| f.severity);
+    out
+}
+
+/// Every rule over one case.
+fn case_findings(case: &Case) -> Vec<Finding> {
+    let mut out = Vec::new();
+    out.extend(case_failed(case));
+    out.extend(generator_bound(case));
+    out.extend(nagle_floor(case));
+    out.extend(errors(case));
+    out.extend(resets(case));
+    out.extend(timeouts(case));
+    out.extend(new_connection_per_request(case));
+    out.extend(more_than_one_cpu(case));
+    out.extend(restarted(case));
+    out.extend(throughput_falls(case));
+    out.extend(memory_grows(case));
     out
 }
 
@@ -688,6 +719,42 @@ mod tests {
         let f = generator_bound(&c).unwrap();
         assert!(f.text.contains("real limit is higher"), "{}", f.text);
         assert!(f.text.contains("93 % of its 2 cores"), "{}", f.text);
+    }
+
+    #[test]
+    fn one_finding_for_a_server_in_several_apps_names_them() {
+        let bound = |app: Option<&str>, cpu: f64| {
+            let mut c = case("x");
+            c.app = app.map(str::to_string);
+            m(&mut c).generator_threads = 1;
+            m(&mut c).generator_cpu_percent = cpu;
+            c
+        };
+        let run = Run {
+            cases: vec![
+                bound(None, 95.0),
+                bound(Some("json"), 95.0),
+                bound(Some("io"), 10.0),
+                bound(Some("cpu"), 95.0),
+            ],
+            ..Run::default()
+        };
+        let f = diagnose(&run);
+        assert_eq!(f.len(), 1, "{f:#?}");
+        assert_eq!(f[0].case.as_deref(), Some("x (pong, json, cpu)"));
+        assert_eq!(f[0].folder.as_deref(), Some("x"));
+        assert!(
+            f[0].text
+                .ends_with("(The figures are the pong app's; the same holds for json, cpu.)"),
+            "{}",
+            f[0].text
+        );
+        // Alone, a pair is named with its app.
+        let run = Run {
+            cases: vec![bound(Some("json"), 95.0)],
+            ..Run::default()
+        };
+        assert_eq!(diagnose(&run)[0].case.as_deref(), Some("x (json)"));
     }
 
     /// Sets a latency distribution with these (quantile, µs) points, and p50 from it.

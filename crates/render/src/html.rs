@@ -202,7 +202,7 @@ fn header(h: &mut String, run: &Run) {
         "<header>\n<h1>Which WSGI server answered fastest?</h1>\n<p class=\"lead\">{}</p>\n<dl class=\"meta\">\n",
         escape(&format!(
             "wsgibench sent the same HTTP load to {} on this machine and measured every answer.",
-            list(run.cases.iter().map(|c| c.name.as_str()))
+            list(server_names(run).into_iter())
         ))
     );
     let mut row = |k: &str, v: String| {
@@ -258,9 +258,10 @@ fn header(h: &mut String, run: &Run) {
         "Command",
         format!("<code>{}</code>", or_unknown(m.command.as_deref())),
     );
-    let versions: Vec<String> = run
-        .cases
+    let servers = server_names(run);
+    let versions: Vec<String> = servers
         .iter()
+        .filter_map(|name| run.cases.iter().find(|c| c.name == *name))
         .map(|c| {
             format!(
                 "{}: {}",
