@@ -117,7 +117,7 @@ pub fn copy_dir(from: &Path, to: &Path) {
 /// The cases `suites/servers.toml` ships, in its order. Both the catalog's own tests
 /// and the end-to-end run expect exactly these, so a case added to the catalog must be
 /// added here, where both see it.
-pub const SHIPPED_CASES: [&str; 10] = [
+pub const SHIPPED_CASES: [&str; 14] = [
     "gevent",
     "meinheld",
     "bjoern",
@@ -128,6 +128,10 @@ pub const SHIPPED_CASES: [&str; 10] = [
     "uwsgi-gevent",
     "granian",
     "waitress",
+    "cheroot",
+    "gunicorn-gthread",
+    "pyruvate",
+    "fastwsgi",
 ];
 
 /// Numbers on the edges of what a reader of a user's file accepts, spelled so that
