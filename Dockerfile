@@ -73,7 +73,7 @@ COPY --from=build /wsgibench /usr/local/bin/wsgibench
 RUN missing="$(find /opt/wsgibench/venv -type f \( -name '*.so' -o -path '*/bin/uwsgi' \) \
         -exec ldd {} + 2>/dev/null | grep 'not found' | sort -u)"; \
     if [ -n "$missing" ]; then echo "missing shared libraries:"; echo "$missing"; exit 1; fi \
- && /opt/wsgibench/venv/bin/python -c 'import bjoern, cheroot, fastwsgi, gevent, granian, gunicorn, meinheld, pyruvate, waitress' \
+ && /opt/wsgibench/venv/bin/python -c 'import bjoern, cheroot, django, fastwsgi, flask, gevent, granian, gunicorn, meinheld, pyruvate, waitress' \
  && /opt/wsgibench/venv/bin/uwsgi --version \
  && wsgibench --version
 USER 10001:10001

@@ -30,7 +30,7 @@ fn csv_rows(path: &Path) -> Vec<Vec<String>> {
     text.lines()
         .skip(1)
         .map(|l| {
-            l.splitn(13, ',')
+            l.splitn(14, ',')
                 .map(|c| c.trim_matches('"').to_string())
                 .collect()
         })
@@ -69,7 +69,8 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
         );
     }
     for r in &rows {
-        let (case, status) = (r[0].as_str(), r[1].as_str());
+        let (case, app, status) = (r[0].as_str(), r[1].as_str(), r[2].as_str());
+        assert_eq!(app, "pong", "{r:?}");
         if case == "broken" {
             assert_eq!(status, "failed to start", "{r:?}");
             continue;
@@ -77,9 +78,9 @@ fn run_benchmarks_every_case_and_reports_the_broken_one() {
         assert_eq!(status, "ok", "{case}: {r:?}\n{stdout}");
         // Every case was measured. How fast is not asserted: under three busy loops on
         // two cores gunicorn-sync gave 36 req/s where a quiet machine gives thousands.
-        let rps: f64 = r[2].parse().unwrap_or(0.0);
+        let rps: f64 = r[3].parse().unwrap_or(0.0);
         assert!(rps > 1.0, "{case}: {rps} req/s");
-        let errors: u64 = r[8].parse().unwrap_or(u64::MAX);
+        let errors: u64 = r[9].parse().unwrap_or(u64::MAX);
         assert_eq!(errors, 0, "{case}: {r:?}");
     }
     // The broken case says why, with its log.
@@ -179,7 +180,7 @@ fn repeat_runs_every_case_n_times_interleaved_and_reports_the_median() {
             .iter()
             .find(|r| r[0] == case)
             .expect("a results.csv row");
-        assert_eq!(row[2], format!("{:.2}", rps[1]), "{case}: {row:?}");
+        assert_eq!(row[3], format!("{:.2}", rps[1]), "{case}: {row:?}");
         for rep in 1..=3 {
             let summary = out
                 .join(case)
@@ -269,4 +270,137 @@ fn serve_case_runs_one_server_in_the_foreground() {
         answer.contains(" 200 ") && answer.ends_with("Pong!"),
         "{answer}"
     );
+}
+
+/// A copy of the checkout's python/ and suites/ (what `wsgibench run` reads from its
+/// working directory), with two more apps: one whose declared answer no server gives,
+/// and one that raises.
+fn checkout_with_a_wrong_and_a_broken_app(dir: &Path) {
+    testkit::copy_dir(&repo().join("python"), &dir.join("python"));
+    testkit::copy_dir(&repo().join("suites"), &dir.join("suites"));
+    std::fs::write(
+        dir.join("python/apps/raises.py"),
+        "def app(environ, start_response):\n    raise RuntimeError('the database is gone')\n",
+    )
+    .unwrap();
+    let mut apps = std::fs::read_to_string(dir.join("suites/apps.toml")).unwrap();
+    apps.push_str(
+        "\n[[app]]\nname = \"wrong\"\ncallable = \"app:pong\"\n\
+         request = { path = \"/\" }\nexpect = { body = \"Pang!\" }\n\
+         \n[[app]]\nname = \"broken\"\ncallable = \"apps.raises:app\"\n\
+         request = { path = \"/\" }\nexpect = { body = \"ok\" }\n",
+    );
+    std::fs::write(dir.join("suites/apps.toml"), apps).unwrap();
+}
+
+/// `--apps`: every case serves every app, each pair in its own folder and row; a
+/// server that answers an app wrongly, or an app that fails, is reported and never
+/// measured or ranked; report.html has the servers x apps matrix.
+#[test]
+fn apps_make_a_matrix_and_a_wrong_or_broken_app_is_never_ranked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let checkout = tmp.path().join("checkout");
+    checkout_with_a_wrong_and_a_broken_app(&checkout);
+    let out = tmp.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+        .current_dir(&checkout)
+        .env("XDG_DATA_HOME", tmp.path().join("data"))
+        .args([
+            "run",
+            "-q",
+            "--suite",
+            "suites/ci.toml",
+            "--cases",
+            "bjoern,gunicorn-sync",
+            "--apps",
+            "pong,upload,wrong,broken",
+            "--out",
+        ])
+        .arg(&out)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    let rows = csv_rows(&out.join("results.csv"));
+    let pairs: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("bjoern", "pong", "ok"),
+            ("gunicorn-sync", "pong", "ok"),
+            ("bjoern", "upload", "ok"),
+            ("gunicorn-sync", "upload", "ok"),
+            ("bjoern", "wrong", "answers differently"),
+            ("gunicorn-sync", "wrong", "answers differently"),
+            ("bjoern", "broken", "app error"),
+            ("gunicorn-sync", "broken", "app error"),
+        ],
+        "{stdout}"
+    );
+    for r in &rows {
+        let measured = r[2] == "ok";
+        assert_eq!(
+            !r[3].is_empty(),
+            measured,
+            "req/s only when measured: {r:?}"
+        );
+    }
+    // Each pair's folder; the original app keeps the bare name.
+    for folder in [
+        "bjoern",
+        "bjoern@upload",
+        "gunicorn-sync@wrong",
+        "bjoern@broken",
+    ] {
+        assert!(out.join(folder).join("summary.json").is_file(), "{folder}");
+    }
+    let wrong: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("bjoern@wrong/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(wrong["app"], "wrong");
+    let detail = wrong["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("body \"Pong!\" (expected \"Pang!\")"),
+        "{detail}"
+    );
+    // The app's own failure, with its traceback from the server's log.
+    let broken: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("bjoern@broken/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let detail = broken["detail"].as_str().unwrap();
+    assert!(detail.contains("status 500"), "{detail}");
+    assert!(detail.contains("the database is gone"), "{detail}");
+    // The upload was really sent: 16 KiB per request, and the body was read back.
+    let upload: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("bjoern@upload/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let requests = upload["requests"].as_u64().unwrap();
+    assert!(requests > 0);
+    assert!(
+        upload["bytes_sent"].as_u64().unwrap() > requests * 16384,
+        "{upload}"
+    );
+    // The tables rank within each app, under its name.
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    for heading in ["### pong", "### upload", "### wrong", "### broken"] {
+        assert!(md.contains(heading), "{md}");
+    }
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let matrix = &html[html.find("<section id=\"matrix\">").expect("the matrix")..];
+    let matrix = &matrix[..matrix.find("</section>").unwrap()];
+    assert_eq!(
+        matrix.matches("class=\"n best\"").count(),
+        2,
+        "one best per measured app"
+    );
+    assert_eq!(matrix.matches("answers differently").count(), 2);
+    assert_eq!(matrix.matches("app error").count(), 2);
 }

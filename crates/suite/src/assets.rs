@@ -41,6 +41,7 @@ const FILES: &[(&str, &str)] = embed!(
     "python/launchers/bjoern_server.py",
     "python/launchers/gevent_server.py",
     "python/launchers/meinheld_server.py",
+    "python/launchers/pyruvate_server.py",
     "python/launchers/waitress_server.py",
     "python/requirements.txt",
     "python/requirements-nodeps.txt",

@@ -69,7 +69,7 @@ pub enum LaunchError {
         log_tail: String,
     },
     /// The server kept running but never answered `GET /` with a 200 in time.
-    #[error("case `{case}` failed to start: no `200` answer to `GET /` on port {port} within {timeout:?}{}; last lines of {}:\n{log_tail}", last_answer.as_ref().map(|a| format!(" (last answer: `{a}`)")).unwrap_or_default(), log.display())]
+    #[error("case `{case}` failed to start: no answer from the app (a `200`, or a `500` it raised) to `GET /` on port {port} within {timeout:?}{}; last lines of {}:\n{log_tail}", last_answer.as_ref().map(|a| format!(" (last answer: `{a}`)")).unwrap_or_default(), log.display())]
     NotReady {
         case: String,
         port: u16,
@@ -345,8 +345,8 @@ impl Server {
         self.exited
     }
 
-    /// Polls `GET /` until a `200` status line arrives, the server exits, or `timeout`
-    /// passes.
+    /// Polls `GET /` until the app answers (see [`app_ran`]), the server exits, or
+    /// `timeout` passes.
     pub fn wait_ready(&mut self, timeout: Duration) -> Result<(), LaunchError> {
         let deadline = Instant::now() + timeout;
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, self.port));
@@ -361,7 +361,7 @@ impl Server {
                 });
             }
             match probe(addr) {
-                Ok(line) if is_ok_status(&line) => return Ok(()),
+                Ok(line) if app_ran(&line) => return Ok(()),
                 Ok(line) => last_answer = Some(line),
                 Err(_) => {}
             }
@@ -537,7 +537,7 @@ pub fn wait_until_answers(host: &str, port: u16, timeout: Duration) -> Result<()
             .ok()
             .and_then(|mut a| a.next());
         let last = match addr.map(probe) {
-            Some(Ok(line)) if is_ok_status(&line) => return Ok(()),
+            Some(Ok(line)) if app_ran(&line) => return Ok(()),
             Some(Ok(line)) => format!("last answer {line:?}"),
             Some(Err(e)) => e.to_string(),
             None => "the name resolves to no address (yet)".to_string(),
@@ -571,9 +571,14 @@ fn probe(addr: SocketAddr) -> io::Result<String> {
     Ok(String::from_utf8_lossy(line).trim_end().to_string())
 }
 
-fn is_ok_status(line: &str) -> bool {
+/// Whether a status line says the app ran: a 200, or a 500 from the app raising (the
+/// check of the app's answer then reports it, with its traceback, at once instead of
+/// after the whole readiness timeout). A 502 or 503 is a server still starting its
+/// workers.
+fn app_ran(line: &str) -> bool {
     let mut parts = line.split(' ');
-    matches!(parts.next(), Some("HTTP/1.1" | "HTTP/1.0")) && parts.next() == Some("200")
+    matches!(parts.next(), Some("HTTP/1.1" | "HTTP/1.0"))
+        && matches!(parts.next(), Some("200" | "500"))
 }
 
 /// Waits until nothing accepts on the port.
@@ -768,12 +773,14 @@ mod tests {
     }
 
     #[test]
-    fn only_a_200_is_ready() {
-        assert!(is_ok_status("HTTP/1.1 200 OK"));
-        assert!(is_ok_status("HTTP/1.0 200"));
-        assert!(!is_ok_status("HTTP/1.1 500 Internal Server Error"));
-        assert!(!is_ok_status("HTTP/1.1 2000"));
-        assert!(!is_ok_status(""));
+    fn ready_once_the_app_ran() {
+        assert!(app_ran("HTTP/1.1 200 OK"));
+        assert!(app_ran("HTTP/1.0 200"));
+        assert!(app_ran("HTTP/1.1 500 Internal Server Error"));
+        assert!(!app_ran("HTTP/1.1 502 Bad Gateway"));
+        assert!(!app_ran("HTTP/1.1 503 Service Unavailable"));
+        assert!(!app_ran("HTTP/1.1 2000"));
+        assert!(!app_ran(""));
     }
 
     #[test]
