@@ -158,6 +158,26 @@ pub struct RunArgs {
     #[arg(long, value_delimiter = ',', value_name = "APPS")]
     pub apps: Vec<String>,
 
+    /// Your own WSGI app, MODULE:CALLABLE (e.g. mysite.wsgi:application), served by
+    /// every case; before any load the servers' answers are compared with one another.
+    #[arg(long, value_name = "MODULE:CALLABLE")]
+    pub app: Option<String>,
+
+    /// The folder your app is imported from, and the servers' working directory
+    /// [default: the current directory].
+    #[arg(long, value_name = "DIR", requires = "app")]
+    pub app_path: Option<PathBuf>,
+
+    /// Your app's requirements: installed beside the servers' pins (which constrain
+    /// them), in a venv of their own.
+    #[arg(long, value_name = "FILE", requires = "app")]
+    pub requirements: Option<PathBuf>,
+
+    /// A path your app is asked (GET), repeatable: the users share the paths evenly
+    /// [default: /].
+    #[arg(long = "path", value_name = "URL", requires = "app")]
+    pub paths: Vec<String>,
+
     /// Output folder [default: results/<UTC timestamp>/].
     #[arg(long)]
     pub out: Option<PathBuf>,

@@ -32,6 +32,10 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// measured is reported and written, but it is not the load that was asked.
 pub const EXIT_PARTIAL: u8 = 3;
 
+/// Exit code of a suite run in which an app failed (an exception, an import error) on
+/// some server: those pairs are reported with the traceback and not ranked.
+pub const EXIT_APP_FAILED: u8 = 4;
+
 pub fn main() -> ExitCode {
     let cli = match args::Cli::try_parse() {
         Ok(cli) => cli,

@@ -58,11 +58,31 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Ok(c) => c,
         Err(e) => return usage(e),
     };
-    let app_names: Vec<&str> = a.apps.iter().map(String::as_str).collect();
-    let apps = match app_catalog.select(&app_names) {
-        Ok(apps) => apps,
-        Err(e) => return usage(format!("--apps: {e}")),
+    let own = match &a.app {
+        None => None,
+        Some(callable) => match own_app(callable, &a) {
+            Ok(app) => Some(app),
+            Err(e) => return usage(e),
+        },
     };
+    let app_names: Vec<&str> = a.apps.iter().map(String::as_str).collect();
+    let mut apps = match (&own, app_names.is_empty()) {
+        // Your app alone, unless --apps asks for others beside it.
+        (Some(_), true) => Vec::new(),
+        _ => match app_catalog.select(&app_names) {
+            Ok(apps) => apps,
+            Err(e) => return usage(format!("--apps: {e}")),
+        },
+    };
+    if let Some(own) = &own {
+        if apps.iter().any(|a| a.name == own.name) {
+            return usage(format!(
+                "--app {}: its name `{}` is also a shipped app's; rename the module or leave that app out of --apps",
+                own.callable, own.name
+            ));
+        }
+        apps.push(own);
+    }
     let out = a
         .out
         .clone()
@@ -153,10 +173,24 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         suite::Servers::At { .. } => None,
         suite::Servers::Launch => {
             println!("preparing the Python environment (the first time builds uWSGI, bjoern and meinheld: minutes)...");
-            let env =
-                PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut |n| {
-                    println!("  {n}")
-                });
+            let mut note = |n: &str| println!("  {n}");
+            let env = match &a.requirements {
+                Some(file) => PythonEnv::ensure_for_app(
+                    &a.python,
+                    &assets.python_dir(),
+                    &cache,
+                    file,
+                    &mut note,
+                ),
+                None => {
+                    PythonEnv::ensure_with_notes(&a.python, &assets.python_dir(), &cache, &mut note)
+                }
+            };
+            if let (Err(e @ suite::EnvError::AppRequirements { .. }), Some(_)) =
+                (&env, &a.requirements)
+            {
+                return usage(e);
+            }
             if let Ok(env) = &env {
                 for (req, failure) in env.failures() {
                     println!(
@@ -224,7 +258,76 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         rendered.charts[0].display(),
         rendered.charts[1].display()
     );
+    let failed: Vec<String> = run
+        .cases
+        .iter()
+        .filter(|c| c.status == results::CaseStatus::AppError)
+        .map(Case::label)
+        .collect();
+    if !failed.is_empty() {
+        eprintln!(
+            "error: the app failed on {}: not ranked; its traceback is in the report",
+            failed.join(", ")
+        );
+        return Ok(ExitCode::from(crate::EXIT_APP_FAILED));
+    }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--app MODULE:CALLABLE` as an app of the run: imported from `--app-path`, asked
+/// each `--path` (GET), its answer learned by comparing the servers'.
+fn own_app(callable: &str, a: &RunArgs) -> std::result::Result<suite::App, String> {
+    let (module, function) = callable
+        .split_once(':')
+        .filter(|(m, f)| !m.is_empty() && !f.is_empty())
+        .ok_or_else(|| {
+            format!("--app {callable}: expected MODULE:CALLABLE, e.g. mysite.wsgi:application")
+        })?;
+    let dir = match &a.app_path {
+        Some(dir) => dir.clone(),
+        None => std::env::current_dir().map_err(|e| format!("the current directory: {e}"))?,
+    };
+    let dir = dir
+        .canonicalize()
+        .map_err(|e| format!("--app-path {}: {e}", dir.display()))?;
+    let file = dir.join(format!("{}.py", module.replace('.', "/")));
+    let package = dir.join(module.replace('.', "/")).join("__init__.py");
+    if !file.is_file() && !package.is_file() {
+        return Err(format!(
+            "--app {callable}: no {} (nor a package {}) under --app-path {}",
+            file.strip_prefix(&dir).unwrap_or(&file).display(),
+            package.strip_prefix(&dir).unwrap_or(&package).display(),
+            dir.display()
+        ));
+    }
+    let paths = match a.paths.as_slice() {
+        [] => vec!["/".to_string()],
+        paths => paths.to_vec(),
+    };
+    let mut mix = Vec::new();
+    for path in &paths {
+        let request = scenario::Request::get(path);
+        request.check().map_err(|e| format!("--path {path}: {e}"))?;
+        mix.push((request, 1.0));
+    }
+    // A folder-safe name: bjoern@mysite-wsgi.
+    let name: String = module
+        .chars()
+        .map(|c| match c.to_ascii_lowercase() {
+            c @ ('a'..='z' | '0'..='9') => c,
+            _ => '-',
+        })
+        .collect();
+    Ok(suite::App {
+        name,
+        description: format!("your app, {module}:{function}"),
+        callable: callable.to_string(),
+        dir: Some(dir),
+        request: mix[0].0.clone(),
+        mix,
+        expect: None,
+        packages: Vec::new(),
+    })
 }
 
 fn usage(e: impl std::fmt::Display) -> Result<ExitCode> {
@@ -278,6 +381,10 @@ impl suite::Progress for Console {
 
     fn interrupted_before(&mut self, case: &str) {
         println!("interrupted: {case} and the runs after it were not made");
+    }
+
+    fn note(&mut self, line: &str) {
+        println!("{line}");
     }
 }
 

@@ -62,7 +62,14 @@ pub fn run(a: ServeCaseArgs) -> Result<ExitCode> {
     };
     env.installed(case)?;
     env.app_installed(app)?;
-    let mut command = Server::command(case, app.callable_for(case), &env, &a.host, a.port)?;
+    let mut command = Server::command(
+        case,
+        app.callable_for(case),
+        app.dir.as_deref(),
+        &env,
+        &a.host,
+        a.port,
+    )?;
     println!(
         "serving {} with the {} app on {}:{}",
         case.name, app.name, a.host, a.port

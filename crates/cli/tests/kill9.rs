@@ -227,7 +227,8 @@ fn csv_status(dir: &Path, case: &str) -> Option<String> {
                 .collect::<Vec<_>>()
         })
         .find(|r| r.first() == Some(&case))
-        .map(|r| r[1].to_string())
+        // case, app, status, ...
+        .map(|r| r[2].to_string())
 }
 
 /// A [`Run`] of the repository's suites/ci.toml, its results folder and history

@@ -322,7 +322,8 @@ fn apps_make_a_matrix_and_a_wrong_or_broken_app_is_never_ranked() {
         .unwrap();
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "{stdout}\n{stderr}");
+    // The broken app failed: the run says so in its exit code.
+    assert_eq!(output.status.code(), Some(4), "{stdout}\n{stderr}");
     let rows = csv_rows(&out.join("results.csv"));
     let pairs: Vec<(&str, &str, &str)> = rows
         .iter()
@@ -403,4 +404,162 @@ fn apps_make_a_matrix_and_a_wrong_or_broken_app_is_never_ranked() {
     );
     assert_eq!(matrix.matches("answers differently").count(), 2);
     assert_eq!(matrix.matches("app error").count(), 2);
+}
+
+fn own_app_dir() -> PathBuf {
+    repo().join("crates/cli/tests/data/own_app")
+}
+
+/// `wsgibench run` in the repository with `args`, its history kept in `tmp`.
+fn run_in_repo(tmp: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+        .current_dir(repo())
+        .env("XDG_DATA_HOME", tmp.join("data"))
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// `--app`: a user's app with its own requirements and two paths. Its servers'
+/// answers are compared before any load: the one that answers differently is not
+/// measured; the others are, on both paths.
+#[test]
+fn your_own_app_is_compared_across_servers_then_measured() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let dir = own_app_dir();
+    let (code, stdout, stderr) = run_in_repo(
+        tmp.path(),
+        &[
+            "run",
+            "-q",
+            "--suite",
+            "suites/ci.toml",
+            "--cases",
+            "bjoern,gunicorn-sync,waitress",
+            "--app",
+            "shop.wsgi:app",
+            "--app-path",
+            dir.to_str().unwrap(),
+            "--requirements",
+            dir.join("requirements.txt").to_str().unwrap(),
+            "--path",
+            "/",
+            "--path",
+            "/time",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(0), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("comparing how each server answers the shop-wsgi app"),
+        "{stdout}"
+    );
+    let rows = csv_rows(&out.join("results.csv"));
+    let pairs: Vec<(&str, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0].as_str(), r[1].as_str(), r[2].as_str()))
+        .collect();
+    assert_eq!(
+        pairs,
+        [
+            ("bjoern", "shop-wsgi", "ok"),
+            ("gunicorn-sync", "shop-wsgi", "answers differently"),
+            ("waitress", "shop-wsgi", "ok"),
+        ],
+        "{stdout}"
+    );
+    let odd: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("gunicorn-sync@shop-wsgi/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let detail = odd["detail"].as_str().unwrap();
+    assert!(
+        detail.contains("GET / answered status 200 with 23 bytes")
+            && detail.contains("2 of 3 servers answered status 200 with 4 bytes"),
+        "{detail}"
+    );
+    // Both paths were asked under load: the users were shared between them.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("bjoern@shop-wsgi/summary.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(summary["errors_total"], 0, "{summary}");
+    assert!(summary["requests"].as_u64().unwrap() > 100, "{summary}");
+}
+
+/// An app that fails as it loads is an app error on every server, with its
+/// traceback, never ranked; the run exits 4. Requirements that conflict with the
+/// servers' pins are refused, naming the file, before anything runs.
+#[test]
+fn a_broken_app_or_conflicting_requirements_are_said_and_exit_non_zero() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let dir = own_app_dir();
+    let (code, stdout, stderr) = run_in_repo(
+        tmp.path(),
+        &[
+            "run",
+            "-q",
+            "--suite",
+            "suites/ci.toml",
+            "--cases",
+            "bjoern,gunicorn-sync",
+            "--app",
+            "broken.wsgi:app",
+            "--app-path",
+            dir.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(4), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("the app failed on bjoern (broken-wsgi)"),
+        "{stderr}"
+    );
+    let rows = csv_rows(&out.join("results.csv"));
+    for r in &rows {
+        assert_eq!(r[2], "app error", "{r:?}\n{stdout}");
+        assert!(r[3].is_empty(), "never measured: {r:?}");
+    }
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("gunicorn-sync@broken-wsgi/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let detail = summary["detail"].as_str().unwrap();
+    assert!(detail.contains("SHOP_DATABASE_URL is not set"), "{detail}");
+
+    let (code, stdout, stderr) = run_in_repo(
+        tmp.path(),
+        &[
+            "run",
+            "-q",
+            "--suite",
+            "suites/ci.toml",
+            "--cases",
+            "bjoern",
+            "--app",
+            "shop.wsgi:app",
+            "--app-path",
+            dir.to_str().unwrap(),
+            "--requirements",
+            dir.join("conflicting-requirements.txt").to_str().unwrap(),
+            "--out",
+            tmp.path().join("out2").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, Some(2), "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains("conflicting-requirements.txt")
+            && stderr.contains("conflict with the servers' pins"),
+        "{stderr}"
+    );
 }

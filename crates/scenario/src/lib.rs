@@ -337,6 +337,37 @@ fn is_localhost(host: &str) -> bool {
 }
 
 impl Scenario {
+    /// Makes the scripts ask a weighted mix of requests. Sessions: each session
+    /// becomes one session per request of the mix, asking only it, its weight shared
+    /// by the mix's weights (users pick a session by weight, as in Tsung). A script
+    /// (closed and open models) becomes the mix's requests in turn.
+    pub fn ask_mix(&mut self, mix: &[(Request, f64)]) {
+        match mix {
+            [] => {}
+            [(one, _)] => self.ask_only(one),
+            mix => match &mut self.load {
+                Load::Closed { script, .. } | Load::Open { script, .. } => {
+                    *script = mix.iter().map(|(r, _)| r.clone()).collect();
+                }
+                Load::Sessions { sessions, .. } => {
+                    let total: f64 = mix.iter().map(|(_, w)| w).sum();
+                    *sessions = sessions
+                        .iter()
+                        .flat_map(|s| {
+                            mix.iter().map(move |(r, w)| {
+                                let mut one = s.clone();
+                                one.name = format!("{} {} {}", s.name, r.method.as_str(), r.path);
+                                one.weight = s.weight * w / total;
+                                one.ask_only(r);
+                                one
+                            })
+                        })
+                        .collect();
+                }
+            },
+        }
+    }
+
     /// Makes every request of every script `request` (see [`Session::ask_only`]).
     pub fn ask_only(&mut self, request: &Request) {
         match &mut self.load {

@@ -32,10 +32,18 @@ pub struct AppCatalog {
 pub struct App {
     pub name: String,
     pub description: String,
-    /// `module:callable`, imported from python/.
+    /// `module:callable`, imported from python/, or from `dir`.
     pub callable: String,
+    /// Where a user's own app lives (`--app-path`); `None` for python/.
+    pub dir: Option<PathBuf>,
     pub request: Request,
-    pub expect: Expect,
+    /// Every request the app is asked, with its weight (the share of users that ask
+    /// it). One entry, `request`, for the shipped apps; a user's app may have several
+    /// (`--path`, `--requests FILE`).
+    pub mix: Vec<(Request, f64)>,
+    /// `None` for a user's own app: no answer is declared, so the servers' answers are
+    /// compared with one another before any load ([`compare_answers`]).
+    pub expect: Option<Expect>,
     /// Python distributions the app needs beyond the server's own.
     pub packages: Vec<String>,
 }
@@ -212,13 +220,15 @@ impl AppCatalog {
                 name,
                 description: raw.description,
                 callable: raw.callable.into_inner(),
+                dir: None,
+                mix: vec![(request.clone(), 1.0)],
                 request,
-                expect: Expect {
+                expect: Some(Expect {
                     status: e.status,
                     body: e.body,
                     length: e.length,
                     sha256: e.sha256.map(|h| h.to_ascii_lowercase()),
-                },
+                }),
                 packages: raw.packages,
             });
         }
@@ -326,6 +336,87 @@ impl Expect {
     }
 }
 
+/// What one server answered a request twice in a row, for comparing servers that serve
+/// an app with no declared answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Probe {
+    pub status: u16,
+    pub length: usize,
+    pub sha256: String,
+    /// The second answer was the first, byte for byte.
+    pub stable: bool,
+}
+
+impl Probe {
+    pub fn of(first: &Answer, second: &Answer) -> Probe {
+        Probe {
+            status: first.status,
+            length: first.body.len(),
+            sha256: sha256_hex(&first.body),
+            stable: first == second,
+        }
+    }
+
+    fn describe(&self, by_hash: bool) -> String {
+        match by_hash {
+            true => format!(
+                "status {} with {} bytes (sha256 {}…)",
+                self.status,
+                self.length,
+                &self.sha256[..12]
+            ),
+            false => format!("status {} with {} bytes", self.status, self.length),
+        }
+    }
+}
+
+/// The servers' answers compared with one another: the answer most servers gave is
+/// the reference (the first server's among equals), and each server that answered
+/// otherwise gets why. Bodies are compared by hash unless one server's body changed
+/// from one answer to the next (a timestamp, a token): then status and length only.
+pub fn compare_answers(probes: &[Probe]) -> Vec<Result<(), String>> {
+    let by_hash = probes.iter().all(|p| p.stable);
+    let key = |p: &Probe| match by_hash {
+        true => (p.status, p.length, p.sha256.clone()),
+        false => (p.status, p.length, String::new()),
+    };
+    let mut counts: Vec<((u16, usize, String), usize)> = Vec::new();
+    for p in probes {
+        match counts.iter_mut().find(|(k, _)| *k == key(p)) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((key(p), 1)),
+        }
+    }
+    let Some(most) = counts.iter().map(|(_, n)| *n).max() else {
+        return Vec::new();
+    };
+    let reference = counts
+        .iter()
+        .find(|(_, n)| *n == most)
+        .map(|(k, _)| k.clone());
+    let Some(reference_probe) = probes.iter().find(|p| Some(key(p)) == reference) else {
+        return Vec::new();
+    };
+    probes
+        .iter()
+        .map(|p| match Some(key(p)) == reference {
+            true => Ok(()),
+            false => Err(format!(
+                "answered {}, where {} of {} servers answered {}{}",
+                p.describe(by_hash),
+                most,
+                probes.len(),
+                reference_probe.describe(by_hash),
+                if by_hash {
+                    ""
+                } else {
+                    " (bodies change from one answer to the next, so only status and length are compared)"
+                }
+            )),
+        })
+        .collect()
+}
+
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -394,6 +485,42 @@ mod tests {
         ] {
             assert!(e.contains(needle), "{needle:?} in:\n{e}");
         }
+    }
+
+    #[test]
+    fn servers_are_compared_by_hash_or_by_length_when_bodies_change() {
+        let probe = |status, body: &[u8], again: &[u8]| {
+            Probe::of(
+                &Answer {
+                    status,
+                    body: body.to_vec(),
+                },
+                &Answer {
+                    status,
+                    body: again.to_vec(),
+                },
+            )
+        };
+        let same = compare_answers(&[
+            probe(200, b"hello", b"hello"),
+            probe(200, b"hello", b"hello"),
+            probe(200, b"hellO", b"hellO"),
+        ]);
+        assert_eq!(same[..2], [Ok(()), Ok(())]);
+        let e = same[2].clone().unwrap_err();
+        assert!(e.contains("sha256") && e.contains("2 of 3 servers"), "{e}");
+        // A clock in the body: the hash cannot agree, so length and status decide.
+        let clocks = compare_answers(&[
+            probe(200, b"t=0001", b"t=0002"),
+            probe(200, b"t=0003", b"t=0004"),
+            probe(404, b"nope", b"nope"),
+        ]);
+        assert_eq!(clocks[..2], [Ok(()), Ok(())]);
+        let e = clocks[2].clone().unwrap_err();
+        assert!(
+            e.contains("status 404 with 4 bytes") && e.contains("only status and length"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -43,7 +43,7 @@
 //! env.installed(case)?; // else: "not installed", with pip's error
 //! let port = suite::free_port()?;
 //! let cpu = suite::allowed_cpus().last().copied();
-//! let mut server = Server::launch(case, case.app(), &env, port, cpu, Path::new("results/bjoern.log"))?;
+//! let mut server = Server::launch(case, case.app(), None, &env, port, cpu, Path::new("results/bjoern.log"))?;
 //! server.wait_ready(protocol.ready_timeout)?;
 //! server.start_sampler();
 //! let scenario = protocol.scenario("127.0.0.1", port);

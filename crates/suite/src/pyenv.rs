@@ -90,6 +90,14 @@ pub enum EnvError {
     /// pip itself does not run in the new venv.
     #[error("pip does not run in {}: {reason}", venv.display())]
     Pip { venv: PathBuf, reason: String },
+    /// The app's own requirements (`--requirements`) did not install beside the
+    /// servers' pins: a conflict with a pin, or a package that does not build.
+    #[error("{}: {what}; pip said:\n{pip_tail}", file.display())]
+    AppRequirements {
+        file: PathBuf,
+        what: String,
+        pip_tail: String,
+    },
 }
 
 fn hint_line(hint: Option<&'static str>) -> String {
@@ -230,11 +238,45 @@ impl PythonEnv {
         cache_dir: &Path,
         note: &mut dyn FnMut(&str),
     ) -> Result<PythonEnv, EnvError> {
+        PythonEnv::ensure_keyed(python, requirements_dir, cache_dir, None, note)
+    }
+
+    /// [`PythonEnv::ensure_with_notes`] plus an app's own requirements file, installed
+    /// after the servers' pins with those pins as constraints: a venv of its own,
+    /// keyed by both, where a conflict with a pin is an error that names the file.
+    pub fn ensure_for_app(
+        python: &Path,
+        requirements_dir: &Path,
+        cache_dir: &Path,
+        app_requirements: &Path,
+        note: &mut dyn FnMut(&str),
+    ) -> Result<PythonEnv, EnvError> {
+        let text =
+            fs::read_to_string(app_requirements).map_err(|source| EnvError::Requirements {
+                path: app_requirements.to_path_buf(),
+                source,
+            })?;
+        PythonEnv::ensure_keyed(
+            python,
+            requirements_dir,
+            cache_dir,
+            Some((app_requirements, &text)),
+            note,
+        )
+    }
+
+    fn ensure_keyed(
+        python: &Path,
+        requirements_dir: &Path,
+        cache_dir: &Path,
+        app: Option<(&Path, &str)>,
+        note: &mut dyn FnMut(&str),
+    ) -> Result<PythonEnv, EnvError> {
         let (reqs, nodeps) = read_requirements(requirements_dir)?;
         let identity = python_identity(python)?;
 
         let mut hash = Sha256::new();
-        for part in [identity.as_str(), &reqs, &nodeps] {
+        for part in [identity.as_str(), &reqs, &nodeps, app.map_or("", |a| a.1)] {
             hash.update(part.as_bytes());
             hash.update([0u8]);
         }
@@ -295,6 +337,12 @@ impl PythonEnv {
             }
             env.install(&reqs, false)?;
             env.install(&nodeps, true)?;
+            if let Some((file, _)) = app {
+                // On failure the venv is left unmarked: given the same file again,
+                // it is built again; a fixed file keys another venv.
+                let pins = env.python_dir.join(REQUIREMENTS);
+                env.install_app(file, &pins)?;
+            }
             // pip has finished, with or without failures: what is there is whole.
             fs::remove_file(&building).map_err(cache_err(&building))?;
             if env.failures.is_empty() {
@@ -466,6 +514,37 @@ impl PythonEnv {
         Ok(())
     }
 
+    /// The app's requirements in one pip run, constrained by the servers' pins.
+    fn install_app(&mut self, file: &Path, pins: &Path) -> Result<(), EnvError> {
+        let file_arg = file.to_string_lossy().into_owned();
+        let pins_arg = pins.to_string_lossy().into_owned();
+        let out = self
+            .pip(&["-r", &file_arg, "-c", &pins_arg])
+            .map_err(|e| EnvError::Pip {
+                venv: self.root.clone(),
+                reason: e.to_string(),
+            })?;
+        let log = combined(&out);
+        self.append_log(&log);
+        if out.status.success() {
+            return Ok(());
+        }
+        let what = if log.contains("ResolutionImpossible") || log.contains("conflict") {
+            format!(
+                "the app's requirements conflict with the servers' pins ({}); \
+                 loosen the app's pin or run the app's servers at its version",
+                pins.display()
+            )
+        } else {
+            "the app's requirements did not install".to_string()
+        };
+        Err(EnvError::AppRequirements {
+            file: file.to_path_buf(),
+            what,
+            pip_tail: tail(&log, PIP_TAIL_LINES),
+        })
+    }
+
     fn append_log(&self, text: &str) {
         use std::io::Write;
         if let Ok(mut f) = fs::OpenOptions::new()
@@ -515,8 +594,16 @@ for n in sys.argv[1:]:
     /// otherwise load whichever libpython3.11 the system has first, of another patch
     /// release than the venv's standard library (seen: Debian's 3.11.2 beside pyenv's
     /// 3.11.7, where `import ssl` then fails for a missing symbol).
-    pub fn server_env(&self) -> Vec<(&'static str, std::ffi::OsString)> {
-        let mut vars = vec![("PYTHONPATH", self.python_dir.clone().into_os_string())];
+    /// `app_dir` is where an app outside python/ lives (`--app-path`): it comes first
+    /// on PYTHONPATH, before python/ (the launchers' helpers).
+    pub fn server_env(&self, app_dir: Option<&Path>) -> Vec<(&'static str, std::ffi::OsString)> {
+        let mut pythonpath = std::ffi::OsString::new();
+        if let Some(dir) = app_dir {
+            pythonpath.push(dir);
+            pythonpath.push(":");
+        }
+        pythonpath.push(&self.python_dir);
+        let mut vars = vec![("PYTHONPATH", pythonpath)];
         if let Some(libdir) = &self.libdir {
             let mut path = libdir.clone().into_os_string();
             if let Some(old) = std::env::var_os("LD_LIBRARY_PATH").filter(|v| !v.is_empty()) {

@@ -19,7 +19,7 @@ use results::{
     RunFolder, RunMeta,
 };
 
-use crate::apps::App;
+use crate::apps::{compare_answers, App, Probe};
 use crate::pyenv::EnvError;
 use crate::supervise::{free_port, LaunchError, Server};
 use crate::{PythonEnv, SuiteFile};
@@ -35,6 +35,8 @@ pub trait Progress {
     fn case_ended(&mut self, case: &Case);
     /// The run was stopped (Ctrl-C) before `case` started.
     fn interrupted_before(&mut self, case: &str);
+    /// A step worth a line that is not a case (comparing the servers' answers).
+    fn note(&mut self, _line: &str) {}
 }
 
 /// Where the servers are.
@@ -165,6 +167,26 @@ impl SuiteRun<'_> {
         let repeats = self.repeat.max(1);
         let pairs: Vec<_> = self.pairs().collect();
         let mut reps: Vec<Vec<(Case, CaseFolder)>> = pairs.iter().map(|_| Vec::new()).collect();
+        // An app that declares no answer: the servers' answers are compared first.
+        let mut verdicts: Vec<Option<(CaseStatus, String)>> = pairs.iter().map(|_| None).collect();
+        for app in self.apps.iter().filter(|a| a.expect.is_none()) {
+            if stopped(stop) {
+                break;
+            }
+            progress.note(&format!(
+                "comparing how each server answers the {} app, before any load",
+                app.name
+            ));
+            let env = env.and_then(|e| e.as_ref().ok());
+            for (case, verdict) in self.cases.iter().zip(self.survey(app, env)?) {
+                if let Some(i) = pairs
+                    .iter()
+                    .position(|(c, a)| c.name == case.name && a.name == app.name)
+                {
+                    verdicts[i] = verdict;
+                }
+            }
+        }
         'rounds: for round in 1..=repeats {
             for (i, (case, app)) in pairs.iter().enumerate() {
                 let folder_name =
@@ -176,6 +198,12 @@ impl SuiteRun<'_> {
                 let repetition = (repeats > 1).then_some(round);
                 let dir = self.folder.case_dir(&folder_name, repetition)?;
                 let mut result = match (env, &self.servers) {
+                    _ if verdicts[i].is_some() => {
+                        let (status, detail) = verdicts[i].clone().expect("checked");
+                        let mut c = Case::new(&case.name, status);
+                        c.detail = Some(detail);
+                        c
+                    }
                     (Some(Err(e)), Servers::Launch) => {
                         let mut c = Case::new(&case.name, CaseStatus::NotInstalled);
                         c.detail = Some(e.to_string());
@@ -219,6 +247,50 @@ impl SuiteRun<'_> {
             meta,
             cases,
         })
+    }
+
+    /// Each case's server asked `app`'s requests twice, before any load; `None` for a
+    /// case whose answers agree with most servers', else why it is not measured.
+    fn survey(
+        &self,
+        app: &App,
+        env: Option<&PythonEnv>,
+    ) -> Result<Vec<Option<(CaseStatus, String)>>, ResultsError> {
+        // Per case: its probes (one per request of the mix), or why there are none.
+        let mut answered: Vec<Result<Vec<Probe>, (CaseStatus, String)>> = Vec::new();
+        for case in &self.cases {
+            let folder =
+                results::folder::case_folder_name(&case.name, app.results_name().as_deref());
+            let dir = self.folder.case_dir(&folder, None)?;
+            answered.push(probe_case(
+                case,
+                app,
+                env,
+                &self.servers,
+                self.protocol,
+                &dir,
+            ));
+        }
+        let mut verdicts: Vec<Option<(CaseStatus, String)>> =
+            answered.iter().map(|a| a.as_ref().err().cloned()).collect();
+        let requests = app.mix.len().min(SURVEYED_REQUESTS);
+        for r in 0..requests {
+            let (who, probes): (Vec<usize>, Vec<Probe>) = answered
+                .iter()
+                .enumerate()
+                .filter_map(|(i, a)| a.as_ref().ok().map(|p| (i, p[r].clone())))
+                .unzip();
+            for (i, verdict) in who.into_iter().zip(compare_answers(&probes)) {
+                if let (Err(why), None) = (verdict, &verdicts[i]) {
+                    let (method, path) = (app.mix[r].0.method.as_str(), &app.mix[r].0.path);
+                    verdicts[i] = Some((
+                        CaseStatus::AnswersDifferently,
+                        format!("{method} {path} {why}; not measured"),
+                    ));
+                }
+            }
+        }
+        Ok(verdicts)
     }
 
     /// One case with the engine's live counters and the folder's streaming sinks.
@@ -383,24 +455,17 @@ pub fn run_case(
         Ok(p) => p,
         Err(e) => return failed(CaseStatus::FailedToStart, format!("no free port: {e}")),
     };
-    let started = Server::launch(
+    let mut server = match start(
         case,
-        app.callable_for(case),
+        app,
         env,
         port,
         placement.server_cpu,
+        protocol,
         &log_path,
-    )
-    .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
-    let mut server = match started {
+    ) {
         Ok(s) => s,
-        Err(e) => {
-            let detail = match &e {
-                LaunchError::FailedToStart { .. } | LaunchError::NotReady { .. } => e.to_string(),
-                _ => format!("{e}\n{}", crate::supervise::log_tail(&log_path, 20)),
-            };
-            return failed(CaseStatus::FailedToStart, detail);
-        }
+        Err((status, detail)) => return failed(status, detail),
     };
     if let Err((status, detail)) = check_answer(app, "127.0.0.1", port) {
         let detail = match status {
@@ -580,6 +645,154 @@ fn run_remote_case(
     result
 }
 
+/// Starts `case` serving `app` and waits until it answers. A start that fails with a
+/// traceback through the app's own module is the app failing ([`CaseStatus::AppError`]:
+/// an import error, an exception at import), not the server.
+fn start(
+    case: &crate::Case,
+    app: &App,
+    env: &PythonEnv,
+    port: u16,
+    cpu: Option<usize>,
+    protocol: &SuiteFile,
+    log_path: &Path,
+) -> Result<Server, (CaseStatus, String)> {
+    let started = Server::launch(
+        case,
+        app.callable_for(case),
+        app.dir.as_deref(),
+        env,
+        port,
+        cpu,
+        log_path,
+    )
+    .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
+    started.map_err(|e| {
+        let detail = match &e {
+            LaunchError::FailedToStart { .. } | LaunchError::NotReady { .. } => e.to_string(),
+            _ => format!("{e}\n{}", crate::supervise::log_tail(log_path, 20)),
+        };
+        // The log's last lines pass through the app's own file (`shop/wsgi.py`), or
+        // say its module cannot be found.
+        let module = app.callable_for(case).split(':').next().unwrap_or_default();
+        let file = module.replace('.', "/");
+        let top = module.split('.').next().unwrap_or_default();
+        let app_failed = !module.is_empty()
+            && (detail.contains(&format!("/{file}.py\""))
+                || detail.contains(&format!("/{file}/__init__.py\""))
+                || detail.contains(&format!("No module named '{top}")));
+        match app_failed {
+            true => (
+                CaseStatus::AppError,
+                format!("the {} app failed as it loaded: {detail}", app.name),
+            ),
+            false => (CaseStatus::FailedToStart, detail),
+        }
+    })
+}
+
+/// How many requests of an app's mix are compared across servers.
+const SURVEYED_REQUESTS: usize = 8;
+
+/// One case's answers to `app`'s requests (the first [`SURVEYED_REQUESTS`]), each asked
+/// twice; or why it gave none. Its server is started for this and stopped after.
+fn probe_case(
+    case: &crate::Case,
+    app: &App,
+    env: Option<&PythonEnv>,
+    servers: &Servers,
+    protocol: &SuiteFile,
+    dir: &CaseFolder,
+) -> Result<Vec<Probe>, (CaseStatus, String)> {
+    let ask_all = |host: &str, port: u16| -> Result<Vec<Probe>, (CaseStatus, String)> {
+        let addr = (host, port)
+            .to_socket_addrs()
+            .ok()
+            .and_then(|mut a| a.next())
+            .ok_or_else(|| {
+                (
+                    CaseStatus::FailedToStart,
+                    format!("{host}:{port} resolves to no address"),
+                )
+            })?;
+        app.mix
+            .iter()
+            .take(SURVEYED_REQUESTS)
+            .map(|(request, _)| {
+                let ask = || {
+                    crate::answer::ask(addr, request, ANSWER_TIMEOUT).map_err(|e| {
+                        (
+                            CaseStatus::AnswersDifferently,
+                            format!(
+                                "{} {}: no whole answer: {e}",
+                                request.method.as_str(),
+                                request.path
+                            ),
+                        )
+                    })
+                };
+                let (first, second) = (ask()?, ask()?);
+                if first.status >= 500 {
+                    return Err((
+                        CaseStatus::AppError,
+                        format!(
+                            "{} {} answered status {}",
+                            request.method.as_str(),
+                            request.path,
+                            first.status
+                        ),
+                    ));
+                }
+                Ok(Probe::of(&first, &second))
+            })
+            .collect()
+    };
+    match servers {
+        Servers::At { servers, .. } => {
+            let address = servers
+                .replace("{case}", &case.name)
+                .replace("{app}", &app.name);
+            let (host, port) = address
+                .rsplit_once(':')
+                .and_then(|(h, p)| {
+                    Some((
+                        h.trim_matches(['[', ']']).to_string(),
+                        p.parse::<u16>().ok()?,
+                    ))
+                })
+                .ok_or_else(|| {
+                    (
+                        CaseStatus::FailedToStart,
+                        format!("{address} is not HOST:PORT"),
+                    )
+                })?;
+            crate::supervise::wait_until_answers(&host, port, protocol.ready_timeout)
+                .map_err(|why| (CaseStatus::FailedToStart, format!("{address}: {why}")))?;
+            ask_all(&host, port)
+        }
+        Servers::Launch => {
+            let env = env.ok_or_else(|| {
+                (
+                    CaseStatus::NotInstalled,
+                    "the servers' environment could not be made".to_string(),
+                )
+            })?;
+            env.installed(case)
+                .map_err(|e| (CaseStatus::NotInstalled, e.to_string()))?;
+            let port = free_port()
+                .map_err(|e| (CaseStatus::FailedToStart, format!("no free port: {e}")))?;
+            let log = dir.path(results::folder::SERVER_LOG);
+            let server = start(case, app, env, port, None, protocol, &log)?;
+            let probes = ask_all("127.0.0.1", port).map_err(|(status, detail)| match status {
+                CaseStatus::AppError => (status, format!("{detail}:\n{}", server.log_tail(20))),
+                _ => (status, detail),
+            });
+            drop(server);
+            probes
+        }
+    }
+}
+
 /// How long the one request that checks an app's answer may take: the slowest shipped
 /// app answers in milliseconds, a first request may import a framework.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
@@ -588,6 +801,10 @@ const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 /// declares. A 5xx is the app failing ([`CaseStatus::AppError`]); any other difference
 /// is the server answering differently. Either way the pair is not loaded.
 fn check_answer(app: &App, host: &str, port: u16) -> Result<(), (CaseStatus, String)> {
+    let Some(expect) = &app.expect else {
+        // A user's app: its servers' answers were compared before any load.
+        return Ok(());
+    };
     let addr = (host, port)
         .to_socket_addrs()
         .ok()
@@ -604,7 +821,7 @@ fn check_answer(app: &App, host: &str, port: u16) -> Result<(), (CaseStatus, Str
             format!("the {} app's request got no whole answer: {e}", app.name),
         )
     })?;
-    app.expect.check(&answer).map_err(|what| {
+    expect.check(&answer).map_err(|what| {
         let status = match answer.status {
             500..=599 => CaseStatus::AppError,
             _ => CaseStatus::AnswersDifferently,
@@ -621,7 +838,7 @@ fn check_answer(app: &App, host: &str, port: u16) -> Result<(), (CaseStatus, Str
 fn app_scenario(protocol: &SuiteFile, app: &App, host: &str, port: u16) -> scenario::Scenario {
     let mut scenario = protocol.scenario(host, port);
     if !app.is_original() {
-        scenario.ask_only(&app.request);
+        scenario.ask_mix(&app.mix);
     }
     scenario
 }

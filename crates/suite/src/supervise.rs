@@ -177,10 +177,12 @@ impl Server {
     /// Starts `case` on `127.0.0.1:port` with the venv `env`, pinned to `cpu` when
     /// given, logging to `log_path`. Returns once the process exists; call
     /// [`Server::wait_ready`] before sending load.
-    /// `app` is the `module:callable` it serves ([`crate::App::callable_for`]).
+    /// `app` is the `module:callable` it serves ([`crate::App::callable_for`]), imported
+    /// from python/ or from `app_dir`, which is then the server's working directory.
     pub fn launch(
         case: &Case,
         app: &str,
+        app_dir: Option<&Path>,
         env: &PythonEnv,
         port: u16,
         cpu: Option<usize>,
@@ -199,8 +201,8 @@ impl Server {
         let mut server = Server::spawn(
             &case.name,
             &argv,
-            env.python_dir(),
-            &env.server_env(),
+            app_dir.unwrap_or(env.python_dir()),
+            &env.server_env(app_dir),
             cpu,
             log_path,
         )?;
@@ -215,6 +217,7 @@ impl Server {
     pub fn command(
         case: &Case,
         app: &str,
+        app_dir: Option<&Path>,
         env: &PythonEnv,
         host: &str,
         port: u16,
@@ -232,8 +235,8 @@ impl Server {
         let mut command = std::process::Command::new(&argv[0]);
         command
             .args(&argv[1..])
-            .current_dir(env.python_dir())
-            .envs(env.server_env());
+            .current_dir(app_dir.unwrap_or(env.python_dir()))
+            .envs(env.server_env(app_dir));
         Ok(command)
     }
 

@@ -51,7 +51,7 @@ fn serve_under_load(case: &Case, dir: &Path) -> (engine::Summary, String) {
     let port = suite::free_port().unwrap();
     let log = dir.join(format!("{}.log", case.name));
     let server_cpu = suite::allowed_cpus().last().copied();
-    let mut server = Server::launch(case, case.app(), env(), port, server_cpu, &log)
+    let mut server = Server::launch(case, case.app(), None, env(), port, server_cpu, &log)
         .unwrap_or_else(|e| panic!("{e}"));
     server.wait_ready(READY).unwrap_or_else(|e| panic!("{e}"));
     let scenario = scenario::Scenario {

@@ -80,7 +80,7 @@ fn log_dir() -> tempfile::TempDir {
 fn launch(case: &Case, dir: &Path) -> Server {
     let port = suite::free_port().unwrap();
     let log = dir.join(format!("{}.log", case.name));
-    let mut server = Server::launch(case, case.app(), env(), port, server_cpu(), &log)
+    let mut server = Server::launch(case, case.app(), None, env(), port, server_cpu(), &log)
         .unwrap_or_else(|e| panic!("{e}"));
     server.wait_ready(READY).unwrap_or_else(|e| panic!("{e}"));
     server
@@ -181,8 +181,8 @@ fn every_catalog_case_answers_pong() {
         }
         let port = suite::free_port().unwrap();
         let log = dir.path().join(format!("{}.log", case.name));
-        let result =
-            Server::launch(case, case.app(), env(), port, server_cpu(), &log).and_then(|mut s| {
+        let result = Server::launch(case, case.app(), None, env(), port, server_cpu(), &log)
+            .and_then(|mut s| {
                 s.wait_ready(READY)?;
                 let ok = hammer(port, 20);
                 let report = s.stop();
@@ -208,6 +208,7 @@ fn a_broken_command_fails_to_start_with_its_log() {
     let mut server = Server::launch(
         &case,
         case.app(),
+        None,
         env(),
         port,
         server_cpu(),
@@ -234,6 +235,7 @@ fn a_broken_command_fails_to_start_with_its_log() {
     let e = match Server::launch(
         &case,
         case.app(),
+        None,
         env(),
         port,
         None,
