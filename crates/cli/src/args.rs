@@ -178,6 +178,12 @@ pub struct RunArgs {
     #[arg(long = "path", value_name = "URL", requires = "app")]
     pub paths: Vec<String>,
 
+    /// What your app is asked, from a file: JSON Lines or TOML (method, path, headers,
+    /// body or body_base64, weight), or a Tsung XML file whose sessions replace the
+    /// protocol's (the protocol's phases still apply).
+    #[arg(long, value_name = "FILE", requires = "app", conflicts_with = "paths")]
+    pub requests: Option<PathBuf>,
+
     /// Output folder [default: results/<UTC timestamp>/].
     #[arg(long)]
     pub out: Option<PathBuf>,

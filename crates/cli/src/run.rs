@@ -300,16 +300,48 @@ fn own_app(callable: &str, a: &RunArgs) -> std::result::Result<suite::App, Strin
             dir.display()
         ));
     }
-    let paths = match a.paths.as_slice() {
-        [] => vec!["/".to_string()],
-        paths => paths.to_vec(),
+    let (mix, sessions) = match &a.requests {
+        Some(file) if file.extension().is_some_and(|e| e == "xml") => {
+            let import = scenario::tsung::parse_file(file).map_err(|e| e.to_string())?;
+            let scenario::Load::Sessions { sessions, .. } = import.scenario.load else {
+                return Err(format!(
+                    "--requests {}: holds no <sessions>",
+                    file.display()
+                ));
+            };
+            println!(
+                "  --requests {}: its sessions are what your app is asked; the protocol's phases apply, not the file's <load>",
+                file.display()
+            );
+            let mut mix: Vec<(scenario::Request, f64)> = Vec::new();
+            for request in sessions.iter().flat_map(|s| s.requests()) {
+                if !mix.iter().any(|(r, _)| r == request) {
+                    mix.push((request.clone(), 1.0));
+                }
+            }
+            if mix.is_empty() {
+                return Err(format!(
+                    "--requests {}: its sessions send no request",
+                    file.display()
+                ));
+            }
+            (mix, Some(sessions))
+        }
+        Some(file) => (suite::mix::read(file).map_err(|e| e.to_string())?, None),
+        None => {
+            let paths = match a.paths.as_slice() {
+                [] => vec!["/".to_string()],
+                paths => paths.to_vec(),
+            };
+            let mut mix = Vec::new();
+            for path in &paths {
+                let request = scenario::Request::get(path);
+                request.check().map_err(|e| format!("--path {path}: {e}"))?;
+                mix.push((request, 1.0));
+            }
+            (mix, None)
+        }
     };
-    let mut mix = Vec::new();
-    for path in &paths {
-        let request = scenario::Request::get(path);
-        request.check().map_err(|e| format!("--path {path}: {e}"))?;
-        mix.push((request, 1.0));
-    }
     // A folder-safe name: bjoern@mysite-wsgi.
     let name: String = module
         .chars()
@@ -325,6 +357,7 @@ fn own_app(callable: &str, a: &RunArgs) -> std::result::Result<suite::App, Strin
         dir: Some(dir),
         request: mix[0].0.clone(),
         mix,
+        sessions,
         expect: None,
         packages: Vec::new(),
     })

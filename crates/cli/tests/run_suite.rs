@@ -563,3 +563,66 @@ fn a_broken_app_or_conflicting_requirements_are_said_and_exit_non_zero() {
         "{stderr}"
     );
 }
+
+/// `--requests`: a weighted mix from JSON Lines (a POST with a UTF-8 JSON body among
+/// GETs), then a Tsung file's sessions under the protocol's phases.
+#[test]
+fn your_apps_requests_come_from_a_mix_file_or_a_tsung_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = own_app_dir();
+    let requirements = dir.join("requirements.txt");
+    for (file, cases, note) in [
+        ("mix.jsonl", "bjoern,waitress", None),
+        (
+            "sessions.xml",
+            "bjoern",
+            Some("the protocol's phases apply, not the file's <load>"),
+        ),
+    ] {
+        let out = tmp.path().join(file);
+        let (code, stdout, stderr) = run_in_repo(
+            tmp.path(),
+            &[
+                "run",
+                "-q",
+                "--suite",
+                "suites/ci.toml",
+                "--cases",
+                cases,
+                "--app",
+                "shop.wsgi:app",
+                "--app-path",
+                dir.to_str().unwrap(),
+                "--requirements",
+                requirements.to_str().unwrap(),
+                "--requests",
+                dir.join(file).to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(code, Some(0), "{file}: {stdout}\n{stderr}");
+        if let Some(note) = note {
+            assert!(stdout.contains(note), "{stdout}");
+        }
+        for r in csv_rows(&out.join("results.csv")) {
+            assert_eq!(r[2], "ok", "{file}: {r:?}\n{stdout}");
+        }
+        let summary: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(out.join("bjoern@shop-wsgi/summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(summary["errors_total"], 0, "{file}: {summary}");
+        let (requests, sent) = (
+            summary["requests"].as_u64().unwrap(),
+            summary["bytes_sent"].as_u64().unwrap(),
+        );
+        // A GET of / is about 40 bytes on the wire; the POSTs with a body make the
+        // average larger, so some users asked them.
+        assert!(requests > 100, "{file}: {summary}");
+        assert!(
+            sent > requests * 45,
+            "{file}: {sent} bytes for {requests} requests: no POST was sent"
+        );
+    }
+}

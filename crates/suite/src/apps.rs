@@ -41,6 +41,10 @@ pub struct App {
     /// it). One entry, `request`, for the shipped apps; a user's app may have several
     /// (`--path`, `--requests FILE`).
     pub mix: Vec<(Request, f64)>,
+    /// A Tsung file's sessions (`--requests FILE.xml`), which replace the protocol's
+    /// while its phases still apply; `mix` then lists their requests for the
+    /// comparison before load.
+    pub sessions: Option<Vec<scenario::Session>>,
     /// `None` for a user's own app: no answer is declared, so the servers' answers are
     /// compared with one another before any load ([`compare_answers`]).
     pub expect: Option<Expect>,
@@ -222,6 +226,7 @@ impl AppCatalog {
                 callable: raw.callable.into_inner(),
                 dir: None,
                 mix: vec![(request.clone(), 1.0)],
+                sessions: None,
                 request,
                 expect: Some(Expect {
                     status: e.status,

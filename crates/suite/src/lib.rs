@@ -69,6 +69,7 @@ pub mod catalog;
 pub mod lock;
 pub mod machine;
 pub mod markers;
+pub mod mix;
 pub mod pyenv;
 pub mod runner;
 pub mod sidecar;

@@ -837,8 +837,10 @@ fn check_answer(app: &App, host: &str, port: u16) -> Result<(), (CaseStatus, Str
 /// the protocol's own requests (a suite file may ask several paths of it).
 fn app_scenario(protocol: &SuiteFile, app: &App, host: &str, port: u16) -> scenario::Scenario {
     let mut scenario = protocol.scenario(host, port);
-    if !app.is_original() {
-        scenario.ask_mix(&app.mix);
+    match (&app.sessions, &mut scenario.load) {
+        (Some(theirs), scenario::Load::Sessions { sessions, .. }) => *sessions = theirs.clone(),
+        _ if !app.is_original() => scenario.ask_mix(&app.mix),
+        _ => {}
     }
     scenario
 }
