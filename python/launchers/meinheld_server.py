@@ -1,4 +1,8 @@
-"""Runs a WSGI app on meinheld: `meinheld_server.py HOST PORT MODULE:CALLABLE`.
+"""Runs a WSGI app on meinheld: `meinheld_server.py HOST PORT MODULE:CALLABLE [--workers N]`.
+
+meinheld is one process. With `--workers N` the launcher forks N of them, each
+serving its own listening socket on the port (SO_REUSEPORT, its descriptor handed to meinheld
+with `set_listen_socket`).
 
 The keep-alive timeout is 10 s, as in the original benchmark, so a user's
 connection survives the pauses between its requests. The access log is off, as it is
@@ -11,15 +15,27 @@ import sys
 
 from meinheld import server
 
-from _common import parse_argv
+from _common import parse_argv, parse_workers, reuse_port_socket, serve_forked
 
 
 def main():
+    workers = parse_workers(sys.argv, "meinheld_server")
     host, port, app = parse_argv(sys.argv, "meinheld_server")
     server.set_keepalive(10)
     server.set_access_logger(None)
-    server.listen((host, port))
-    server.run(app)
+    if workers == 1:
+        server.listen((host, port))
+        server.run(app)
+        return
+
+    def serve():
+        # Held here: meinheld keeps only the descriptor, and a collected socket closes it.
+        sock = reuse_port_socket(host, port)
+        server.set_listen_socket(sock.fileno())
+        server.run(app)
+        sock.detach()  # meinheld closed it when it stopped
+
+    serve_forked(workers, serve)
 
 
 if __name__ == "__main__":

@@ -205,6 +205,14 @@ pub struct RunArgs {
     #[arg(long)]
     pub tsung_log: bool,
 
+    /// Start each server with N workers, as its docs advise (gunicorn -w N, uWSGI
+    /// --processes N, granian --workers N; see suites/servers.toml), pinned to the last
+    /// N CPUs and the generator to the rest. N at or above the CPUs available makes them
+    /// share CPUs: the run is marked "shared CPUs". A case that runs one process says so.
+    /// [default: one worker each, the argv of every earlier run]. Example: --workers 2
+    #[arg(long, value_name = "N", value_parser = parse_workers, allow_negative_numbers = true)]
+    pub workers: Option<u32>,
+
     /// The run history database [default: ~/.local/share/wsgibench/history.sqlite3].
     #[arg(long)]
     pub db: Option<PathBuf>,
@@ -678,6 +686,15 @@ pub fn parse_run_id(s: &str) -> Result<i64, String> {
     limits::parse_count(s, 1, i64::MAX as u64, "")
         .map(|n| n as i64)
         .map_err(|_| format!("expected a run id, a whole number from 1 (`wsgibench history` lists them), got {s:?}"))
+}
+
+/// The most workers `--workers` takes: more processes than this is a typo.
+const MAX_WORKERS: u64 = 256;
+
+fn parse_workers(s: &str) -> Result<u32, String> {
+    limits::parse_count(s, 1, MAX_WORKERS, "workers")
+        .map(|n| n as u32)
+        .map_err(|e| e.to_string())
 }
 
 pub fn parse_repeat(s: &str) -> Result<u32, String> {

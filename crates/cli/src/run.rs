@@ -88,7 +88,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         .clone()
         .unwrap_or_else(|| PathBuf::from("results").join(results::folder::utc_stamp()));
     let folder = RunFolder::create(&out)?;
-    let placement = Placement::split(&engine::allowed_cpus());
+    let placement = Placement::for_workers(&engine::allowed_cpus(), a.workers);
 
     println!("wsgibench run: {}", protocol.description);
     println!("  protocol  {}", suite_path.display());
@@ -114,6 +114,9 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         Ok(agents) => agents,
         Err(e) => return usage(e),
     };
+    if a.workers.is_some() && a.servers_at.is_some() {
+        return usage("--workers starts the servers here with N workers; with --servers-at they run elsewhere, as they were started");
+    }
     if a.samplers_at.is_some() && a.servers_at.is_none() {
         return usage(
             "--samplers-at goes with --servers-at: a server started here is sampled here",

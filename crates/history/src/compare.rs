@@ -189,6 +189,40 @@ pub struct ServerDelta {
     pub metrics: Vec<MetricDelta>,
 }
 
+/// How a run placed its servers, as far as like-for-like goes: read from the recorded
+/// placement sentence (`server (2 workers) on CPU 0,1 and generator share CPU 0,1 ...:
+/// shared CPUs`), which every run since placement was recorded wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Setup {
+    /// Worker processes per server; 1 for runs without `--workers`.
+    workers: u32,
+    /// The server and the generator shared CPUs.
+    shared: bool,
+}
+
+impl Setup {
+    fn of(run: &RecordedRun) -> Setup {
+        let text = run.placement.as_deref().unwrap_or("");
+        let workers = text
+            .split_once("server (")
+            .and_then(|(_, rest)| rest.split_once(" worker"))
+            .and_then(|(n, _)| n.parse().ok())
+            .unwrap_or(1);
+        Setup {
+            workers,
+            // Runs before "shared CPUs" was said wrote "server and generator share CPU".
+            shared: text.contains("shared CPUs") || text.contains("generator share CPU"),
+        }
+    }
+
+    fn workers_words(&self) -> String {
+        match self.workers {
+            1 => "1 worker".into(),
+            n => format!("{n} workers"),
+        }
+    }
+}
+
 /// Two runs side by side.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Comparison {
@@ -259,6 +293,25 @@ impl Comparison {
                 describe_machine(&a.machine),
                 b.run.id,
                 describe_machine(&b.machine)
+            ));
+        }
+        let (setup_a, setup_b) = (Setup::of(a), Setup::of(b));
+        if setup_a.workers != setup_b.workers {
+            caveats.push(format!(
+                "the worker counts differ: run {} ran {} per server, run {} ran {}",
+                a.run.id,
+                setup_a.workers_words(),
+                b.run.id,
+                setup_b.workers_words()
+            ));
+        }
+        if setup_a.shared != setup_b.shared {
+            let (shared, own) = match setup_a.shared {
+                true => (a.run.id, b.run.id),
+                false => (b.run.id, a.run.id),
+            };
+            caveats.push(format!(
+                "run {shared} had the server and the generator share CPUs (shared CPUs: its numbers understate both), run {own} gave each its own"
             ));
         }
         Comparison {
@@ -700,5 +753,25 @@ mod tests {
         assert!(text.contains("caution: the protocols differ"), "{text}");
         let html = c.to_html();
         assert_eq!(html.matches("<tr>").count(), 1 + 4 + 1, "{html}");
+    }
+
+    #[test]
+    fn worker_counts_and_shared_cpus_are_not_like_for_like() {
+        let mut a = run(1, vec![case("x", 10.0, 1.0, &[])]);
+        let mut b = run(2, vec![case("x", 10.0, 1.0, &[])]);
+        a.placement = Some("server on CPU 1, generator on CPU 0".into());
+        b.placement = Some("server (2 workers) on CPU 0,1 and generator share CPU 0,1 (2 workers need every CPU): shared CPUs, results understate both and rank apart".into());
+        let c = Comparison::new(&a, &b);
+        assert_eq!(c.caveats.len(), 2, "{:?}", c.caveats);
+        assert!(c.caveats[0].contains("run 1 ran 1 worker per server, run 2 ran 2 workers"));
+        assert!(c.caveats[1].starts_with("run 2 had the server and the generator share CPUs"));
+        // Two workers on four CPUs: their own CPUs, one caveat (the count).
+        b.placement = Some("server (2 workers) on CPU 2,3, generator on CPU 0,1".into());
+        assert_eq!(Comparison::new(&a, &b).caveats.len(), 1);
+        // --workers 1 is the default's argv and placement.
+        b.placement = Some("server (1 worker) on CPU 1, generator on CPU 0".into());
+        assert!(Comparison::new(&a, &b).caveats.is_empty());
+        a.placement = None;
+        assert!(Comparison::new(&a, &b).caveats.is_empty());
     }
 }

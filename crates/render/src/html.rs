@@ -247,10 +247,15 @@ fn header(h: &mut String, run: &Run) {
             &machine
         }),
     );
+    let why = match (m.workers, m.shared_cpus) {
+        (_, true) => "<strong>shared CPUs</strong>: server and generator shared CPUs, so the numbers understate both and rank apart from runs where each had its own".to_string(),
+        (Some(n), false) => format!("each server gets {n} CPUs of its own for its {n} workers, so they compete on equal terms"),
+        (None, false) => "each server gets one CPU of its own, so they compete on equal terms".to_string(),
+    };
     row(
         "CPUs",
         format!(
-            "{} <span class=\"dim\">(each server gets one CPU of its own, so they compete on equal terms)</span>",
+            "{} <span class=\"dim\">({why})</span>",
             or_unknown(m.placement.as_deref())
         ),
     );

@@ -75,18 +75,42 @@ pub fn write_all(run: &results::Run, folder: &results::RunFolder) -> Result<Rend
     use results::folder::{REPORT_HTML, RESULTS_CSV, RESULTS_MD};
     let rows: Vec<table::CaseRow> = run.cases.iter().map(table::CaseRow::of).collect();
     folder.write_output(RESULTS_CSV, table::to_csv(&rows).as_bytes())?;
-    let results_md = folder.write_output(RESULTS_MD, table::to_markdown(&rows).as_bytes())?;
+    let note = placement_note(&run.meta).unwrap_or_default();
+    let results_md = folder.write_output(
+        RESULTS_MD,
+        format!("{note}{}", table::to_markdown(&rows)).as_bytes(),
+    )?;
     let charts = charts::write_files(&run.cases, folder)?;
     let findings = diagnosis::diagnose(run);
     let page = html::render(run, &findings)?;
     let report_html = folder.write_output(REPORT_HTML, page.as_bytes())?;
     Ok(Rendered {
         findings,
-        console_table: table::to_console(&rows),
+        console_table: format!("{note}{}", table::to_console(&rows)),
         results_md,
         charts,
         report_html,
     })
+}
+
+/// The line above the tables of a `--workers` run, or of one where the server and the
+/// generator shared CPUs: its numbers are not like for like with other runs'. `None`
+/// for a run without either, whose tables stay as they always were.
+pub fn placement_note(meta: &results::RunMeta) -> Option<String> {
+    if meta.workers.is_none() && !meta.shared_cpus {
+        return None;
+    }
+    let mut note = String::new();
+    if let Some(n) = meta.workers {
+        note.push_str(&format!("Workers: {n} per server (--workers {n}). "));
+    }
+    if meta.shared_cpus {
+        note.push_str("Shared CPUs: the servers and the generator shared CPUs, so the numbers understate both; rank them apart from runs where each had its own. ");
+    }
+    if let Some(p) = &meta.placement {
+        note.push_str(&format!("Placement: {p}."));
+    }
+    Some(format!("{}\n\n", note.trim_end()))
 }
 
 /// Reads the results folder `dir` and renders it again ([`write_all`]): for an old

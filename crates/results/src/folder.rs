@@ -249,6 +249,8 @@ struct CaseFields {
     repeats: Vec<Repeat>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     agents: Option<Vec<AgentShare>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    workers: Option<u32>,
 }
 
 /// summary.json's layout: the engine's summary at the top level, as `wsgibench load
@@ -277,6 +279,7 @@ fn summary_json(case: &Case) -> serde_json::Value {
         server_samples: case.server_samples.clone(),
         repeats: case.repeats.clone(),
         agents: case.agents.clone(),
+        workers: case.workers,
     };
     if let serde_json::Value::Object(f) = serde_json::to_value(fields).expect("plain data") {
         object.extend(f);
@@ -421,6 +424,7 @@ fn parse_summary(path: &Path, bytes: &[u8]) -> Result<Case, ResultsError> {
     case.server_samples = fields.server_samples;
     case.repeats = fields.repeats;
     case.agents = fields.agents;
+    case.workers = fields.workers;
     case.measured = measured;
     Ok(case)
 }

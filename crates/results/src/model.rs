@@ -34,6 +34,19 @@ pub struct RunMeta {
     pub placement: Option<String>,
     pub server_cpu: Option<usize>,
     pub generator_cpus: Vec<usize>,
+    /// Every CPU the server was pinned to: N with `--workers N`. Empty in runs made
+    /// before it was recorded (they had [`RunMeta::server_cpu`] alone).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub server_cpus: Vec<usize>,
+    /// `wsgibench run --workers N`; `None` without the flag (one worker process each,
+    /// as the original benchmark ran).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub workers: Option<u32>,
+    /// The server and the generator had to share CPUs (N workers took every CPU, or
+    /// the machine has one): the numbers understate both, and are not like for like
+    /// with a run where each had its own.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub shared_cpus: bool,
     pub machine: Machine,
     /// The cases in the order they were meant to run.
     pub cases: Vec<String>,
@@ -192,6 +205,9 @@ pub struct Case {
     pub repeats: Vec<Repeat>,
     /// The load agents and their shares; `None` when one machine made the load.
     pub agents: Option<Vec<AgentShare>>,
+    /// The worker processes the server ran with `--workers N`: N, or 1 for a case
+    /// that runs one process whatever N (its detail says so). `None` without the flag.
+    pub workers: Option<u32>,
     /// The last lines of `server.log`, oldest first; empty when there is no log.
     /// Read with the folder, never written into summary.json.
     pub log_tail: Vec<String>,
@@ -225,6 +241,7 @@ impl Case {
             measured: None,
             repeats: Vec::new(),
             agents: None,
+            workers: None,
             log_tail: Vec::new(),
         }
     }

@@ -5,6 +5,12 @@
 //! is adding an entry, with no Rust change. Placeholders are checked when the catalog is
 //! loaded, not when a case is launched, so a typo in the last case of a 13-minute suite
 //! is reported before the first one starts.
+//!
+//! How a case takes `wsgibench run --workers N` is data too: a `{workers}` placeholder
+//! in its command (1 without `--workers`, so the argv stays what it always was), a
+//! `workers_args` fragment appended only when `--workers` is given (a launcher whose
+//! default command has no such argument), or `single_process = "why"`: the case runs
+//! one process whatever N, and the run says so.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,7 +21,15 @@ use toml::Spanned;
 use crate::source::{FileError, Source};
 
 /// The placeholders a command may use, each replaced by [`Vars`] at launch.
-pub const PLACEHOLDERS: &[&str] = &["python", "venv_bin", "host", "port", "app", "python_dir"];
+pub const PLACEHOLDERS: &[&str] = &[
+    "python",
+    "venv_bin",
+    "host",
+    "port",
+    "app",
+    "python_dir",
+    "workers",
+];
 
 /// The app a case serves unless it names its own (`app` in the catalog).
 pub const DEFAULT_APP: &str = "app:pong";
@@ -45,6 +59,21 @@ pub struct Case {
     pub app: Option<String>,
     /// System (Debian) packages the case's Python packages build against.
     pub system: Vec<SystemNeed>,
+    /// Appended to the command only with `--workers N` (may use `{workers}`).
+    pub workers_args: Vec<String>,
+    /// Why this case runs one process whatever `--workers` says.
+    pub single_process: Option<String>,
+}
+
+/// How a case runs with `--workers N`, as its catalog entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkersSupport<'c> {
+    /// N worker processes (or the case's documented equivalent).
+    Takes,
+    /// One process whatever N: the catalog's reason.
+    Single(&'c str),
+    /// The entry says nothing of workers: it runs as its command says.
+    Unsaid,
 }
 
 /// A system package a case needs, said in words a user can act on.
@@ -70,6 +99,9 @@ pub struct Vars<'a> {
     pub app: &'a str,
     /// The folder holding `app.py` and `launchers/`.
     pub python_dir: &'a Path,
+    /// `--workers N`; `None` without the flag: `{workers}` is then 1 and no
+    /// `workers_args` are appended, so the argv is the one every earlier run used.
+    pub workers: Option<u32>,
 }
 
 /// A command template that cannot be expanded. Loading a catalog catches these first;
@@ -111,6 +143,9 @@ struct RawCase {
     app: Option<Spanned<String>>,
     #[serde(default)]
     system: Vec<SystemNeed>,
+    #[serde(default)]
+    workers_args: Vec<Spanned<String>>,
+    single_process: Option<Spanned<String>>,
 }
 
 impl Catalog {
@@ -161,6 +196,32 @@ impl Catalog {
                         .push(src.problem(Some(&arg.span()), format!("case `{name}`: {problem}")));
                 }
             }
+            for arg in &raw.workers_args {
+                if let Err(problem) = check_template(arg.get_ref()) {
+                    problems
+                        .push(src.problem(Some(&arg.span()), format!("case `{name}`: {problem}")));
+                }
+            }
+            let uses_workers = raw
+                .command
+                .get_ref()
+                .iter()
+                .chain(&raw.workers_args)
+                .any(|a| a.get_ref().contains("{workers}"));
+            if let Some(single) = &raw.single_process {
+                if uses_workers || !raw.workers_args.is_empty() {
+                    problems.push(src.problem(
+                        Some(&single.span()),
+                        format!("case `{name}`: `single_process` says it runs one process, but its command or `workers_args` takes `{{workers}}`; keep one of them"),
+                    ));
+                }
+            }
+            if !raw.workers_args.is_empty() && !uses_workers {
+                problems.push(src.problem(
+                    Some(&raw.workers_args[0].span()),
+                    format!("case `{name}`: `workers_args` holds no `{{workers}}`; it is appended with `--workers N` to pass N"),
+                ));
+            }
             if let Some(app) = &raw.app {
                 if !app.get_ref().contains(':') {
                     problems.push(src.problem(
@@ -185,6 +246,12 @@ impl Catalog {
                 version: raw.version,
                 app: raw.app.map(Spanned::into_inner),
                 system: raw.system,
+                workers_args: raw
+                    .workers_args
+                    .into_iter()
+                    .map(Spanned::into_inner)
+                    .collect(),
+                single_process: raw.single_process.map(Spanned::into_inner),
             });
         }
         if problems.is_empty() {
@@ -230,10 +297,56 @@ impl Case {
         self.app.as_deref().unwrap_or(DEFAULT_APP)
     }
 
-    /// The command line with every placeholder replaced.
+    /// How the case takes `--workers N`.
+    pub fn workers_support(&self) -> WorkersSupport<'_> {
+        if let Some(why) = &self.single_process {
+            return WorkersSupport::Single(why);
+        }
+        let takes = self
+            .command
+            .iter()
+            .chain(&self.workers_args)
+            .any(|a| a.contains("{workers}"));
+        match takes {
+            true => WorkersSupport::Takes,
+            false => WorkersSupport::Unsaid,
+        }
+    }
+
+    /// The number of workers the case runs with `--workers` = `asked`: `asked` when it
+    /// takes them, else 1. `None` without the flag.
+    pub fn workers(&self, asked: Option<u32>) -> Option<u32> {
+        asked.map(|n| match self.workers_support() {
+            WorkersSupport::Takes => n,
+            _ => 1,
+        })
+    }
+
+    /// What a run with `--workers N` says of this case when it cannot take N: `None`
+    /// when it does (or without the flag, or N = 1).
+    pub fn workers_remark(&self, asked: Option<u32>) -> Option<String> {
+        let n = asked.filter(|&n| n > 1)?;
+        match self.workers_support() {
+            WorkersSupport::Takes => None,
+            WorkersSupport::Single(why) => {
+                Some(format!("ran as one process, not {n} workers: {why}"))
+            }
+            WorkersSupport::Unsaid => Some(format!(
+                "ran as one process, not {n} workers: its catalog entry has no `{{workers}}`"
+            )),
+        }
+    }
+
+    /// The command line with every placeholder replaced; with `--workers`, the
+    /// `workers_args` appended.
     pub fn argv(&self, vars: &Vars) -> Result<Vec<String>, PlaceholderError> {
+        let extra = match vars.workers {
+            Some(_) => self.workers_args.as_slice(),
+            None => &[],
+        };
         self.command
             .iter()
+            .chain(extra)
             .map(|arg| {
                 expand(arg, vars).map_err(|problem| PlaceholderError {
                     case: self.name.clone(),
@@ -296,6 +409,7 @@ fn expand(template: &str, vars: &Vars) -> Result<String, String> {
             Piece::Name("port") => out.push_str(&vars.port.to_string()),
             Piece::Name("app") => out.push_str(vars.app),
             Piece::Name("python_dir") => out.push_str(&vars.python_dir.to_string_lossy()),
+            Piece::Name("workers") => out.push_str(&vars.workers.unwrap_or(1).to_string()),
             Piece::Name(other) => return Err(unknown(other)),
         }
         Ok(())
@@ -315,6 +429,7 @@ mod tests {
             port: 8123,
             app: "app:pong",
             python_dir: Path::new("/w/python"),
+            workers: None,
         }
     }
 
@@ -342,6 +457,57 @@ version = ["gunicorn"]
             ]
         );
         assert_eq!(case.app(), DEFAULT_APP);
+    }
+
+    #[test]
+    fn workers_expand_and_their_args_come_only_with_the_flag() {
+        let text = format!(
+            "{}\n[[case]]\nname = \"forked\"\ncommand = [\"l\", \"{{port}}\"]\nworkers_args = [\"--workers\", \"{{workers}}\"]\n\n[[case]]\nname = \"one\"\ncommand = [\"o\"]\nsingle_process = \"one loop\"\n",
+            ONE.replace("\"-w\", \"1\"", "\"-w\", \"{workers}\"")
+        );
+        let c = Catalog::parse(&text, Path::new("s.toml")).unwrap();
+        let with = |n| Vars {
+            workers: n,
+            ..vars()
+        };
+        let g = c.get("gunicorn-sync").unwrap();
+        assert_eq!(g.argv(&vars()).unwrap()[1..3], ["-w", "1"]);
+        assert_eq!(g.argv(&with(Some(3))).unwrap()[1..3], ["-w", "3"]);
+        let f = c.get("forked").unwrap();
+        assert_eq!(f.argv(&vars()).unwrap(), ["l", "8123"]);
+        assert_eq!(
+            f.argv(&with(Some(2))).unwrap(),
+            ["l", "8123", "--workers", "2"]
+        );
+        assert_eq!((f.workers(None), f.workers(Some(2))), (None, Some(2)));
+        let o = c.get("one").unwrap();
+        assert_eq!(o.argv(&with(Some(2))).unwrap(), ["o"]);
+        assert_eq!(o.workers(Some(2)), Some(1));
+        assert!(o.workers_remark(Some(2)).unwrap().contains("one loop"));
+        assert_eq!(o.workers_remark(None), None);
+        assert_eq!(g.workers_remark(Some(2)), None);
+        assert_eq!(
+            c.get("forked").unwrap().workers_support(),
+            WorkersSupport::Takes
+        );
+    }
+
+    #[test]
+    fn single_process_with_workers_and_args_without_them_are_refused() {
+        let both =
+            ONE.replace("\"-w\", \"1\"", "\"-w\", \"{workers}\"") + "single_process = \"no\"\n";
+        let e = Catalog::parse(&both, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("`single_process` says it runs one process"),
+            "{e}"
+        );
+        let bare = format!("{ONE}workers_args = [\"--fork\"]\n");
+        let e = Catalog::parse(&bare, Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("`workers_args` holds no `{workers}`"), "{e}");
     }
 
     #[test]

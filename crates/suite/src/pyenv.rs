@@ -786,6 +786,8 @@ mod tests {
             version: vec![],
             app: None,
             system: vec![],
+            workers_args: vec![],
+            single_process: None,
         };
         let e = env.installed(&case).unwrap_err().to_string();
         assert!(e.contains("badpkg @ file://"), "{e}");

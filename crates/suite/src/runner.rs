@@ -103,10 +103,7 @@ impl SuiteRun<'_> {
             (Servers::Launch, None) => self.placement.describe(),
             (Servers::Launch, Some(agents)) => format!(
                 "{}, the load from {} agents",
-                match self.placement.server_cpu {
-                    Some(cpu) => format!("server on CPU {cpu}"),
-                    None => "server unpinned".to_string(),
-                },
+                self.placement.server(),
                 agents.addresses.len()
             ),
             (Servers::At { servers, .. }, None) => {
@@ -138,6 +135,15 @@ impl SuiteRun<'_> {
                 None => self.placement.generator_cpus.clone(),
                 Some(_) => Vec::new(),
             },
+            server_cpus: match self.servers {
+                Servers::Launch => self.placement.server_cpus.clone(),
+                Servers::At { .. } => Vec::new(),
+            },
+            workers: self.placement.workers,
+            // Shared only when both run here.
+            shared_cpus: self.placement.shared
+                && self.agents.is_none()
+                && matches!(self.servers, Servers::Launch),
             machine: crate::machine::this_machine(),
             cases: self
                 .pairs()
@@ -360,41 +366,82 @@ impl SuiteRun<'_> {
     }
 }
 
-/// Where the server and the generator run. On a one-CPU machine both share it and
-/// [`Placement::describe`] says so.
+/// Where the server and the generator run. On a one-CPU machine both share it, and
+/// so they do when `--workers N` asks for every CPU; [`Placement::describe`] says so.
 #[derive(Debug, Clone)]
 pub struct Placement {
+    /// The server's last CPU (its only one without `--workers`).
     pub server_cpu: Option<usize>,
+    /// Every CPU the server is pinned to: the last N allowed.
+    pub server_cpus: Vec<usize>,
     pub generator_cpus: Vec<usize>,
+    /// `--workers N`; `None` without the flag.
+    pub workers: Option<u32>,
+    /// The server and the generator share CPUs: results understate both and rank apart.
+    pub shared: bool,
 }
 
 impl Placement {
     /// The server gets the last allowed CPU, the generator all the others.
     pub fn split(allowed: &[usize]) -> Placement {
-        match allowed {
-            [] => Placement {
+        Placement::for_workers(allowed, None)
+    }
+
+    /// With `workers` N, the server gets the last N allowed CPUs and the generator the
+    /// rest. When N leaves the generator nothing (N >= the CPUs allowed), both get every
+    /// allowed CPU and the placement is marked shared.
+    pub fn for_workers(allowed: &[usize], workers: Option<u32>) -> Placement {
+        let n = workers.unwrap_or(1).max(1) as usize;
+        let Some(&last) = allowed.last() else {
+            return Placement {
                 server_cpu: None,
+                server_cpus: Vec::new(),
                 generator_cpus: Vec::new(),
-            },
-            [only] => Placement {
-                server_cpu: Some(*only),
-                generator_cpus: vec![*only],
-            },
-            [rest @ .., last] => Placement {
-                server_cpu: Some(*last),
-                generator_cpus: rest.to_vec(),
-            },
+                workers,
+                shared: false,
+            };
+        };
+        let (generator, server) = match allowed.len() > n {
+            true => allowed.split_at(allowed.len() - n),
+            false => (allowed, allowed),
+        };
+        Placement {
+            server_cpu: Some(last),
+            server_cpus: server.to_vec(),
+            generator_cpus: generator.to_vec(),
+            workers,
+            shared: allowed.len() <= n,
+        }
+    }
+
+    /// `server on CPU 3`, `server (2 workers) on CPU 2,3`.
+    fn server(&self) -> String {
+        let workers = match self.workers {
+            Some(n) => format!(" ({n} worker{})", if n == 1 { "" } else { "s" }),
+            None => String::new(),
+        };
+        match self.server_cpus.as_slice() {
+            [] => format!("server{workers} unpinned"),
+            cpus => format!("server{workers} on CPU {}", join(cpus)),
         }
     }
 
     pub fn describe(&self) -> String {
-        match self.server_cpu {
-            None => "no CPU pinning (affinity unavailable)".into(),
-            Some(s) if self.generator_cpus == [s] => {
-                format!("server and generator share CPU {s} (one CPU available): results understate both")
+        match (self.server_cpu, self.workers) {
+            (None, _) => "no CPU pinning (affinity unavailable)".into(),
+            (Some(s), None) if self.shared => {
+                format!("server and generator share CPU {s} (one CPU available): shared CPUs, results understate both")
             }
-            Some(s) => format!(
-                "server on CPU {s}, generator on CPU {}",
+            (Some(_), Some(n)) if self.shared => format!(
+                "{} and generator share CPU {} ({n} worker{} need{} every CPU): shared CPUs, results understate both and rank apart",
+                self.server(),
+                join(&self.generator_cpus),
+                if n == 1 { "" } else { "s" },
+                if n == 1 { "s" } else { "" }
+            ),
+            _ => format!(
+                "{}, generator on CPU {}",
+                self.server(),
                 join(&self.generator_cpus)
             ),
         }
@@ -439,6 +486,7 @@ pub fn run_case(
     } = load;
     let mut result = Case::new(&case.name, CaseStatus::Ok);
     result.server_version = env.case_version(case);
+    result.workers = case.workers(placement.workers);
     let mut failed = |status, detail: String| {
         result.status = status;
         result.detail = Some(detail);
@@ -460,7 +508,7 @@ pub fn run_case(
         app,
         env,
         port,
-        placement.server_cpu,
+        (placement.workers, &placement.server_cpus),
         protocol,
         &log_path,
     ) {
@@ -510,7 +558,11 @@ pub fn run_case(
         (Ok(_), None) => (CaseStatus::Ok, None),
     };
     result.status = status;
-    result.detail = detail;
+    // A case that cannot take N workers says so, never a silent 1.
+    result.detail = match (detail, case.workers_remark(placement.workers)) {
+        (Some(d), Some(w)) => Some(format!("{w}\n{d}")),
+        (d, w) => d.or(w),
+    };
     result.set_server_samples(samples);
     if let Ok(loaded) = outcome {
         result.measured = Some(Measured::from(&loaded.summary));
@@ -653,17 +705,18 @@ fn start(
     app: &App,
     env: &PythonEnv,
     port: u16,
-    cpu: Option<usize>,
+    (workers, cpus): (Option<u32>, &[usize]),
     protocol: &SuiteFile,
     log_path: &Path,
 ) -> Result<Server, (CaseStatus, String)> {
-    let started = Server::launch(
+    let started = Server::launch_workers(
         case,
         app.callable_for(case),
         app.dir.as_deref(),
         env,
         port,
-        cpu,
+        workers,
+        cpus,
         log_path,
     )
     .and_then(|mut server| server.wait_ready(protocol.ready_timeout).map(|()| server));
@@ -782,7 +835,7 @@ fn probe_case(
             let port = free_port()
                 .map_err(|e| (CaseStatus::FailedToStart, format!("no free port: {e}")))?;
             let log = dir.path(results::folder::SERVER_LOG);
-            let server = start(case, app, env, port, None, protocol, &log)?;
+            let server = start(case, app, env, port, (None, &[]), protocol, &log)?;
             let probes = ask_all("127.0.0.1", port).map_err(|(status, detail)| match status {
                 CaseStatus::AppError => (status, format!("{detail}:\n{}", server.log_tail(20))),
                 _ => (status, detail),
@@ -873,5 +926,52 @@ mod tests {
             .contains("server on CPU 3, generator on CPU 0,1,2"));
         let one = Placement::split(&[5]);
         assert!(one.describe().contains("share CPU 5"));
+        assert!(one.shared);
+    }
+
+    /// (allowed, workers) -> (server CPUs, generator CPUs, shared)
+    #[test]
+    fn placement_for_n_workers_on_2_and_4_cpus() {
+        let cases: [(&[usize], Option<u32>, &[usize], &[usize], bool); 7] = [
+            (&[0, 1], None, &[1], &[0], false),
+            (&[0, 1], Some(1), &[1], &[0], false),
+            (&[0, 1], Some(2), &[0, 1], &[0, 1], true),
+            (&[0, 1], Some(3), &[0, 1], &[0, 1], true),
+            (&[0, 1, 2, 3], Some(1), &[3], &[0, 1, 2], false),
+            (&[0, 1, 2, 3], Some(2), &[2, 3], &[0, 1], false),
+            (&[0, 1, 2, 3], Some(4), &[0, 1, 2, 3], &[0, 1, 2, 3], true),
+        ];
+        for (allowed, workers, server, generator, shared) in cases {
+            let p = Placement::for_workers(allowed, workers);
+            assert_eq!(
+                (
+                    p.server_cpus.as_slice(),
+                    p.generator_cpus.as_slice(),
+                    p.shared
+                ),
+                (server, generator, shared),
+                "{allowed:?} with {workers:?} workers"
+            );
+            assert_eq!(p.server_cpu, allowed.last().copied());
+            assert_eq!(
+                p.describe().contains("shared CPUs"),
+                shared,
+                "{}",
+                p.describe()
+            );
+        }
+        assert_eq!(
+            Placement::for_workers(&[0, 1, 2, 3], Some(2)).describe(),
+            "server (2 workers) on CPU 2,3, generator on CPU 0,1"
+        );
+        assert_eq!(
+            Placement::for_workers(&[0, 1], Some(2)).describe(),
+            "server (2 workers) on CPU 0,1 and generator share CPU 0,1 (2 workers need every CPU): shared CPUs, results understate both and rank apart"
+        );
+        // Without --workers, the words of every earlier run.
+        assert_eq!(
+            Placement::split(&[0, 1]).describe(),
+            "server on CPU 1, generator on CPU 0"
+        );
     }
 }

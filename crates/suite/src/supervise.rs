@@ -1,8 +1,8 @@
 //! Running one server case: launch, readiness, resource sampling, stop.
 //!
 //! The server is started in its own process group (so one signal reaches the master
-//! and every worker it forks) and pinned to one CPU (so it never competes with the load
-//! generator, which takes the others). Its stdout and stderr go to a log file whose last
+//! and every worker it forks) and pinned to its CPUs (one, or N with `--workers N`, so
+//! it never competes with the load generator, which takes the others). Its stdout and stderr go to a log file whose last
 //! lines explain a failed start.
 //!
 //! Each server is launched under a [`Watchdog`]: if the run dies, even by SIGKILL, the
@@ -188,6 +188,23 @@ impl Server {
         cpu: Option<usize>,
         log_path: &Path,
     ) -> Result<Server, LaunchError> {
+        let cpus: Vec<usize> = cpu.into_iter().collect();
+        Server::launch_workers(case, app, app_dir, env, port, None, &cpus, log_path)
+    }
+
+    /// [`Server::launch`] with `--workers` (`None`: the case's argv as without the
+    /// flag) and pinned to the CPU set `cpus` (empty: unpinned).
+    #[allow(clippy::too_many_arguments)]
+    pub fn launch_workers(
+        case: &Case,
+        app: &str,
+        app_dir: Option<&Path>,
+        env: &PythonEnv,
+        port: u16,
+        workers: Option<u32>,
+        cpus: &[usize],
+        log_path: &Path,
+    ) -> Result<Server, LaunchError> {
         let python = env.python();
         let venv_bin = env.bin_dir();
         let argv = case.argv(&Vars {
@@ -197,13 +214,14 @@ impl Server {
             port,
             app,
             python_dir: env.python_dir(),
+            workers,
         })?;
-        let mut server = Server::spawn(
+        let mut server = Server::spawn_on(
             &case.name,
             &argv,
             app_dir.unwrap_or(env.python_dir()),
             &env.server_env(app_dir),
-            cpu,
+            cpus,
             log_path,
         )?;
         server.port = port;
@@ -231,6 +249,7 @@ impl Server {
             port,
             app,
             python_dir: env.python_dir(),
+            workers: None,
         })?;
         let mut command = std::process::Command::new(&argv[0]);
         command
@@ -249,6 +268,20 @@ impl Server {
         dir: &Path,
         vars: &[(&str, std::ffi::OsString)],
         cpu: Option<usize>,
+        log_path: &Path,
+    ) -> Result<Server, LaunchError> {
+        let cpus: Vec<usize> = cpu.into_iter().collect();
+        Server::spawn_on(case, argv, dir, vars, &cpus, log_path)
+    }
+
+    /// [`Server::spawn`] pinned to a set of CPUs (empty: unpinned): a server of N
+    /// workers gets N CPUs, and its workers inherit the set.
+    pub fn spawn_on(
+        case: &str,
+        argv: &[String],
+        dir: &Path,
+        vars: &[(&str, std::ffi::OsString)],
+        cpus: &[usize],
         log_path: &Path,
     ) -> Result<Server, LaunchError> {
         let log_err = |source| LaunchError::Log {
@@ -278,11 +311,12 @@ impl Server {
             .stderr(err)
             // Its own group: one signal to -pgid reaches the master and its workers.
             .process_group(0);
-        if let Some(cpu) = cpu {
+        if !cpus.is_empty() {
+            let set = cpu_set(cpus);
             // SAFETY: sched_setaffinity is a plain syscall, async-signal-safe; the set is
-            // built on the stack of the forked child before exec.
+            // built before the fork and copied into the child, which allocates nothing.
             unsafe {
-                cmd.pre_exec(move || pin_to_cpu(cpu));
+                cmd.pre_exec(move || pin_to_cpus(&set));
             }
         }
         let spawn_err = |source| LaunchError::Spawn {
@@ -510,14 +544,22 @@ impl Drop for Server {
     }
 }
 
-fn pin_to_cpu(cpu: usize) -> io::Result<()> {
+/// The affinity mask of `cpus`, made in the parent (the child only applies it).
+fn cpu_set(cpus: &[usize]) -> libc::cpu_set_t {
     // SAFETY: cpu_set_t is plain data; CPU_SET bounds-checks against its size.
     unsafe {
         let mut set: libc::cpu_set_t = std::mem::zeroed();
-        libc::CPU_SET(cpu, &mut set);
-        if libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) != 0 {
-            return Err(io::Error::last_os_error());
+        for &cpu in cpus {
+            libc::CPU_SET(cpu, &mut set);
         }
+        set
+    }
+}
+
+fn pin_to_cpus(set: &libc::cpu_set_t) -> io::Result<()> {
+    // SAFETY: a plain syscall on this process with a mask of the right size.
+    if unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), set) } != 0 {
+        return Err(io::Error::last_os_error());
     }
     Ok(())
 }

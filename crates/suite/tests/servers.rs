@@ -5,6 +5,8 @@
 //! - gunicorn-sync and bjoern: launch, ready, sampled, stopped, port freed
 //! - every catalog case answers `pong` (one after the other)
 //! - a broken command is "failed to start" with its log lines
+//! - without --workers every argv is unchanged; with --workers 2, gunicorn-sync and
+//!   uWSGI run two worker processes, bjoern and meinheld two listeners on one port
 //!
 //! The venv is made once in `$XDG_CACHE_HOME/wsgibench` (or `~/.cache/wsgibench`); set
 //! `WSGIBENCH_PYTHON` to pick the interpreter. If it cannot be made these tests FAIL
@@ -114,6 +116,7 @@ fn shipped_catalog_is_complete_and_pinned() {
                 port: 9,
                 app: case.app(),
                 python_dir: Path::new("/p"),
+                workers: None,
             })
             .unwrap();
         assert!(argv.iter().any(|a| a.contains('9')), "{argv:?}");
@@ -297,4 +300,109 @@ fn the_engine_drives_real_python_servers_exactly() {
             );
         }
     }
+}
+
+/// Without `--workers` every shipped case's argv is the one it had before `--workers`
+/// existed (tests/data/argv-without-workers.tsv), so new runs compare with old ones.
+#[test]
+fn without_workers_every_argv_is_unchanged() {
+    let golden = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/argv-without-workers.tsv"),
+    )
+    .unwrap();
+    let catalog = catalog();
+    let mut seen = 0;
+    for line in golden.lines().filter(|l| !l.starts_with('#')) {
+        let (name, argv) = line.split_once('\t').unwrap();
+        let case = catalog
+            .get(name)
+            .unwrap_or_else(|| panic!("{name} left the catalog"));
+        let expanded = case
+            .argv(&suite::Vars {
+                python: Path::new("/v/bin/python"),
+                venv_bin: Path::new("/v/bin"),
+                host: "127.0.0.1",
+                port: 8123,
+                app: case.app(),
+                python_dir: Path::new("/p"),
+                workers: None,
+            })
+            .unwrap();
+        assert_eq!(expanded, argv.split('\t').collect::<Vec<_>>(), "{name}");
+        seen += 1;
+    }
+    assert_eq!(seen, catalog.cases.len(), "a case without its golden argv");
+}
+
+/// Listening sockets on 127.0.0.1:`port` (LISTEN rows of /proc/net/tcp): one per worker
+/// that opened its own with SO_REUSEPORT, one for a socket shared by forked workers.
+fn listening_sockets(port: u16) -> usize {
+    let tcp = std::fs::read_to_string("/proc/net/tcp").unwrap();
+    let local = format!("0100007F:{port:04X}");
+    tcp.lines()
+        .skip(1)
+        .filter(|l| {
+            let f: Vec<&str> = l.split_whitespace().collect();
+            f.get(1) == Some(&local.as_str()) && f.get(3) == Some(&"0A")
+        })
+        .count()
+}
+
+/// Launches `name` with `--workers 2` on the last two CPUs, loads it, and returns the
+/// largest process count the sampler saw (the server's whole tree), and the number of
+/// listening sockets on its port.
+fn with_two_workers(name: &str) -> (u32, usize) {
+    let catalog = catalog();
+    let case = catalog.get(name).unwrap();
+    env().installed(case).unwrap_or_else(|e| panic!("{e}"));
+    let dir = log_dir();
+    let port = suite::free_port().unwrap();
+    let allowed = suite::allowed_cpus();
+    let cpus = &allowed[allowed.len().saturating_sub(2)..];
+    let log = dir.path().join("server.log");
+    let mut server =
+        Server::launch_workers(case, case.app(), None, env(), port, Some(2), cpus, &log)
+            .unwrap_or_else(|e| panic!("{e}"));
+    server.wait_ready(READY).unwrap_or_else(|e| panic!("{e}"));
+    // Workers may come up one after the other: wait (bounded) for the tree to grow.
+    server.start_sampler_every(Duration::from_millis(200));
+    let started = Instant::now();
+    let mut answered = 0;
+    while started.elapsed() < Duration::from_secs(3) {
+        answered += hammer(port, 20);
+    }
+    let sockets = listening_sockets(port);
+    let samples = server.stop_sampler();
+    assert!(answered > 0, "{name}: no pong\n{}", server.log_tail(20));
+    let most = samples.iter().map(|s| s.processes).max().unwrap_or(0);
+    let report = server.stop();
+    assert!(report.port_free, "{name}: {report:?}");
+    (most, sockets)
+}
+
+#[test]
+fn gunicorn_sync_with_two_workers_runs_two_worker_processes() {
+    // The master and its two workers.
+    let (processes, _) = with_two_workers("gunicorn-sync");
+    assert_eq!(processes, 3, "gunicorn-sync");
+}
+
+#[test]
+fn uwsgi_with_two_workers_runs_two_worker_processes() {
+    // The master, its HTTP router and two workers (one worker: three processes).
+    let (processes, _) = with_two_workers("uwsgi");
+    assert_eq!(processes, 4, "uwsgi");
+}
+
+#[test]
+fn bjoern_with_two_workers_forks_two_listeners_on_the_port() {
+    // The launcher and two forked bjoerns, each with its own SO_REUSEPORT socket.
+    let (processes, sockets) = with_two_workers("bjoern");
+    assert_eq!((processes, sockets), (3, 2), "bjoern");
+}
+
+#[test]
+fn meinheld_with_two_workers_forks_two_listeners_on_the_port() {
+    let (processes, sockets) = with_two_workers("meinheld");
+    assert_eq!((processes, sockets), (3, 2), "meinheld");
 }
