@@ -626,3 +626,60 @@ fn your_apps_requests_come_from_a_mix_file_or_a_tsung_file() {
         );
     }
 }
+
+/// `--workers 2` on gunicorn-sync: run.json records the workers, the server's CPUs and,
+/// on a machine of two CPUs or fewer, the shared-CPUs mark, which results.md repeats.
+#[test]
+fn run_with_two_workers_records_them_and_the_placement() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let output = Command::new(env!("CARGO_BIN_EXE_wsgibench"))
+        .current_dir(repo())
+        .env("XDG_DATA_HOME", tmp.path().join("data"))
+        .args([
+            "run",
+            "-q",
+            "--workers",
+            "2",
+            "--suite",
+            "suites/ci.toml",
+            "--cases",
+            "gunicorn-sync",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("run.json")).unwrap()).unwrap();
+    assert_eq!(meta["workers"], 2, "{meta}");
+    let cpus = suite::allowed_cpus();
+    let shared = cpus.len() <= 2;
+    assert_eq!(
+        meta["shared_cpus"].as_bool().unwrap_or(false),
+        shared,
+        "{meta}"
+    );
+    let server_cpus: Vec<u64> = meta["server_cpus"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_u64().unwrap())
+        .collect();
+    assert_eq!(server_cpus.len(), cpus.len().min(2), "{meta}");
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("gunicorn-sync/summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["workers"], 2, "{summary}");
+    assert_eq!(summary["status"], "ok", "{summary}");
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.starts_with("Workers: 2 per server"), "{md}");
+    assert_eq!(md.contains("Shared CPUs"), shared, "{md}");
+    assert_eq!(stdout.contains("shared CPUs"), shared, "{stdout}");
+}
