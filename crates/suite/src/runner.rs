@@ -929,10 +929,18 @@ mod tests {
         assert!(one.shared);
     }
 
-    /// (allowed, workers) -> (server CPUs, generator CPUs, shared)
+    /// (allowed, workers, server CPUs, generator CPUs, shared)
+    type Expected = (
+        &'static [usize],
+        Option<u32>,
+        &'static [usize],
+        &'static [usize],
+        bool,
+    );
+
     #[test]
     fn placement_for_n_workers_on_2_and_4_cpus() {
-        let cases: [(&[usize], Option<u32>, &[usize], &[usize], bool); 7] = [
+        let cases: [Expected; 7] = [
             (&[0, 1], None, &[1], &[0], false),
             (&[0, 1], Some(1), &[1], &[0], false),
             (&[0, 1], Some(2), &[0, 1], &[0, 1], true),
