@@ -378,11 +378,10 @@ fn killed_during_the_venv_build() {
     std::fs::create_dir_all(checkout.join("suites")).unwrap();
     std::fs::copy(repo().join("python/app.py"), checkout.join("python/app.py")).unwrap();
     std::fs::write(checkout.join("python/requirements.txt"), "pip\n").unwrap();
-    std::fs::copy(
-        repo().join("suites/ci.toml"),
-        checkout.join("suites/ci.toml"),
-    )
-    .unwrap();
+    for suite in ["ci.toml", "apps.toml"] {
+        std::fs::copy(repo().join("suites").join(suite), checkout.join("suites").join(suite))
+            .unwrap();
+    }
     std::fs::write(
         checkout.join("suites/servers.toml"),
         "[[case]]\nname = \"wsgiref\"\ndescription = \"the standard library's server\"\n\
