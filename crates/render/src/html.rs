@@ -857,6 +857,7 @@ td.n, th:nth-child(n+4) { text-align: right; font-variant-numeric: tabular-nums;
 tbody tr:nth-child(1) td { font-weight: 600; }
 table.matrix tbody tr td { font-weight: normal; vertical-align: top; }
 table.matrix th { background: var(--bg2); }
+table.matrix thead th:not(:first-child) { text-align: right; }
 table.matrix td.best { background: #e6f4ea; font-weight: 600; }
 table.matrix td a { color: inherit; text-decoration: none; }
 .status { font-size: 12px; padding: 1px 7px; border-radius: 3px; }
