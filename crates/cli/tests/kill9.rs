@@ -379,8 +379,11 @@ fn killed_during_the_venv_build() {
     std::fs::copy(repo().join("python/app.py"), checkout.join("python/app.py")).unwrap();
     std::fs::write(checkout.join("python/requirements.txt"), "pip\n").unwrap();
     for suite in ["ci.toml", "apps.toml"] {
-        std::fs::copy(repo().join("suites").join(suite), checkout.join("suites").join(suite))
-            .unwrap();
+        std::fs::copy(
+            repo().join("suites").join(suite),
+            checkout.join("suites").join(suite),
+        )
+        .unwrap();
     }
     std::fs::write(
         checkout.join("suites/servers.toml"),

@@ -744,6 +744,19 @@ fn start(
     })
 }
 
+fn resolve(host: &str, port: u16) -> Result<std::net::SocketAddr, (CaseStatus, String)> {
+    (host, port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| {
+            (
+                CaseStatus::FailedToStart,
+                format!("{host}:{port} resolves to no address"),
+            )
+        })
+}
+
 /// How many requests of an app's mix are compared across servers.
 const SURVEYED_REQUESTS: usize = 8;
 
@@ -758,16 +771,7 @@ fn probe_case(
     dir: &CaseFolder,
 ) -> Result<Vec<Probe>, (CaseStatus, String)> {
     let ask_all = |host: &str, port: u16| -> Result<Vec<Probe>, (CaseStatus, String)> {
-        let addr = (host, port)
-            .to_socket_addrs()
-            .ok()
-            .and_then(|mut a| a.next())
-            .ok_or_else(|| {
-                (
-                    CaseStatus::FailedToStart,
-                    format!("{host}:{port} resolves to no address"),
-                )
-            })?;
+        let addr = resolve(host, port)?;
         app.mix
             .iter()
             .take(SURVEYED_REQUESTS)
@@ -858,16 +862,7 @@ fn check_answer(app: &App, host: &str, port: u16) -> Result<(), (CaseStatus, Str
         // A user's app: its servers' answers were compared before any load.
         return Ok(());
     };
-    let addr = (host, port)
-        .to_socket_addrs()
-        .ok()
-        .and_then(|mut a| a.next())
-        .ok_or_else(|| {
-            (
-                CaseStatus::FailedToStart,
-                format!("{host}:{port} resolves to no address"),
-            )
-        })?;
+    let addr = resolve(host, port)?;
     let answer = crate::answer::ask(addr, &app.request, ANSWER_TIMEOUT).map_err(|e| {
         (
             CaseStatus::AnswersDifferently,

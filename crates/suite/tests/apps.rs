@@ -7,15 +7,20 @@
 //!   than 3x gunicorn-sync, whose one worker, sleeping 10 ms per request, cannot pass
 //!   100 req/s.
 //!
-//! The venv is made as in servers.rs; if it cannot be, these tests FAIL with the reason.
+//! The venv is made as in the other tests (tests/common); if it cannot be, these tests
+//! FAIL with the reason.
+
+mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use scenario::{Load, Request, Scenario, Target, Timeouts};
-use suite::{App, AppCatalog, Case, Catalog, PythonEnv, Server};
+use suite::{App, AppCatalog, Case, Catalog, Server};
+
+use common::{env, repo};
 
 const READY: Duration = Duration::from_secs(60);
 /// A framework's first request imports its routing; every other answer takes
@@ -23,26 +28,6 @@ const READY: Duration = Duration::from_secs(60);
 const ANSWER: Duration = Duration::from_secs(30);
 /// Servers started at once: most of a start is waiting for Python's imports.
 const AT_ONCE: usize = 3;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn env() -> &'static PythonEnv {
-    static ENV: OnceLock<Result<PythonEnv, String>> = OnceLock::new();
-    let got = ENV.get_or_init(|| {
-        let python = std::env::var_os("WSGIBENCH_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("python3"));
-        let cache =
-            suite::pyenv::default_cache_dir().ok_or("neither XDG_CACHE_HOME nor HOME is set")?;
-        PythonEnv::ensure(&python, &repo().join("python"), &cache).map_err(|e| e.to_string())
-    });
-    match got {
-        Ok(env) => env,
-        Err(e) => panic!("cannot provision the Python venv (install python3-venv, python3-dev, libev-dev, build-essential): {e}"),
-    }
-}
 
 fn catalogs() -> (Catalog, AppCatalog) {
     (

@@ -11,38 +11,20 @@
 //! be made the test FAILS with the reason. Load is bounded: 4000 requests on 32
 //! connections per server, cut at 60 s; about 2 s here.
 
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+mod common;
+
+use std::path::Path;
 use std::time::Duration;
 
-use suite::{Case, Catalog, PythonEnv, Server};
+use suite::{Case, Catalog, Server};
+
+use common::{env, repo};
 
 const READY: Duration = Duration::from_secs(30);
 /// Eight times waitress's default 4 threads: most requests wait for one.
 const CONNECTIONS: u32 = 32;
 const REQUESTS: u64 = 4000;
 const QUEUE_WARNING: &str = "Task queue depth is";
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// One venv for the whole binary; `ensure` also locks across processes.
-fn env() -> &'static PythonEnv {
-    static ENV: OnceLock<Result<PythonEnv, String>> = OnceLock::new();
-    let got = ENV.get_or_init(|| {
-        let python = std::env::var_os("WSGIBENCH_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("python3"));
-        let cache =
-            suite::pyenv::default_cache_dir().ok_or("neither XDG_CACHE_HOME nor HOME is set")?;
-        PythonEnv::ensure(&python, &repo().join("python"), &cache).map_err(|e| e.to_string())
-    });
-    match got {
-        Ok(env) => env,
-        Err(e) => panic!("cannot provision the Python venv (install python3-venv, python3-dev, libev-dev, build-essential): {e}"),
-    }
-}
 
 /// Launches `case`, drives the bounded load at it, stops it (the `Server` is also a
 /// Drop guard if an assertion fails first) and returns the answers and its log.

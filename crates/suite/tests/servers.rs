@@ -13,39 +13,21 @@
 //! with the reason: CI is expected to install python3-venv, python3-dev, libev-dev and a
 //! C compiler. Load is a few hundred requests per server, so each test is bounded.
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::sync::OnceLock;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
-use suite::{Case, Catalog, LaunchError, PythonEnv, Server};
+use suite::{Case, Catalog, LaunchError, Server};
+
+use common::{env, repo};
 
 const READY: Duration = Duration::from_secs(30);
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
 fn catalog() -> Catalog {
     Catalog::load(&repo().join("suites/servers.toml")).expect("the shipped catalog loads")
-}
-
-/// One venv for the whole binary; `ensure` also locks across processes.
-fn env() -> &'static PythonEnv {
-    static ENV: OnceLock<Result<PythonEnv, String>> = OnceLock::new();
-    let got = ENV.get_or_init(|| {
-        let python = std::env::var_os("WSGIBENCH_PYTHON")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from("python3"));
-        let cache =
-            suite::pyenv::default_cache_dir().ok_or("neither XDG_CACHE_HOME nor HOME is set")?;
-        PythonEnv::ensure(&python, &repo().join("python"), &cache).map_err(|e| e.to_string())
-    });
-    match got {
-        Ok(env) => env,
-        Err(e) => panic!("cannot provision the Python venv (install python3-venv, python3-dev, libev-dev, build-essential): {e}"),
-    }
 }
 
 fn server_cpu() -> Option<usize> {
