@@ -389,6 +389,11 @@ fn apps_make_a_matrix_and_a_wrong_or_broken_app_is_never_ranked() {
         upload["bytes_sent"].as_u64().unwrap() > requests * 16384,
         "{upload}"
     );
+    // The original's two charts per app: a chart mixing apps would compare a server
+    // with itself.
+    for chart in ["request-mean.png", "request-count.svg", "request-mean@upload.png"] {
+        assert!(out.join(chart).is_file(), "{chart}");
+    }
     // The tables rank within each app, under its name.
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     for heading in ["### pong", "### upload", "### wrong", "### broken"] {

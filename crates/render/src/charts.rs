@@ -90,8 +90,54 @@ pub fn full_intervals(intervals: &[Interval]) -> impl Iterator<Item = &Interval>
 /// scales cleanly) and PNG (for anything that shows images), in [`plot::FILE`]'s
 /// frame with the legend in a column right of the plot, so it never covers a line.
 pub fn write_files(cases: &[Case], folder: &RunFolder) -> Result<[PathBuf; 2], RenderError> {
-    let mean = folder.path(results::folder::CHART_REQUEST_MEAN);
-    let count = folder.path(results::folder::CHART_REQUEST_COUNT);
+    // One pair of charts per app: the original's app (or the first) under the
+    // original's names, every other app's as `request-mean@json`; a chart mixing apps
+    // would compare a server with itself.
+    let mut apps: Vec<Option<&str>> = Vec::new();
+    for c in cases {
+        if !apps.contains(&c.app.as_deref()) {
+            apps.push(c.app.as_deref());
+        }
+    }
+    let first = apps
+        .iter()
+        .copied()
+        .find(Option::is_none)
+        .unwrap_or(apps.first().copied().flatten());
+    let mut written = None;
+    for app in apps {
+        let of_app: Vec<Case> = cases
+            .iter()
+            .filter(|c| c.app.as_deref() == app)
+            .cloned()
+            .collect();
+        let suffix = match app == first {
+            true => String::new(),
+            false => format!(
+                "{}{}",
+                results::folder::APP_SEPARATOR,
+                app.unwrap_or_default()
+            ),
+        };
+        let files = write_pair(&of_app, folder, &suffix)?;
+        if app == first {
+            written = Some(files);
+        }
+    }
+    match written {
+        Some(files) => Ok(files),
+        None => write_pair(cases, folder, ""),
+    }
+}
+
+/// The two charts of `cases`, named with `suffix` after the original's names.
+fn write_pair(
+    cases: &[Case],
+    folder: &RunFolder,
+    suffix: &str,
+) -> Result<[PathBuf; 2], RenderError> {
+    let mean = folder.path(&format!("{}{suffix}", results::folder::CHART_REQUEST_MEAN));
+    let count = folder.path(&format!("{}{suffix}", results::folder::CHART_REQUEST_COUNT));
     draw_files(&request_mean(cases, Legend::Column), &mean)?;
     draw_files(&request_count(cases, Legend::Column), &count)?;
     Ok([with_ext(&mean, "png"), with_ext(&count, "png")])
