@@ -391,7 +391,11 @@ fn apps_make_a_matrix_and_a_wrong_or_broken_app_is_never_ranked() {
     );
     // The original's two charts per app: a chart mixing apps would compare a server
     // with itself.
-    for chart in ["request-mean.png", "request-count.svg", "request-mean@upload.png"] {
+    for chart in [
+        "request-mean.png",
+        "request-count.svg",
+        "request-mean@upload.png",
+    ] {
         assert!(out.join(chart).is_file(), "{chart}");
     }
     // The tables rank within each app, under its name.

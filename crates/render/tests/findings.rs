@@ -8,6 +8,10 @@
 //! - `quick_run_2026_12_02`: `wsgibench run --quick` (25 users), all ten cases, on
 //!   another 2-core AMD EPYC, the day after: gevent's floor with its server at 7 % CPU.
 //!
+//! - `apps_quick_2026_12_02`: `wsgibench run --quick --apps pong,json,io,large,upload`,
+//!   fourteen cases x five apps (docs/results.md): uWSGI's floor under most requests of
+//!   a 64 KiB answer, where the first fifth escape it.
+//!
 //! Each test lists every finding the run gives, by case, so a new false alarm on a
 //! healthy case fails as surely as a missed one. The folders hold only what
 //! `results::read_run` reads (run.json and each case's summary.json); see
@@ -26,7 +30,8 @@ fn folder(name: &str) -> PathBuf {
 /// (severity, case, title) of every finding, in the report's order.
 fn findings(name: &str) -> Vec<(Severity, String, String)> {
     let run = results::read_run(&folder(name)).unwrap();
-    assert_eq!(run.cases.len(), 10, "{name}: every case reads");
+    let expected = if name.starts_with("apps") { 70 } else { 10 };
+    assert_eq!(run.cases.len(), expected, "{name}: every case reads");
     diagnose(&run)
         .into_iter()
         .map(|f| (f.severity, f.case.unwrap_or_default(), f.title))
@@ -40,6 +45,34 @@ fn finding(severity: Severity, case: &str, title: &str) -> (Severity, String, St
 const NAGLE: &str = "a 44 ms floor under every request: Nagle's algorithm meets delayed ACK";
 const NEW_CONNECTIONS: &str =
     "a new connection for every request: the server closes after each answer";
+
+#[test]
+fn apps_quick_2026_12_02() {
+    const MOST: &str = "a 44 ms floor under most requests: Nagle's algorithm meets delayed ACK";
+    assert_eq!(
+        findings("apps-quick-2026-12-02"),
+        [
+            finding(Severity::Warning, "gevent (pong, json, upload)", NAGLE),
+            finding(
+                Severity::Warning,
+                "gunicorn-sync (pong, json, io, large, upload)",
+                NEW_CONNECTIONS
+            ),
+            finding(
+                Severity::Warning,
+                "pyruvate (pong, large, upload)",
+                "the load generator was the bottleneck"
+            ),
+            finding(
+                Severity::Warning,
+                "pyruvate (pong, json, io, large, upload)",
+                NEW_CONNECTIONS
+            ),
+            finding(Severity::Warning, "uwsgi (large)", MOST),
+            finding(Severity::Warning, "uwsgi-gevent (large)", MOST),
+        ]
+    );
+}
 
 #[test]
 fn full_run_2026_12_01() {
