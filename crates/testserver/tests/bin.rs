@@ -60,7 +60,14 @@ impl Running {
             s.read_to_end(&mut answer).unwrap();
         } else {
             let mut got = [0u8; 256];
-            let n = s.read(&mut got).unwrap();
+            // A signal may interrupt the read before any byte (seen once in CI: EINTR);
+            // read_to_end retries that itself, a plain read does not.
+            let n = loop {
+                match s.read(&mut got) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    other => break other.unwrap(),
+                }
+            };
             answer.extend_from_slice(&got[..n]);
         }
         String::from_utf8_lossy(&answer).into_owned()

@@ -97,11 +97,13 @@ impl Drop for Running {
 fn drain(mut from: impl Read + Send + 'static, into: Arc<Mutex<Vec<u8>>>) -> JoinHandle<()> {
     std::thread::spawn(move || {
         let mut chunk = [0u8; 8192];
-        while let Ok(n) = from.read(&mut chunk) {
-            if n == 0 {
-                break;
+        loop {
+            match from.read(&mut chunk) {
+                Ok(0) => break,
+                Ok(n) => into.lock().unwrap().extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
             }
-            into.lock().unwrap().extend_from_slice(&chunk[..n]);
         }
     })
 }

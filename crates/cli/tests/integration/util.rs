@@ -79,6 +79,8 @@ fn serve(mut stream: TcpStream, counter: &AtomicU64) {
             }
         }
         match stream.read(&mut chunk) {
+            // A stop and continue of the process interrupts a read with a timeout.
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Ok(0) | Err(_) => return,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }

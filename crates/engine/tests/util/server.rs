@@ -80,6 +80,8 @@ fn serve(mut stream: TcpStream, behaviour: Behaviour, counter: Arc<AtomicU64>) {
                 break p + 4;
             }
             match stream.read(&mut buf[have..]) {
+                // A stop and continue of the process interrupts a read with a timeout.
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Ok(0) | Err(_) => return,
                 Ok(n) => have += n,
             }
