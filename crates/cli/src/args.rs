@@ -245,6 +245,12 @@ pub struct TsungArgs {
     #[arg(long)]
     pub dry_run: bool,
 
+    /// The most of each answer kept for <dyn_variable> and <match>, in bytes, with an
+    /// optional KiB or MiB [default: 1MiB]. Only requests that extract or match keep
+    /// anything; every other body is skipped as it is read.
+    #[arg(long, value_parser = parse_answer_cap)]
+    pub keep_answer: Option<usize>,
+
     /// Write Tsung's JSON log here (the layout of Tsung's `backend="json"` tsung.log,
     /// rewritten whole after every interval so it always parses) [default: when the
     /// file says backend="json", FILE-stem.tsung.json in the current directory;
@@ -751,6 +757,25 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
         Some(problem) => Err(format!("expected \"Name: value\" on one line: {problem}")),
         None => Ok((name.to_string(), value.to_string())),
     }
+}
+
+/// `N`, `NKiB` or `NMiB`: bytes kept of an answer, 1 byte to 1 GiB.
+fn parse_answer_cap(s: &str) -> Result<usize, String> {
+    let t = s.trim();
+    let (digits, unit) = if let Some(d) = t.strip_suffix("MiB") {
+        (d, 1024 * 1024)
+    } else if let Some(d) = t.strip_suffix("KiB") {
+        (d, 1024)
+    } else {
+        (t, 1)
+    };
+    digits
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .filter(|n| (1..=1024 * 1024 * 1024).contains(n))
+        .ok_or_else(|| format!("expected bytes from 1 to 1GiB, as 65536, 64KiB or 1MiB; got {s:?}"))
 }
 
 #[cfg(test)]

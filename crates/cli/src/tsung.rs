@@ -28,9 +28,26 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
     if let Load::Sessions { arrival, .. } = &mut import.scenario.load {
         *arrival = a.arrival.into();
     }
+    if let Some(cap) = a.keep_answer {
+        import.scenario.keep_answers(cap);
+    }
     if a.dry_run {
         print!("{}", scenario::tsung::describe(&import));
+        for missing in &import.missing_files {
+            println!(
+                "missing   data file {} (the run refuses to start without it)",
+                missing.display()
+            );
+        }
         return Ok(ExitCode::SUCCESS);
+    }
+    if let Some(missing) = import.missing_files.first() {
+        eprintln!(
+            "error: {}: the data file {} is missing (an <option name=\"file_server\"> names it)",
+            a.file.display(),
+            missing.display()
+        );
+        return Ok(ExitCode::from(2));
     }
     let scenario = &import.scenario;
     let agents = match drive::accept(scenario, &a.spread) {

@@ -26,7 +26,9 @@ use tokio::io::Interest;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{sleep_until, timeout, Instant, Sleep};
 
+use crate::dynamic::Capture;
 use crate::recorder::ErrorKind;
+#[cfg(test)]
 use crate::request::RequestBytes;
 use crate::response::{Complete, ResponseParser};
 
@@ -192,16 +194,35 @@ impl Connection {
 
     /// Sends `request` and reads its whole answer, giving up at `deadline`.
     /// After an error the connection must be dropped.
+    ///
+    /// With `capture`, the answer's bytes (head and body as they came) are also kept
+    /// there, up to its cap, for a dynamic request that extracts or matches.
     pub async fn exchange(
         &mut self,
-        request: &RequestBytes,
+        request: &[u8],
+        expects_no_body: bool,
         deadline: Instant,
+        capture: Option<&mut Capture>,
     ) -> Result<Complete, ErrorKind> {
-        self.write_all(&request.bytes, deadline).await?;
-        self.parser.start(request.expects_no_body);
-        let done = self.read_response(deadline).await?;
+        self.write_all(request, deadline).await?;
+        self.parser.start(expects_no_body);
+        let done = self.read_response(deadline, capture).await?;
         self.answered += 1;
         Ok(done)
+    }
+
+    /// From now on, Set-Cookie values are kept for the user's jar (sessions).
+    pub fn collect_cookies(&mut self) {
+        self.parser.collect_cookies = true;
+    }
+
+    /// Set-Cookie values of the answers since the last clear, one per line.
+    pub fn set_cookies(&self) -> &[u8] {
+        &self.parser.cookies
+    }
+
+    pub fn clear_set_cookies(&mut self) {
+        self.parser.cookies.clear();
     }
 
     async fn write_all(&mut self, mut bytes: &[u8], deadline: Instant) -> Result<(), ErrorKind> {
@@ -220,9 +241,16 @@ impl Connection {
         Ok(())
     }
 
-    async fn read_response(&mut self, deadline: Instant) -> Result<Complete, ErrorKind> {
+    async fn read_response(
+        &mut self,
+        deadline: Instant,
+        mut capture: Option<&mut Capture>,
+    ) -> Result<Complete, ErrorKind> {
         loop {
             let (used, complete) = self.parser.feed(&self.buf[self.start..self.end])?;
+            if let Some(c) = capture.as_deref_mut() {
+                c.keep(&self.buf[self.start..self.start + used]);
+            }
             self.start += used;
             if self.start == self.end {
                 self.start = 0;
@@ -249,7 +277,13 @@ impl Connection {
             }
             let space = self.buf.len() - self.end;
             match self.stream.try_read(&mut self.buf[self.end..]) {
-                Ok(0) => return self.parser.eof(),
+                Ok(0) => {
+                    let done = self.parser.eof();
+                    if let (Ok(_), Some(c)) = (&done, capture.as_deref_mut()) {
+                        c.keep(&self.buf[self.start..self.end]);
+                    }
+                    return done;
+                }
                 Ok(n) => {
                     self.end += n;
                     self.received += n;
@@ -396,11 +430,23 @@ mod tests {
                 .await
                 .unwrap();
             let deadline = || Instant::now() + limit;
-            assert_eq!(c.exchange(&request, deadline()).await.unwrap().status, 200);
-            assert_eq!(c.buf.len(), READ_BUFFER, "shrunk once the answer was read");
-            assert_eq!(c.exchange(&request, deadline()).await.unwrap().status, 200);
             assert_eq!(
-                c.exchange(&request, deadline()).await,
+                c.exchange(&request.bytes, false, deadline(), None)
+                    .await
+                    .unwrap()
+                    .status,
+                200
+            );
+            assert_eq!(c.buf.len(), READ_BUFFER, "shrunk once the answer was read");
+            assert_eq!(
+                c.exchange(&request.bytes, false, deadline(), None)
+                    .await
+                    .unwrap()
+                    .status,
+                200
+            );
+            assert_eq!(
+                c.exchange(&request.bytes, false, deadline(), None).await,
                 Err(ErrorKind::Malformed)
             );
             assert_eq!(c.buf.len(), MAX_HEAD);

@@ -36,6 +36,7 @@
 
 mod collector;
 mod connection;
+mod dynamic;
 mod pacing;
 mod recorder;
 mod request;
@@ -487,7 +488,11 @@ pub fn run(
         Load::Sessions { sessions, .. } => {
             let programs = sessions
                 .iter()
-                .map(|s| (pacing::Program::compile(&s.steps, &mut templates), s.weight))
+                .map(|s| {
+                    let program =
+                        pacing::Program::compile(&s.steps, &mut templates, &scenario.target);
+                    (program, s.weight)
+                })
                 .collect();
             (Mode::Sessions { programs }, options.threads)
         }
@@ -538,6 +543,7 @@ pub fn run(
         stop: options.stop.clone(),
         mode,
         slots: segment.total,
+        run_tag: dynamic::run_tag(),
     });
     let (tx, rx) = mpsc::channel();
     let mut handles = Vec::with_capacity(threads);
@@ -644,6 +650,7 @@ fn plan_shares(scenario: &Scenario, threads: usize) -> Vec<Share> {
                             end: begin + phase.duration,
                             max: Some(mine),
                             poisson: *arrival == scenario::Arrival::Poisson,
+                            session_weights: phase.session_weights.clone(),
                         });
                         begin += phase.duration;
                     }

@@ -11,9 +11,12 @@ use std::time::Duration;
 
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
-use scenario::Step;
+use scenario::{Step, Target};
 use tokio::time::Instant;
 
+use crate::dynamic::{
+    CompiledRepeat, CompiledSetVars, CompiledTest, FileTurns, Template, UserState, VarId, VarTable,
+};
 use crate::timer::PreciseClock;
 
 /// The next request to send: which template, and when it was meant to go.
@@ -92,57 +95,193 @@ impl Schedule {
 
 /// A session's steps flattened into a small instruction list, so that a user walks it
 /// with a program counter and a loop stack instead of recursive futures.
-#[derive(Debug, Clone)]
 pub struct Program {
     ops: Vec<Op>,
+    /// Dynamic requests, tests and variable sources, referred to by index.
+    pub dynamic: Vec<Template>,
+    tests: Vec<CompiledTest>,
+    repeats: Vec<CompiledRepeat>,
+    setvars: Vec<CompiledSetVars>,
+    /// How many variables a user of this program carries (0: a static program).
+    pub vars: usize,
+    /// Whether any user of this program needs per-user state beyond a cookie jar.
+    pub is_dynamic: bool,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Op {
     Request(usize),
-    LoopStart { count: u64, end: usize },
-    LoopEnd { start: usize },
-    Think { mean: Duration, random: bool },
-    ThinkBetween { min: Duration, max: Duration },
+    Dynamic(usize),
+    LoopStart {
+        count: u64,
+        end: usize,
+    },
+    LoopEnd {
+        start: usize,
+    },
+    /// A `<for>` whose body reads its counter `var`.
+    CountStart {
+        count: u64,
+        end: usize,
+        var: VarId,
+        from: i64,
+        incr: i64,
+    },
+    CountEnd {
+        start: usize,
+    },
+    RepeatStart,
+    RepeatEnd {
+        start: usize,
+        repeat: usize,
+    },
+    /// Skips to `end` unless test `test` holds.
+    If {
+        test: usize,
+        end: usize,
+    },
+    SetVars(usize),
+    Think {
+        mean: Duration,
+        random: bool,
+    },
+    ThinkBetween {
+        min: Duration,
+        max: Duration,
+    },
+}
+
+/// What a user does next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A prebuilt request: `Shared::templates[i]`.
+    Static(usize),
+    /// A request built per user: `Program::dynamic[i]`.
+    Dynamic(usize),
+}
+
+struct Compiler<'a> {
+    ops: Vec<Op>,
+    templates: &'a mut Vec<scenario::Request>,
+    target: &'a Target,
+    vars: VarTable,
+    dynamic: Vec<Template>,
+    tests: Vec<CompiledTest>,
+    repeats: Vec<CompiledRepeat>,
+    setvars: Vec<CompiledSetVars>,
+}
+
+impl Compiler<'_> {
+    fn emit(&mut self, steps: &[Step]) {
+        for step in steps {
+            match step {
+                Step::Request(r) => {
+                    self.templates.push(r.clone());
+                    self.ops.push(Op::Request(self.templates.len() - 1));
+                }
+                Step::Dynamic(d) => {
+                    self.dynamic
+                        .push(Template::compile(d, self.target, &mut self.vars));
+                    self.ops.push(Op::Dynamic(self.dynamic.len() - 1));
+                }
+                Step::Loop { count, steps } => {
+                    let start = self.ops.len();
+                    self.ops.push(Op::LoopStart {
+                        count: *count,
+                        end: 0,
+                    });
+                    self.emit(steps);
+                    let end = self.ops.len();
+                    self.ops.push(Op::LoopEnd { start });
+                    self.ops[start] = Op::LoopStart { count: *count, end };
+                }
+                Step::Counted {
+                    var,
+                    from,
+                    incr,
+                    count,
+                    steps,
+                } => {
+                    let start = self.ops.len();
+                    let var = self.vars.id(var);
+                    let op = |end| Op::CountStart {
+                        count: *count,
+                        end,
+                        var,
+                        from: *from,
+                        incr: *incr,
+                    };
+                    self.ops.push(op(0));
+                    self.emit(steps);
+                    let end = self.ops.len();
+                    self.ops.push(Op::CountEnd { start });
+                    self.ops[start] = op(end);
+                }
+                Step::Repeat { end, steps } => {
+                    let start = self.ops.len();
+                    self.ops.push(Op::RepeatStart);
+                    self.emit(steps);
+                    let repeat = self.repeats.len();
+                    self.repeats
+                        .push(CompiledRepeat::compile(end, &mut self.vars));
+                    self.ops.push(Op::RepeatEnd { start, repeat });
+                }
+                Step::If { test, steps } => {
+                    let at = self.ops.len();
+                    let t = self.tests.len();
+                    self.tests.push(CompiledTest::compile(test, &mut self.vars));
+                    self.ops.push(Op::If { test: t, end: 0 });
+                    self.emit(steps);
+                    let end = self.ops.len();
+                    self.ops[at] = Op::If { test: t, end };
+                }
+                Step::SetVars(set) => {
+                    self.setvars
+                        .push(CompiledSetVars::compile(set, &mut self.vars));
+                    self.ops.push(Op::SetVars(self.setvars.len() - 1));
+                }
+                Step::Think { mean, random } => self.ops.push(Op::Think {
+                    mean: *mean,
+                    random: *random,
+                }),
+                Step::ThinkBetween { min, max } => self.ops.push(Op::ThinkBetween {
+                    min: *min,
+                    max: *max,
+                }),
+                Step::Transaction { steps, .. } => self.emit(steps),
+            }
+        }
+    }
 }
 
 impl Program {
-    /// Compiles `steps`; each request template is appended to `templates` and referred
-    /// to by index.
-    pub fn compile(steps: &[Step], templates: &mut Vec<scenario::Request>) -> Program {
-        fn emit(steps: &[Step], ops: &mut Vec<Op>, templates: &mut Vec<scenario::Request>) {
-            for step in steps {
-                match step {
-                    Step::Request(r) => {
-                        templates.push(r.clone());
-                        ops.push(Op::Request(templates.len() - 1));
-                    }
-                    Step::Loop { count, steps } => {
-                        let start = ops.len();
-                        ops.push(Op::LoopStart {
-                            count: *count,
-                            end: 0,
-                        });
-                        emit(steps, ops, templates);
-                        let end = ops.len();
-                        ops.push(Op::LoopEnd { start });
-                        ops[start] = Op::LoopStart { count: *count, end };
-                    }
-                    Step::Think { mean, random } => ops.push(Op::Think {
-                        mean: *mean,
-                        random: *random,
-                    }),
-                    Step::ThinkBetween { min, max } => ops.push(Op::ThinkBetween {
-                        min: *min,
-                        max: *max,
-                    }),
-                    Step::Transaction { steps, .. } => emit(steps, ops, templates),
-                }
-            }
+    /// Compiles `steps`; each static request template is appended to `templates` and
+    /// referred to by index, each dynamic one is compiled for `target` and kept here.
+    pub fn compile(
+        steps: &[Step],
+        templates: &mut Vec<scenario::Request>,
+        target: &Target,
+    ) -> Program {
+        let mut c = Compiler {
+            ops: Vec::new(),
+            templates,
+            target,
+            vars: VarTable::default(),
+            dynamic: Vec::new(),
+            tests: Vec::new(),
+            repeats: Vec::new(),
+            setvars: Vec::new(),
+        };
+        c.emit(steps);
+        Program {
+            ops: c.ops,
+            is_dynamic: scenario::dynamic::steps_are_dynamic(steps),
+            vars: c.vars.len(),
+            dynamic: c.dynamic,
+            tests: c.tests,
+            repeats: c.repeats,
+            setvars: c.setvars,
         }
-        let mut ops = Vec::new();
-        emit(steps, &mut ops, templates);
-        Program { ops }
     }
 }
 
@@ -162,14 +301,40 @@ impl Cursor {
         }
     }
 
-    /// The next request of the program, after sleeping through any think time on the
-    /// way; `None` at the end.
-    pub async fn next(&mut self, program: &Program) -> Option<usize> {
+    /// The user's random numbers, for the values a dynamic request draws.
+    pub fn rng(&mut self) -> &mut SmallRng {
+        &mut self.rng
+    }
+
+    /// Sends the last request again (`<match do="loop">`).
+    pub fn again(&mut self) {
+        self.pc -= 1;
+    }
+
+    /// Starts the session over (`<match do="restart">`).
+    pub fn restart(&mut self) {
+        self.pc = 0;
+        self.loops.clear();
+    }
+
+    /// The next request of the program, after sleeping through any think time and
+    /// running any variable step on the way; `None` at the end. `user` is `None` for a
+    /// static program, which has no variable step.
+    pub async fn next(
+        &mut self,
+        program: &Program,
+        mut user: Option<&mut UserState>,
+        files: &RefCell<FileTurns>,
+    ) -> Option<Action> {
         loop {
             match *program.ops.get(self.pc)? {
                 Op::Request(i) => {
                     self.pc += 1;
-                    return Some(i);
+                    return Some(Action::Static(i));
+                }
+                Op::Dynamic(i) => {
+                    self.pc += 1;
+                    return Some(Action::Dynamic(i));
                 }
                 Op::LoopStart { count, end } => {
                     if count == 0 {
@@ -187,6 +352,78 @@ impl Cursor {
                     } else {
                         self.loops.pop();
                         self.pc += 1;
+                    }
+                }
+                Op::CountStart {
+                    count,
+                    end,
+                    var,
+                    from,
+                    ..
+                } => {
+                    if count == 0 {
+                        self.pc = end + 1;
+                    } else {
+                        self.loops.push(count);
+                        if let Some(u) = user.as_deref_mut() {
+                            u.set(var, from.to_string().into_bytes());
+                        }
+                        self.pc += 1;
+                    }
+                }
+                Op::CountEnd { start } => {
+                    let Op::CountStart {
+                        count,
+                        var,
+                        from,
+                        incr,
+                        ..
+                    } = program.ops[start]
+                    else {
+                        unreachable!("a count end points at its start")
+                    };
+                    let left = self.loops.last_mut().expect("count end has its start");
+                    *left -= 1;
+                    if *left > 0 {
+                        let pass = (count - *left) as i64;
+                        if let Some(u) = user.as_deref_mut() {
+                            let value = from.saturating_add(incr.saturating_mul(pass));
+                            u.set(var, value.to_string().into_bytes());
+                        }
+                        self.pc = start + 1;
+                    } else {
+                        self.loops.pop();
+                        self.pc += 1;
+                    }
+                }
+                Op::RepeatStart => {
+                    self.loops.push(0);
+                    self.pc += 1;
+                }
+                Op::RepeatEnd { start, repeat } => {
+                    let r = &program.repeats[repeat];
+                    let passes = self.loops.last_mut().expect("repeat end has its start");
+                    *passes += 1;
+                    let holds = user.as_deref().is_some_and(|u| u.test(r.test.var, &r.test));
+                    let go_on = holds != r.until;
+                    if go_on && *passes < r.max {
+                        self.pc = start + 1;
+                    } else {
+                        self.loops.pop();
+                        self.pc += 1;
+                    }
+                }
+                Op::If { test, end } => {
+                    let t = &program.tests[test];
+                    let holds = user.as_deref().is_some_and(|u| u.test(t.var, t));
+                    self.pc = if holds { self.pc + 1 } else { end };
+                }
+                Op::SetVars(i) => {
+                    self.pc += 1;
+                    if let Some(u) = user.as_deref_mut() {
+                        // Borrowed here only, never across a think time: the
+                        // worker's users share the walk through the files.
+                        program.setvars[i].apply(u, &mut self.rng, &mut files.borrow_mut());
                     }
                 }
                 Op::Think { mean, random } => {
@@ -283,7 +520,92 @@ impl Pacer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use scenario::dynamic::{DynamicRequest, RepeatEnd, Test};
     use scenario::Request;
+
+    fn target() -> Target {
+        Target {
+            host: "127.0.0.1".into(),
+            port: 8000,
+        }
+    }
+
+    fn test(var: &str, equal: bool, value: &str) -> Test {
+        Test {
+            var: var.into(),
+            equal,
+            value: value.into(),
+        }
+    }
+
+    fn dynamic(path: &str) -> Step {
+        Step::Dynamic(Box::new(DynamicRequest {
+            request: Request::get(path),
+            subst: true,
+            extract: Vec::new(),
+            matches: Vec::new(),
+            auth: None,
+            answer_cap: scenario::dynamic::DEFAULT_CAPTURE_CAP,
+        }))
+    }
+
+    /// `<for var>`, `<if>`, `<repeat>` with `<while>` and `<until>`: the paths a user
+    /// builds, in order.
+    #[tokio::test(start_paused = true)]
+    async fn a_dynamic_program_counts_tests_and_repeats() {
+        let steps = vec![
+            Step::Counted {
+                var: "i".into(),
+                from: 5,
+                incr: 5,
+                count: 3,
+                steps: vec![dynamic("/item/%%_i%%")],
+            },
+            Step::If {
+                test: test("i", true, "15"),
+                steps: vec![dynamic("/fifteen")],
+            },
+            Step::If {
+                test: test("i", false, "15"),
+                steps: vec![dynamic("/never")],
+            },
+            Step::Repeat {
+                end: RepeatEnd {
+                    test: test("i", true, "15"),
+                    until: false,
+                    max: 3,
+                },
+                steps: vec![dynamic("/while")],
+            },
+            Step::Repeat {
+                end: RepeatEnd {
+                    test: test("i", true, "15"),
+                    until: true,
+                    max: 3,
+                },
+                steps: vec![dynamic("/until")],
+            },
+        ];
+        let mut templates = Vec::new();
+        let program = Program::compile(&steps, &mut templates, &target());
+        assert!(program.is_dynamic && templates.is_empty());
+        let mut cursor = Cursor::new(1);
+        let mut user = UserState::new(program.vars, 0, 0);
+        let files = RefCell::new(FileTurns::new(0, 1));
+        let mut seen = Vec::new();
+        while let Some(Action::Dynamic(i)) = cursor.next(&program, Some(&mut user), &files).await {
+            program.dynamic[i].build(&mut user, cursor.rng());
+            let line = String::from_utf8_lossy(&user.out).into_owned();
+            seen.push(line.split(' ').nth(1).unwrap().to_string());
+        }
+        assert_eq!(
+            seen,
+            [
+                "/item/5", "/item/10", "/item/15", "/fifteen", "/while", "/while", "/while",
+                "/until"
+            ]
+        );
+    }
 
     #[test]
     fn uniform_schedule_plans_rate_times_duration() {
@@ -343,10 +665,11 @@ mod tests {
             },
         ];
         let mut templates = Vec::new();
-        let program = Program::compile(&steps, &mut templates);
+        let program = Program::compile(&steps, &mut templates, &target());
         let mut cursor = Cursor::new(1);
         let mut seen = Vec::new();
-        while let Some(i) = cursor.next(&program).await {
+        let files = RefCell::new(FileTurns::new(0, 1));
+        while let Some(Action::Static(i)) = cursor.next(&program, None, &files).await {
             seen.push(templates[i].path.clone());
         }
         let expect: Vec<&str> = std::iter::once("/login")

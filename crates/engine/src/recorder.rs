@@ -100,6 +100,10 @@ pub struct Stats {
     pub reconnects: u64,
     pub users_started: u64,
     pub users_finished: u64,
+    /// `<match>` rules tested on answers, found and not found (Tsung's `match` and
+    /// `nomatch` counters).
+    pub matches: u64,
+    pub nomatches: u64,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -123,6 +127,8 @@ impl Default for Stats {
             reconnects: 0,
             users_started: 0,
             users_finished: 0,
+            matches: 0,
+            nomatches: 0,
         }
     }
 }
@@ -213,6 +219,8 @@ impl Stats {
         self.reconnects += other.reconnects;
         self.users_started += other.users_started;
         self.users_finished += other.users_finished;
+        self.matches += other.matches;
+        self.nomatches += other.nomatches;
     }
 
     /// Counts `n` answers with status `code`; `None` for a code no answer can have.
@@ -239,6 +247,8 @@ impl Stats {
         self.reconnects = 0;
         self.users_started = 0;
         self.users_finished = 0;
+        self.matches = 0;
+        self.nomatches = 0;
     }
 }
 
@@ -277,6 +287,14 @@ impl Recorder {
     pub fn record_bytes(&mut self, sent: usize, received: usize) {
         self.current.bytes_sent += sent as u64;
         self.current.bytes_received += received as u64;
+    }
+
+    pub fn record_match(&mut self, found: bool) {
+        if found {
+            self.current.matches += 1;
+        } else {
+            self.current.nomatches += 1;
+        }
     }
 
     pub fn record_user_started(&mut self) {

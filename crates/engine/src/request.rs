@@ -9,6 +9,9 @@ pub struct RequestBytes {
     pub bytes: Box<[u8]>,
     /// A HEAD answer has headers only, whatever its Content-Length says.
     pub expects_no_body: bool,
+    /// Bytes up to and including the blank line that ends the head, where a user's
+    /// cookies are added.
+    pub head_len: usize,
 }
 
 impl RequestBytes {
@@ -37,11 +40,13 @@ impl RequestBytes {
             head.push_str(&format!("Content-Length: {}\r\n", request.body.len()));
         }
         head.push_str("\r\n");
+        let head_len = head.len();
         let mut bytes = head.into_bytes();
         bytes.extend_from_slice(&request.body);
         RequestBytes {
             bytes: bytes.into_boxed_slice(),
             expects_no_body: request.method == Method::Head,
+            head_len,
         }
     }
 }

@@ -59,6 +59,11 @@ pub struct ResponseParser {
     /// byte is found as soon as it arrives, and the outcome does not depend on how the
     /// reads were cut (found by fuzz/fuzz_targets/response.rs).
     head_tail: HeadTail,
+    /// Keep Set-Cookie values (a session's user has a cookie jar).
+    pub collect_cookies: bool,
+    /// The Set-Cookie values seen since the owner last cleared them, one per line.
+    /// Empty, and never allocated, until a server sets a cookie.
+    pub cookies: Vec<u8>,
 }
 
 impl Default for ResponseParser {
@@ -71,6 +76,8 @@ impl Default for ResponseParser {
             seen_bytes: false,
             head_scanned: 0,
             head_tail: HeadTail::Other,
+            collect_cookies: false,
+            cookies: Vec::new(),
         }
     }
 }
@@ -81,6 +88,8 @@ impl ResponseParser {
         *self = ResponseParser {
             state: State::Head,
             expects_no_body,
+            collect_cookies: self.collect_cookies,
+            cookies: std::mem::take(&mut self.cookies),
             ..Default::default()
         };
     }
@@ -244,6 +253,9 @@ impl ResponseParser {
                 } else if has_token(h.value, b"keep-alive") {
                     keep_alive = true;
                 }
+            } else if self.collect_cookies && h.name.eq_ignore_ascii_case("set-cookie") {
+                self.cookies.extend_from_slice(h.value);
+                self.cookies.push(b'\n');
             }
         }
         self.close = !keep_alive;

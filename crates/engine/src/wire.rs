@@ -30,6 +30,11 @@ pub struct StatsWire {
     pub reconnects: u64,
     pub users_started: u64,
     pub users_finished: u64,
+    /// Absent from agents older than dynamic sessions.
+    #[serde(default)]
+    pub matches: u64,
+    #[serde(default)]
+    pub nomatches: u64,
 }
 
 /// Stats from another machine that cannot be read back.
@@ -70,6 +75,8 @@ impl Stats {
             reconnects: self.reconnects,
             users_started: self.users_started,
             users_finished: self.users_finished,
+            matches: self.matches,
+            nomatches: self.nomatches,
         }
     }
 
@@ -96,6 +103,8 @@ impl Stats {
         s.reconnects = w.reconnects;
         s.users_started = w.users_started;
         s.users_finished = w.users_finished;
+        s.matches = w.matches;
+        s.nomatches = w.nomatches;
         Ok(s)
     }
 }

@@ -15,7 +15,8 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 use crate::connection::{Connection, Targets};
-use crate::pacing::{exponential, Cursor, Pacer, Program, Schedule};
+use crate::dynamic::{Capture, FileTurns, UserState};
+use crate::pacing::{exponential, Action, Cursor, Pacer, Program, Schedule};
 use crate::recorder::{ErrorKind, Recorder, Stats};
 use crate::request::RequestBytes;
 use crate::resources::SourceAddrs;
@@ -23,6 +24,7 @@ use crate::response::Complete;
 use crate::sys;
 use crate::timer::PreciseClock;
 use crate::{Live, StopFlag};
+use scenario::dynamic::MatchAction;
 
 /// How often a worker refreshes the live counters and looks at the stop flag.
 const LIVE_PERIOD: Duration = Duration::from_millis(100);
@@ -43,6 +45,8 @@ pub(crate) struct Shared {
     pub mode: Mode,
     /// Worker slots in the whole run, on every machine taking part.
     pub slots: usize,
+    /// The run's start, for ids unique across runs (`get_really_unique_id`).
+    pub run_tag: u64,
 }
 
 pub(crate) enum Mode {
@@ -79,6 +83,8 @@ pub(crate) struct Arrivals {
     pub end: Duration,
     pub max: Option<u64>,
     pub poisson: bool,
+    /// The phase's own session weights (`<session_setup>`), if any.
+    pub session_weights: Option<Vec<f64>>,
 }
 
 impl Arrivals {
@@ -274,12 +280,17 @@ async fn drive(local: Rc<Local>, share: Share) {
             while set.join_next().await.is_some() {}
         }
         Mode::Sessions { programs } => {
-            let total_weight: f64 = programs.iter().map(|(_, w)| w.max(0.0)).sum();
             let mut rng = SmallRng::seed_from_u64(0xa11ce ^ share.slot as u64);
             let mut arrival_rng = SmallRng::seed_from_u64(0xa441 ^ share.slot as u64);
             let mut users = JoinSet::new();
             let mut user_seq = 0u64;
+            let files = Rc::new(RefCell::new(FileTurns::new(share.slot, shared.slots)));
             for phase in &share.arrivals {
+                let weights: Vec<f64> = match &phase.session_weights {
+                    Some(w) => w.iter().map(|w| w.max(0.0)).collect(),
+                    None => programs.iter().map(|(_, w)| w.max(0.0)).collect(),
+                };
+                let total_weight: f64 = weights.iter().sum();
                 for at in phase.instants(&mut arrival_rng) {
                     let when = shared.start + at;
                     // Reap finished users while waiting, so the set stays small.
@@ -300,10 +311,10 @@ async fn drive(local: Rc<Local>, share: Share) {
                     // even for arrivals closer together than a scheduler turn.
                     local.users_active.set(local.users_active.get() + 1);
                     let mut pick: f64 = rng.gen::<f64>() * total_weight;
-                    let chosen = programs
+                    let chosen = weights
                         .iter()
-                        .position(|(_, w)| {
-                            pick -= w.max(0.0);
+                        .position(|w| {
+                            pick -= w;
                             pick < 0.0
                         })
                         .unwrap_or(programs.len() - 1);
@@ -316,6 +327,7 @@ async fn drive(local: Rc<Local>, share: Share) {
                         chosen,
                         user_seq ^ ((share.slot as u64) << 48),
                         number,
+                        files.clone(),
                     ));
                 }
             }
@@ -335,13 +347,20 @@ async fn connection_loop(local: Rc<Local>, mut pacer: Pacer, number: u64) {
         }
     }
     while let Some(next) = pacer.next().await {
-        exchange(&local, &mut slot, next.request, next.planned).await;
+        let request = &local.shared.templates[next.request];
+        exchange(&local, &mut slot, Outgoing::of(request), next.planned).await;
     }
     close(&local, &mut slot);
 }
 
 /// A virtual user: one keep-alive connection through one session program.
-async fn user(local: Rc<Local>, program: usize, seed: u64, number: u64) {
+async fn user(
+    local: Rc<Local>,
+    program: usize,
+    seed: u64,
+    number: u64,
+    files: Rc<RefCell<FileTurns>>,
+) {
     let began = Instant::now();
     local.recorder.borrow_mut().record_user_started();
     let Mode::Sessions { programs } = &local.shared.mode else {
@@ -350,8 +369,95 @@ async fn user(local: Rc<Local>, program: usize, seed: u64, number: u64) {
     let program = &programs[program].0;
     let mut cursor = Cursor::new(seed);
     let mut slot = Slot::new(number);
-    while let Some(request) = cursor.next(program).await {
-        exchange(&local, &mut slot, request, None).await;
+    // A static program's user carries only a cookie jar, made when a server first
+    // sets a cookie: until then its requests are the prebuilt bytes.
+    let mut state: Option<Box<UserState>> = program
+        .is_dynamic
+        .then(|| Box::new(UserState::new(program.vars, number, local.shared.run_tag)));
+    loop {
+        let action = cursor.next(program, state.as_deref_mut(), &files).await;
+        let Some(action) = action else { break };
+        let flow = match action {
+            Action::Static(i) => {
+                let request = &local.shared.templates[i];
+                match state.as_deref_mut() {
+                    Some(user) if !user.jar.is_empty() => {
+                        let mut out = std::mem::take(&mut user.out);
+                        user.jar.add_to(request, &mut out);
+                        let outgoing = Outgoing {
+                            bytes: &out,
+                            expects_no_body: request.expects_no_body,
+                            capture: None,
+                        };
+                        exchange(&local, &mut slot, outgoing, None).await;
+                        user.out = out;
+                    }
+                    _ => {
+                        exchange(&local, &mut slot, Outgoing::of(request), None).await;
+                    }
+                }
+                take_cookies(&mut slot, &mut state, &local);
+                None
+            }
+            Action::Dynamic(i) => {
+                let template = &program.dynamic[i];
+                let user = state.get_or_insert_with(|| {
+                    Box::new(UserState::new(program.vars, number, local.shared.run_tag))
+                });
+                template.build(user, cursor.rng());
+                let out = std::mem::take(&mut user.out);
+                let mut capture = std::mem::replace(&mut user.capture, Capture::new(0));
+                capture.clear();
+                capture.cap = template.answer_cap;
+                let outgoing = Outgoing {
+                    bytes: &out,
+                    expects_no_body: template.expects_no_body,
+                    capture: template.reads_answer.then_some(&mut capture),
+                };
+                let answered = exchange(&local, &mut slot, outgoing, None).await;
+                user.out = out;
+                take_cookies(&mut slot, &mut state, &local);
+                let user = state.as_deref_mut().expect("made above");
+                let flow = if answered && template.reads_answer {
+                    capture.finish();
+                    let recorder = &local.recorder;
+                    template.absorb(&capture, user, |found| {
+                        recorder.borrow_mut().record_match(found)
+                    })
+                } else {
+                    None
+                };
+                user.capture = capture;
+                flow
+            }
+        };
+        match flow {
+            None | Some(MatchAction::Continue | MatchAction::Log) => {
+                if let Some(user) = state.as_deref_mut() {
+                    user.loops = 0;
+                }
+            }
+            Some(MatchAction::Loop { max, sleep }) => {
+                let user = state.as_deref_mut().expect("only dynamic requests match");
+                if user.loops < max {
+                    user.loops += 1;
+                    tokio::time::sleep(sleep).await;
+                    cursor.again();
+                } else {
+                    user.loops = 0;
+                }
+            }
+            Some(MatchAction::Restart { max }) => {
+                let user = state.as_deref_mut().expect("only dynamic requests match");
+                if user.restarts < max {
+                    user.restarts += 1;
+                    cursor.restart();
+                } else {
+                    break;
+                }
+            }
+            Some(MatchAction::Abort) => break,
+        }
     }
     close(&local, &mut slot);
     local.users_active.set(local.users_active.get() - 1);
@@ -359,6 +465,34 @@ async fn user(local: Rc<Local>, program: usize, seed: u64, number: u64) {
         .recorder
         .borrow_mut()
         .record_user_finished(began.elapsed());
+}
+
+/// Moves the cookies the last answer set into the user's jar.
+fn take_cookies(slot: &mut Slot, state: &mut Option<Box<UserState>>, local: &Local) {
+    if slot.cookies.is_empty() {
+        return;
+    }
+    let user =
+        state.get_or_insert_with(|| Box::new(UserState::new(0, slot.number, local.shared.run_tag)));
+    user.jar.absorb(&slot.cookies);
+    slot.cookies.clear();
+}
+
+/// A request to send: its bytes, and where to keep its answer, if anywhere.
+struct Outgoing<'a> {
+    bytes: &'a [u8],
+    expects_no_body: bool,
+    capture: Option<&'a mut Capture>,
+}
+
+impl Outgoing<'_> {
+    fn of(request: &RequestBytes) -> Outgoing<'_> {
+        Outgoing {
+            bytes: &request.bytes,
+            expects_no_body: request.expects_no_body,
+            capture: None,
+        }
+    }
 }
 
 /// Where a connection loop or a user keeps its connection between requests.
@@ -370,6 +504,9 @@ struct Slot {
     opened_before: bool,
     /// Whether the last attempt went over a connection that had answered before.
     reused: bool,
+    /// Set-Cookie values of the last answers (one per line), for the user's jar; in
+    /// sessions only.
+    cookies: Vec<u8>,
 }
 
 impl Slot {
@@ -379,6 +516,7 @@ impl Slot {
             conn: None,
             opened_before: false,
             reused: false,
+            cookies: Vec::new(),
         }
     }
 }
@@ -390,16 +528,25 @@ fn close(local: &Local, slot: &mut Slot) {
 }
 
 /// One request on the slot's connection, opening it first if needed; records the
-/// outcome. A broken or closing connection is dropped, to be reopened by the next request.
-async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Option<Instant>) {
+/// outcome. A broken or closing connection is dropped, to be reopened by the next
+/// request. Returns whether an answer came.
+async fn exchange(
+    local: &Local,
+    slot: &mut Slot,
+    mut request: Outgoing<'_>,
+    planned: Option<Instant>,
+) -> bool {
     let sent_at = Instant::now();
-    let mut outcome = attempt(local, slot, request, sent_at).await;
+    let mut outcome = attempt(local, slot, &mut request, sent_at).await;
     // A server may close an idle keep-alive connection just as we reuse it; like any
     // HTTP client, try once more on a fresh connection before calling it an error.
     if let Err(ErrorKind::ClosedBeforeResponse | ErrorKind::Reset) = outcome {
         if slot.reused {
             close(local, slot);
-            outcome = attempt(local, slot, request, sent_at).await;
+            if let Some(c) = request.capture.as_deref_mut() {
+                c.clear();
+            }
+            outcome = attempt(local, slot, &mut request, sent_at).await;
         }
     }
     match outcome {
@@ -409,9 +556,17 @@ async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Optio
                 .recorder
                 .borrow_mut()
                 .record_response(done.status, latency);
+            // Cookies an answer set count even when the server then closes.
+            if let Some(c) = slot.conn.as_mut() {
+                if !c.set_cookies().is_empty() {
+                    slot.cookies.extend_from_slice(c.set_cookies());
+                    c.clear_set_cookies();
+                }
+            }
             if done.close {
                 close(local, slot);
             }
+            true
         }
         Err(kind) => {
             local.recorder.borrow_mut().record_error(kind);
@@ -419,6 +574,7 @@ async fn exchange(local: &Local, slot: &mut Slot, request: usize, planned: Optio
             // A refused connect or an instant garbage answer completes without ever
             // waiting: yield so the worker's timers (deadline, snapshots) still run.
             tokio::task::yield_now().await;
+            false
         }
     }
 }
@@ -440,6 +596,10 @@ async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
         .borrow_mut()
         .record_connect(took, slot.opened_before);
     local.connections_open.set(local.connections_open.get() + 1);
+    let mut c = c;
+    if matches!(shared.mode, Mode::Sessions { .. }) {
+        c.collect_cookies();
+    }
     slot.conn = Some(c);
     slot.opened_before = true;
     Ok(())
@@ -449,7 +609,7 @@ async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
 async fn attempt(
     local: &Local,
     slot: &mut Slot,
-    request: usize,
+    request: &mut Outgoing<'_>,
     sent_at: Instant,
 ) -> Result<Complete, ErrorKind> {
     let shared = &local.shared;
@@ -460,8 +620,10 @@ async fn attempt(
     slot.reused = c.answered > 0;
     let outcome = c
         .exchange(
-            &shared.templates[request],
+            request.bytes,
+            request.expects_no_body,
             sent_at + shared.response_timeout,
+            request.capture.as_deref_mut(),
         )
         .await;
     let (sent, received) = c.take_traffic();
@@ -480,6 +642,7 @@ mod tests {
             end: Duration::from_secs(101),
             max,
             poisson,
+            session_weights: None,
         }
     }
 

@@ -115,11 +115,13 @@ fn sessions_run_users_times_loops() {
                 duration: Duration::from_secs(1),
                 users_per_second: 10.0,
                 max_users: None,
+                session_weights: None,
             },
             Phase {
                 duration: Duration::from_millis(500),
                 users_per_second: 10.0,
                 max_users: Some(3),
+                session_weights: None,
             },
         ],
         sessions: vec![Session {
@@ -157,6 +159,7 @@ fn sessions_are_cut_at_the_deadline() {
             duration: Duration::from_secs(1),
             users_per_second: 5.0,
             max_users: None,
+            session_weights: None,
         }],
         sessions: vec![Session {
             name: "long".into(),
@@ -202,6 +205,7 @@ fn max_users_caps_users_at_once_not_in_total() {
             duration: Duration::from_secs(2),
             users_per_second: 10.0,
             max_users: None,
+            session_weights: None,
         }],
         sessions: vec![session(4)],
         max_users: Some(2),
@@ -215,6 +219,7 @@ fn max_users_caps_users_at_once_not_in_total() {
             duration: Duration::from_secs(1),
             users_per_second: 10.0,
             max_users: None,
+            session_weights: None,
         }],
         sessions: vec![session(1_000_000)],
         max_users: Some(2),
@@ -266,6 +271,7 @@ fn poisson_arrivals_start_exactly_the_capped_users() {
             duration: Duration::from_secs(2),
             users_per_second: 40.0,
             max_users: Some(12),
+            session_weights: None,
         }],
         sessions: vec![Session {
             name: "loop".into(),

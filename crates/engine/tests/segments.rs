@@ -76,6 +76,7 @@ fn a_session_run_split_in_parts_starts_exactly_the_planned_users() {
             duration: Duration::from_secs(1),
             users_per_second: 13.0,
             max_users: None,
+            session_weights: None,
         }],
         sessions: vec![Session {
             name: "three".into(),

@@ -19,7 +19,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+pub mod auth;
+pub mod dynamic;
 pub mod limits;
+pub mod query;
 pub mod tsung;
 
 /// One load test, as data.
@@ -103,6 +106,10 @@ pub struct Phase {
     pub duration: Duration,
     pub users_per_second: f64,
     pub max_users: Option<u64>,
+    /// Tsung's `<session_setup>`: this phase's weight for each session, in the
+    /// scenario's session order, instead of the sessions' own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_weights: Option<Vec<f64>>,
 }
 
 impl Phase {
@@ -149,6 +156,30 @@ pub enum Step {
     /// A named group of steps whose total time is reported (Tsung's `<transaction>`).
     Transaction {
         name: String,
+        steps: Vec<Step>,
+    },
+    /// A request built per user from its variables and cookies, whose answer may set
+    /// variables or change the user's course (see [`dynamic`]).
+    Dynamic(Box<dynamic::DynamicRequest>),
+    /// Gives values to variables (Tsung's `<setdynvars>`).
+    SetVars(dynamic::SetVars),
+    /// Runs `steps` only when the test holds (Tsung's `<if>`).
+    If {
+        test: dynamic::Test,
+        steps: Vec<Step>,
+    },
+    /// Runs `steps`, then tests (Tsung's `<repeat>` with `<while>` or `<until>`).
+    Repeat {
+        end: dynamic::RepeatEnd,
+        steps: Vec<Step>,
+    },
+    /// A `<for>` whose counter the body reads as `%%_var%%`: `count` passes, the
+    /// variable `from`, then `from + incr`, and so on.
+    Counted {
+        var: String,
+        from: i64,
+        incr: i64,
+        count: u64,
         steps: Vec<Step>,
     },
 }
@@ -212,6 +243,17 @@ impl Request {
             }
         }
         Ok(())
+    }
+
+    /// As [`Request::check`], for a template whose path may start with a `%%_name%%`
+    /// mark (a URL taken from an earlier answer).
+    pub fn check_dynamic(&self) -> Result<(), String> {
+        if self.path.starts_with("%%") {
+            let mut rest = self.clone();
+            rest.path = format!("/{}", self.path);
+            return rest.check();
+        }
+        self.check()
     }
 
     pub fn get(path: &str) -> Request {
@@ -365,6 +407,31 @@ impl Scenario {
                         .collect();
                 }
             },
+        }
+    }
+
+    /// Keeps at most `cap` bytes of each answer a dynamic request reads.
+    pub fn keep_answers(&mut self, cap: usize) {
+        fn walk(steps: &mut [Step], cap: usize) {
+            for s in steps {
+                match s {
+                    Step::Dynamic(d) => d.answer_cap = cap,
+                    Step::Loop { steps, .. }
+                    | Step::Transaction { steps, .. }
+                    | Step::Counted { steps, .. }
+                    | Step::If { steps, .. }
+                    | Step::Repeat { steps, .. } => walk(steps, cap),
+                    Step::Request(_)
+                    | Step::Think { .. }
+                    | Step::ThinkBetween { .. }
+                    | Step::SetVars(_) => {}
+                }
+            }
+        }
+        if let Load::Sessions { sessions, .. } = &mut self.load {
+            for session in sessions {
+                walk(&mut session.steps, cap);
+            }
         }
     }
 
@@ -559,7 +626,29 @@ fn check_steps(steps: &[Step]) -> Result<(), String> {
                     return Err("think time: min must not exceed max".into());
                 }
             }
-            Step::Transaction { steps, .. } => check_steps(steps)?,
+            Step::Transaction { steps, .. } | Step::If { steps, .. } => check_steps(steps)?,
+            Step::Dynamic(d) => d.request.check_dynamic()?,
+            Step::SetVars(set) => {
+                if set.vars.is_empty() {
+                    return Err("setdynvars: at least one variable".into());
+                }
+            }
+            Step::Repeat { end, steps } => {
+                limits::count(end.max, 1, limits::MAX_LOOP, "passes")
+                    .map_err(|e| format!("repeat: {e}"))?;
+                if !steps_send(steps) {
+                    return Err("a repeat must hold at least one request".into());
+                }
+                check_steps(steps)?;
+            }
+            Step::Counted { count, steps, .. } => {
+                limits::count(*count, 1, limits::MAX_LOOP, "passes")
+                    .map_err(|e| format!("loop: {e}"))?;
+                if !steps_send(steps) {
+                    return Err("a loop must hold at least one request".into());
+                }
+                check_steps(steps)?;
+            }
         }
     }
     Ok(())
@@ -567,23 +656,35 @@ fn check_steps(steps: &[Step]) -> Result<(), String> {
 
 fn steps_send(steps: &[Step]) -> bool {
     steps.iter().any(|s| match s {
-        Step::Request(_) => true,
-        Step::Loop { steps, .. } | Step::Transaction { steps, .. } => steps_send(steps),
-        Step::Think { .. } | Step::ThinkBetween { .. } => false,
+        Step::Request(_) | Step::Dynamic(_) => true,
+        Step::Loop { steps, .. }
+        | Step::Transaction { steps, .. }
+        | Step::Counted { steps, .. }
+        | Step::Repeat { steps, .. } => steps_send(steps),
+        // A branch that may not be taken does not make its parent send.
+        Step::If { .. } | Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => {
+            false
+        }
     })
 }
 
 impl Session {
-    /// How many requests one run of this session sends (loops multiplied out).
+    /// How many requests one run of this session sends (loops multiplied out). A
+    /// dynamic session's count is its most: every `<if>` taken, every `<repeat>` to
+    /// its `max_repeat`, no `<match>` loop or abort.
     pub fn request_count(&self) -> u64 {
         fn count(steps: &[Step]) -> u64 {
             steps
                 .iter()
                 .map(|s| match s {
-                    Step::Request(_) => 1,
-                    Step::Loop { count: n, steps } => n.saturating_mul(count(steps)),
-                    Step::Transaction { steps, .. } => count(steps),
-                    Step::Think { .. } | Step::ThinkBetween { .. } => 0,
+                    Step::Request(_) | Step::Dynamic(_) => 1,
+                    Step::Loop { count: n, steps }
+                    | Step::Counted {
+                        count: n, steps, ..
+                    } => n.saturating_mul(count(steps)),
+                    Step::Repeat { end, steps } => end.max.saturating_mul(count(steps)),
+                    Step::Transaction { steps, .. } | Step::If { steps, .. } => count(steps),
+                    Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => 0,
                 })
                 .fold(0u64, u64::saturating_add)
         }
@@ -598,10 +699,13 @@ impl Session {
             for s in steps {
                 match s {
                     Step::Request(r) => *r = request.clone(),
-                    Step::Loop { steps, .. } | Step::Transaction { steps, .. } => {
-                        walk(steps, request)
-                    }
-                    Step::Think { .. } | Step::ThinkBetween { .. } => {}
+                    Step::Dynamic(_) => *s = Step::Request(request.clone()),
+                    Step::Loop { steps, .. }
+                    | Step::Transaction { steps, .. }
+                    | Step::Counted { steps, .. }
+                    | Step::If { steps, .. }
+                    | Step::Repeat { steps, .. } => walk(steps, request),
+                    Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => {}
                 }
             }
         }
@@ -614,8 +718,13 @@ impl Session {
             for s in steps {
                 match s {
                     Step::Request(r) => out.push(r),
-                    Step::Loop { steps, .. } | Step::Transaction { steps, .. } => walk(steps, out),
-                    Step::Think { .. } | Step::ThinkBetween { .. } => {}
+                    Step::Dynamic(d) => out.push(&d.request),
+                    Step::Loop { steps, .. }
+                    | Step::Transaction { steps, .. }
+                    | Step::Counted { steps, .. }
+                    | Step::If { steps, .. }
+                    | Step::Repeat { steps, .. } => walk(steps, out),
+                    Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => {}
                 }
             }
         }
@@ -695,6 +804,7 @@ mod tests {
                 duration: Duration::from_secs(1),
                 users_per_second: 5.0,
                 max_users: None,
+                session_weights: None,
             }],
             sessions: vec![Session {
                 name: "s".into(),
@@ -780,6 +890,7 @@ mod tests {
                 duration: Duration::from_secs_f64(duration_s),
                 users_per_second: rate,
                 max_users: max,
+                session_weights: None,
             }
             .planned_users()
         };

@@ -28,6 +28,9 @@ pub const MAX_REQUESTS: u64 = 1_000_000_000_000_000;
 pub const MAX_THREADS: u64 = 1024;
 /// Passes of one loop (`<for>`, a suite's `loop`): a counter, whatever its size.
 pub const MAX_LOOP: u64 = 1_000_000_000_000;
+
+/// The longest random string a `<setdynvars>` draws.
+pub const MAX_RANDOM_STRING: u64 = 1024 * 1024;
 /// Users of a phase or at once (`maxnumber`, `maxusers`, `max_users`).
 pub const MAX_USERS: u64 = 1_000_000_000_000;
 /// Extra passes over the arrival phases (Tsung's `<load loop>`), which copies them.

@@ -64,6 +64,9 @@ pub struct TsungImport {
     pub notes: Vec<String>,
     /// The root element's logging attributes, for the outputs to honour.
     pub log: LogOptions,
+    /// `file_server` files the run needs and that do not exist: a plan can still be
+    /// shown, but a run refuses to start.
+    pub missing_files: Vec<PathBuf>,
 }
 
 /// The `<tsung loglevel dumptraffic backend>` attributes, with Tsung's defaults.
@@ -192,12 +195,17 @@ pub fn parse_file(path: &Path) -> Result<TsungImport, TsungError> {
         source,
     })?;
     let name = path.display().to_string();
-    parse_str(&text, &name)
+    let src = tree::Source::new(&name, &text);
+    let root = tree::parse(&src)?;
+    // Tsung reads file_server paths from its working directory; a file moved with its
+    // data next to it is the common case, so a relative path starts at the file.
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    convert::convert(&src, &root, Some(dir.unwrap_or(Path::new("."))))
 }
 
 /// Converts the text of a Tsung file; `file_name` is only used in messages.
 pub fn parse_str(xml: &str, file_name: &str) -> Result<TsungImport, TsungError> {
     let src = tree::Source::new(file_name, xml);
     let root = tree::parse(&src)?;
-    convert::convert(&src, &root)
+    convert::convert(&src, &root, None)
 }

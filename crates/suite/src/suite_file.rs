@@ -288,6 +288,7 @@ impl SuiteFile {
                 max_users: p
                     .max_users
                     .map(|m| c.count(&m, "max_users", 1, limits::MAX_USERS, "users")),
+                session_weights: None,
             })
             .collect();
         let sessions: Vec<Session> = raw
@@ -400,7 +401,8 @@ mod tests {
             &[Phase {
                 duration: Duration::from_secs(60),
                 users_per_second: 5.0,
-                max_users: Some(600)
+                max_users: Some(600),
+                session_weights: None,
             }]
         );
         assert_eq!(*max_users, Some(600));

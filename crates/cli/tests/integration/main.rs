@@ -2,11 +2,14 @@
 //!
 //! Contents:
 //! - `util`: a keep-alive `Pong!` server on 127.0.0.1:0 that counts what it receives,
-//!   Tsung XML generation, and running the binary with a time bound.
+//!   Tsung XML generation, running real Tsung, and running the binary with a time bound.
 //! - `tsung`: `wsgibench tsung`: exact request totals, the Tsung log's layout, a run
 //!   killed with SIGKILL, positioned errors for bad files.
 //! - `real_tsung`: the same small file through real Tsung (`/usr/bin/tsung`) and
 //!   through wsgibench, compared per user and by log structure.
+//! - `real_tsung_dynamic`: Tsung's dynamic sessions (dyn_variable, `%%_var%%`, cookies,
+//!   setdynvars, match) through real Tsung and wsgibench against a Python app that
+//!   logs what it answered (tests/data/dynamic_app); Tsung's digest and OAuth examples.
 //! - `agents`: `wsgibench agent` processes on 127.0.0.2-4 and `load --agents`: exact
 //!   counts, a true merge, lost agents (SIGKILL, SIGSTOP), a wrong token, clock offsets.
 //! - `bad_input`: the bad-input table: every numeric flag (walked from clap's definition),
@@ -33,6 +36,7 @@ mod load_args;
 mod load_outputs;
 mod misbehaving;
 mod real_tsung;
+mod real_tsung_dynamic;
 mod remote;
 mod tsung;
 mod util;

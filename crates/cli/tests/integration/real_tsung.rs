@@ -5,31 +5,11 @@
 //! saying so, when `tsung` is not installed; CI installs it.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::util::*;
-
-fn tsung_binary() -> Option<PathBuf> {
-    let candidate = std::env::var_os("TSUNG")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| "/usr/bin/tsung".into());
-    candidate.exists().then_some(candidate)
-}
-
-/// Tsung's log directory holds one `YYYYMMDD-HHMM` directory per run.
-fn tsung_log_file(log_dir: &Path) -> PathBuf {
-    let run = std::fs::read_dir(log_dir)
-        .expect("Tsung's log directory")
-        .flatten()
-        .find(|e| e.path().is_dir())
-        .expect("a run directory")
-        .path();
-    run.join("tsung.log")
-}
 
 /// Name → sorted field names and whether each value is an integer, for HTTP samples.
 fn shapes(log: &Value) -> BTreeMap<String, Vec<(String, bool)>> {
@@ -69,14 +49,7 @@ fn per_user(log: &Value) -> f64 {
 
 #[test]
 fn same_file_same_totals_per_user_and_same_log_structure_as_tsung() {
-    let tsung = testkit::outside_tool(
-        &testkit::Tool {
-            name: "tsung",
-            debian_package: "tsung",
-        },
-        tsung_binary(),
-    );
-    let Some(tsung) = tsung else {
+    let Some(tsung) = tsung() else {
         return;
     };
     let server = Pong::start();
@@ -87,32 +60,9 @@ fn same_file_same_totals_per_user_and_same_log_structure_as_tsung() {
     let file = tsung_xml_capped(server.port, 5, 4, Some(5), 30, &get_loop(200));
     std::fs::write(&xml, file).unwrap();
 
-    // Tsung: its own HOME (Erlang writes ~/.erlang.cookie, Tsung ~/.tsung), its own
-    // controller id so it never meets another Tsung's Erlang node, no web GUI (it
-    // would listen on port 8091 of every interface).
-    let home = dir.path().join("home");
-    std::fs::create_dir(&home).unwrap();
-    let tsung_logs = dir.path().join("tsung-logs");
-    let id = format!("wsgibench{}", std::process::id());
-    let out = run_bounded(
-        Command::new(&tsung)
-            .env("HOME", &home)
-            .current_dir(dir.path())
-            .args(["-n", "-i", &id, "-f"])
-            .arg(&xml)
-            .arg("-l")
-            .arg(&tsung_logs)
-            .arg("start"),
-        Duration::from_secs(90),
-    );
-    assert!(
-        out.status.success(),
-        "tsung: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    let run = run_tsung(&tsung, &xml, dir.path(), Duration::from_secs(90));
     let tsung_requests = server.requests();
-    let theirs = read_json(&tsung_log_file(&tsung_logs));
+    let theirs = read_json(&run.join("tsung.log"));
 
     let ours_path = dir.path().join("small.tsung.json");
     let out = run_bounded(

@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{IpAddr, TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -149,6 +149,59 @@ pub fn get_loop(count: u32) -> String {
         <request><http url="/" method="GET" version="1.1"/></request>
       </for>"#
     )
+}
+
+/// Tsung 1.7 (Debian package `tsung`; `$TSUNG` names another): None when it is not
+/// installed, which under CI is a failure ([`testkit::outside_tool`]).
+pub fn tsung() -> Option<PathBuf> {
+    let candidate = std::env::var_os("TSUNG")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| "/usr/bin/tsung".into());
+    testkit::outside_tool(
+        &testkit::Tool {
+            name: "tsung",
+            debian_package: "tsung",
+        },
+        candidate.exists().then_some(candidate),
+    )
+}
+
+/// Runs `tsung -f xml start` to its end within `limit`, in `work`, and returns its run
+/// directory (`tsung.log`, dumps, the controller's log). Tsung gets its own HOME
+/// (Erlang writes ~/.erlang.cookie, Tsung ~/.tsung), its own controller id so it never
+/// meets another Tsung's Erlang node (the tests run in threads of one process), and no
+/// web GUI (it would listen on port 8091 of every interface).
+pub fn run_tsung(tsung: &Path, xml: &Path, work: &Path, limit: Duration) -> PathBuf {
+    static RUNS: AtomicU64 = AtomicU64::new(0);
+    let run = RUNS.fetch_add(1, Ordering::SeqCst);
+    let home = work.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let logs = work.join(format!("tsung-logs-{run}"));
+    let id = format!("wsgibench{}n{run}", std::process::id());
+    let out = run_bounded(
+        Command::new(tsung)
+            .env("HOME", &home)
+            .current_dir(work)
+            .args(["-n", "-i", &id, "-f"])
+            .arg(xml)
+            .arg("-l")
+            .arg(&logs)
+            .arg("start"),
+        limit,
+    );
+    assert!(
+        out.status.success(),
+        "tsung: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    // The log directory holds one `YYYYMMDD-HHMM` directory per run.
+    std::fs::read_dir(&logs)
+        .expect("Tsung's log directory")
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .expect("a run directory")
+        .path()
 }
 
 pub fn wsgibench() -> Command {

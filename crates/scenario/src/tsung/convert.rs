@@ -8,23 +8,35 @@
 //! differs and why.
 
 use std::net::IpAddr;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::describe::secs;
 use super::tree::{Node, Position, Source};
 use super::{Backend, DumpTraffic, LogOptions, TsungError, TsungImport};
+use crate::dynamic::{
+    self, Auth, DynamicRequest, Extract, ExtractFrom, FileOrder, Match, MatchAction, RepeatEnd,
+    SetVars, Test, VarSource,
+};
 use crate::{
     limits, Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts,
 };
 
 const TOP_LEVEL: &str =
     "inside <tsung>: information, clients, servers, monitoring, load, options, sessions";
-const SESSION_STEPS: &str =
-    "HTTP sessions only: request/http, for, transaction, thinktime; see README for the subset";
+const SESSION_STEPS: &str = "HTTP sessions only: request/http, for, repeat, if, setdynvars, \
+     transaction, thinktime; see README for the subset";
 const HTTP_CHILDREN: &str =
-    "inside <http>: http_header, add_cookie, www_authenticate (basic), soap";
-const DYNAMIC: &str = "dynamic variables are not supported: wsgibench builds every request \
-     once, before the run, so requests cannot depend on earlier responses";
+    "inside <http>: http_header, add_cookie, www_authenticate (basic, digest), oauth, soap";
+
+/// Tsung's defaults for `<match>` (`ts_config.erl`) and `<repeat>`.
+const TSUNG_MAX_LOOP: u32 = 20;
+const TSUNG_SLEEP_LOOP_S: f64 = 5.0;
+const TSUNG_MAX_RESTART: u32 = 3;
+const TSUNG_MAX_REPEAT: u64 = 20;
+
+/// The largest `file_server` file read: its lines travel inside the scenario.
+const MAX_DATA_FILE: u64 = 64 * 1024 * 1024;
 
 /// Tsung's default think time when a `<thinktime/>` gives no value and no global
 /// `<option name="thinktime">` does either (`thinktime_value` in Tsung's app env).
@@ -70,9 +82,22 @@ struct Ctx<'a> {
     user_agent: Option<String>,
     server: Option<Server>,
     timeouts: Timeouts,
+    /// Where relative `file_server` paths start: the Tsung file's directory.
+    base_dir: Option<PathBuf>,
+    /// `<option name="file_server">` files by id; `None` lines when the file is missing.
+    files: Vec<(String, PathBuf, Option<Vec<String>>)>,
+    /// `<session_setup>` of each phase, in document order (before `loop` copies).
+    setups: Vec<Vec<(String, f64, Position)>>,
+    /// Each converted session's name in the file and its share of that session's
+    /// weight (below 1 when user agents split it).
+    session_bases: Vec<(String, f64)>,
 }
 
-pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, TsungError> {
+pub(crate) fn convert(
+    src: &Source<'_>,
+    root: &Node,
+    base_dir: Option<&Path>,
+) -> Result<TsungImport, TsungError> {
     let mut cx = Ctx {
         src,
         notes: Vec::new(),
@@ -85,6 +110,10 @@ pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, Tsun
         user_agent: None,
         server: None,
         timeouts: Timeouts::default(),
+        base_dir: base_dir.map(Path::to_path_buf),
+        files: Vec::new(),
+        setups: Vec::new(),
+        session_bases: Vec::new(),
     };
     if root.name != "tsung" {
         return Err(cx.unsupported(root, "the root element must be <tsung>"));
@@ -131,8 +160,9 @@ pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, Tsun
     if let Some(o) = options {
         cx.options(o)?;
     }
-    let (phases, deadline) = cx.load(load)?;
+    let (mut phases, deadline) = cx.load(load)?;
     let sessions = cx.sessions(sessions_node)?;
+    cx.session_setups(&mut phases)?;
 
     let duration = match deadline {
         Some(d) => d,
@@ -168,10 +198,17 @@ pub(crate) fn convert(src: &Source<'_>, root: &Node) -> Result<TsungImport, Tsun
     scenario
         .validate()
         .map_err(|e| cx.invalid(sessions_node, e.to_string()))?;
+    let missing_files = cx
+        .files
+        .iter()
+        .filter(|(_, _, lines)| lines.is_none())
+        .map(|(_, path, _)| path.clone())
+        .collect();
     Ok(TsungImport {
         scenario,
         notes: cx.notes,
         log,
+        missing_files,
     })
 }
 
@@ -194,13 +231,16 @@ pub(crate) fn expected_think(steps: &[Step]) -> Duration {
     steps
         .iter()
         .map(|s| match s {
-            Step::Request(_) => Duration::ZERO,
+            Step::Request(_) | Step::Dynamic(_) | Step::SetVars(_) => Duration::ZERO,
             Step::Think { mean, .. } => *mean,
             Step::ThinkBetween { min, max } => (*min + *max) / 2,
-            Step::Loop { count, steps } => {
+            Step::Loop { count, steps } | Step::Counted { count, steps, .. } => {
                 expected_think(steps).saturating_mul(u32::try_from(*count).unwrap_or(u32::MAX))
             }
-            Step::Transaction { steps, .. } => expected_think(steps),
+            Step::Repeat { end, steps } => {
+                expected_think(steps).saturating_mul(u32::try_from(end.max).unwrap_or(u32::MAX))
+            }
+            Step::Transaction { steps, .. } | Step::If { steps, .. } => expected_think(steps),
         })
         .fold(Duration::ZERO, Duration::saturating_add)
 }
@@ -658,7 +698,8 @@ impl Ctx<'_> {
         for child in &load.children {
             match child.name.as_str() {
                 "arrivalphase" => {
-                    let (number, phase) = self.arrivalphase(child)?;
+                    let (number, phase, setup) = self.arrivalphase(child)?;
+                    self.setups.push(setup);
                     if !numbers.insert(number) {
                         // Tsung aborts on this too ("phase already defined").
                         return Err(self.bad(child, "phase", "a phase number not used before"));
@@ -693,13 +734,19 @@ impl Ctx<'_> {
             ));
         }
         let once = phases.clone();
+        let setups = self.setups.clone();
         for _ in 0..repeat {
             phases.extend(once.iter().cloned());
+            self.setups.extend(setups.iter().cloned());
         }
         Ok((phases, deadline))
     }
 
-    fn arrivalphase(&mut self, ap: &Node) -> Result<(i64, Phase), TsungError> {
+    #[allow(clippy::type_complexity)]
+    fn arrivalphase(
+        &mut self,
+        ap: &Node,
+    ) -> Result<(i64, Phase, Vec<(String, f64, Position)>), TsungError> {
         self.attrs(ap, &["phase", "duration", "unit", "wait_all_sessions_end"])?;
         self.no_text(ap)?;
         self.required(ap, "phase")?;
@@ -721,6 +768,7 @@ impl Ctx<'_> {
             ));
         }
         let mut users = None;
+        let mut setup = Vec::new();
         for child in &ap.children {
             match child.name.as_str() {
                 "users" if users.is_none() => users = Some(self.users(child)?),
@@ -728,12 +776,21 @@ impl Ctx<'_> {
                     return Err(self.invalid(child, "only one <users> per phase is allowed".into()))
                 }
                 "session_setup" => {
-                    return Err(self.unsupported(
-                        child,
-                        "per-phase session probabilities are not supported; set them on <session>",
-                    ))
+                    self.attrs(child, &["name", "probability"])?;
+                    self.leaf(child)?;
+                    let name = self.required(child, "name")?.to_string();
+                    self.required(child, "probability")?;
+                    let p = self
+                        .number(child, "probability")?
+                        .filter(|p| (0.0..=100.0).contains(p))
+                        .ok_or_else(|| self.bad(child, "probability", "a percentage, 0 to 100"))?;
+                    setup.push((name, p, self.at(child)));
                 }
-                _ => return Err(self.unsupported(child, "inside <arrivalphase>: users")),
+                _ => {
+                    return Err(
+                        self.unsupported(child, "inside <arrivalphase>: users, session_setup")
+                    )
+                }
             }
         }
         let (rate, max) =
@@ -744,7 +801,9 @@ impl Ctx<'_> {
                 duration,
                 users_per_second: rate,
                 max_users: max,
+                session_weights: None,
             },
+            setup,
         ))
     }
 
@@ -896,7 +955,7 @@ impl Ctx<'_> {
                 self.note(option, n);
             }
             "ssl_ciphers" | "ssl_versions" | "ssl_reuse_sessions" => {
-                let n = ignored("no TLS in wsgibench");
+                let n = ignored("wsgibench's TLS (rustls) chooses its own ciphers and versions");
                 self.note(option, n);
             }
             "hibernate" => {
@@ -919,11 +978,7 @@ impl Ctx<'_> {
                 let n = ignored("a Tsung cluster or non-HTTP setting");
                 self.note(option, n);
             }
-            "file_server" => {
-                let n =
-                    ignored("only dynamic substitution reads it, and that is outside the subset");
-                self.note(option, n);
-            }
+            "file_server" => self.file_server(option)?,
             "rate_limit" => {
                 return Err(self.unsupported_attr(
                     option,
@@ -1092,6 +1147,7 @@ impl Ctx<'_> {
     ) -> Result<Vec<Session>, TsungError> {
         if self.user_agents.is_empty() {
             let steps = self.steps(s, &[])?;
+            self.session_bases.push((name.clone(), 1.0));
             return Ok(vec![Session {
                 name,
                 weight,
@@ -1103,6 +1159,7 @@ impl Ctx<'_> {
         for (i, (probability, agent)) in agents.iter().enumerate() {
             self.user_agent = Some(agent.clone());
             let steps = self.steps(s, &[])?;
+            self.session_bases.push((name.clone(), probability / 100.0));
             out.push(Session {
                 name: if agents.len() == 1 {
                     name.clone()
@@ -1123,7 +1180,7 @@ impl Ctx<'_> {
         let mut steps = Vec::new();
         for node in &parent.children {
             let step = match node.name.as_str() {
-                "request" => Step::Request(self.request(node)?),
+                "request" => self.request(node)?,
                 "thinktime" => self.thinktime(node)?,
                 "transaction" => {
                     self.attrs(node, &["name"])?;
@@ -1138,25 +1195,24 @@ impl Ctx<'_> {
                     Step::Transaction { name, steps: inner }
                 }
                 "for" => self.for_loop(node, loop_vars)?,
-                "repeat" => {
-                    // Tsung's <repeat> always tests a dynamic variable after each pass.
-                    // With no dynamic variables in the subset, the variable is either
-                    // unset (Tsung then runs the body once and counts an error) or a
-                    // <for> counter (Tsung compares the integer with the attribute's
-                    // string, which never matches, and does not reset the pass counter
-                    // for the next outer iteration). Neither is a fixed count a user
-                    // meant, so we refuse rather than guess.
+                "repeat" => self.repeat(node, loop_vars)?,
+                "setdynvars" => Step::SetVars(self.setdynvars(node)?),
+                "if" => {
+                    self.attrs(node, &["var", "eq", "neq"])?;
+                    self.no_text(node)?;
+                    let test = self.test(node)?;
+                    let inner = self.steps(node, loop_vars)?;
+                    if inner.is_empty() {
+                        return Err(self.invalid(node, "an <if> needs at least one step".into()));
+                    }
+                    Step::If { test, steps: inner }
+                }
+                "foreach" => {
                     return Err(self.unsupported(
                         node,
-                        "it loops on a dynamic variable, which is outside the subset; for a \
-                         fixed number of passes use <for from=\"1\" to=\"N\" var=\"i\">",
-                    ));
-                }
-                "setdynvars" => return Err(self.unsupported(node, DYNAMIC)),
-                "if" | "foreach" => {
-                    return Err(
-                        self.unsupported(node, &format!("it tests dynamic variables; {DYNAMIC}"))
-                    )
+                        "it walks a list variable, which wsgibench does not have (variables \
+                         are text); use <repeat> or <for>",
+                    ))
                 }
                 "change_type" => {
                     return Err(self.unsupported(node, "sessions cannot switch protocol; HTTP only"))
@@ -1220,7 +1276,293 @@ impl Ctx<'_> {
         if steps.is_empty() {
             return Err(self.invalid(node, "a loop needs at least one step".into()));
         }
+        // A body that reads variables may read the counter; one that does not keeps
+        // the plain loop, so a static file's program is unchanged.
+        if dynamic::steps_are_dynamic(&steps) {
+            return Ok(Step::Counted {
+                var: var.to_string(),
+                from,
+                incr,
+                count,
+                steps,
+            });
+        }
         Ok(Step::Loop { count, steps })
+    }
+
+    /// `<repeat name max_repeat>` whose last child is `<while>` or `<until>`.
+    fn repeat(&mut self, node: &Node, loop_vars: &[&str]) -> Result<Step, TsungError> {
+        self.attrs(node, &["name", "max_repeat"])?;
+        self.no_text(node)?;
+        self.required(node, "name")?;
+        let max = self
+            .bounded(node, "max_repeat", 1, limits::MAX_LOOP, "passes")?
+            .unwrap_or(TSUNG_MAX_REPEAT);
+        let Some((last, body)) = node.children.split_last() else {
+            return Err(self.invalid(
+                node,
+                "a <repeat> needs steps and a <while> or <until>".into(),
+            ));
+        };
+        let until = match last.name.as_str() {
+            "while" => false,
+            "until" => true,
+            _ => {
+                return Err(self.invalid(
+                    last,
+                    "the last element of a <repeat> must be <while> or <until>".into(),
+                ))
+            }
+        };
+        self.attrs(last, &["var", "eq", "neq"])?;
+        self.leaf(last)?;
+        let test = self.test(last)?;
+        let shell = Node {
+            children: body.to_vec(),
+            ..node.clone()
+        };
+        let steps = self.steps(&shell, loop_vars)?;
+        if steps.is_empty() {
+            return Err(self.invalid(node, "a <repeat> needs at least one step".into()));
+        }
+        Ok(Step::Repeat {
+            end: RepeatEnd { test, until, max },
+            steps,
+        })
+    }
+
+    /// `var` with `eq` or `neq`, as `<if>`, `<while>` and `<until>` write it.
+    fn test(&self, node: &Node) -> Result<Test, TsungError> {
+        let var = self.required(node, "var")?;
+        if !dynamic::is_var_name(var) {
+            return Err(self.bad(node, "var", "a variable name (letters, digits, _ and -)"));
+        }
+        let (equal, value) = match (node.attr("eq"), node.attr("neq")) {
+            (Some(v), None) => (true, v),
+            (None, Some(v)) => (false, v),
+            _ => return Err(self.invalid(node, "set eq or neq (one of them)".into())),
+        };
+        Ok(Test {
+            var: var.to_string(),
+            equal,
+            value: value.to_string(),
+        })
+    }
+
+    /// `<setdynvars sourcetype=...>` with its `<var name>` children.
+    fn setdynvars(&mut self, node: &Node) -> Result<SetVars, TsungError> {
+        self.attrs(
+            node,
+            &[
+                "sourcetype",
+                "callback",
+                "start",
+                "end",
+                "length",
+                "fileid",
+                "delimiter",
+                "order",
+                "value",
+                "code",
+            ],
+        )?;
+        self.no_text(node)?;
+        let mut vars = Vec::new();
+        for v in &node.children {
+            if v.name != "var" {
+                return Err(self.unsupported(v, "inside <setdynvars>: var"));
+            }
+            self.attrs(v, &["name"])?;
+            self.leaf(v)?;
+            let name = self.required(v, "name")?;
+            if !dynamic::is_var_name(name) {
+                return Err(self.bad(v, "name", "a variable name (letters, digits, _ and -)"));
+            }
+            vars.push(name.to_string());
+        }
+        if vars.is_empty() {
+            return Err(self.invalid(node, "a <setdynvars> needs at least one <var>".into()));
+        }
+        let source = match self.required(node, "sourcetype")? {
+            "random_number" => {
+                self.required(node, "start")?;
+                self.required(node, "end")?;
+                let start = self.integer(node, "start")?.unwrap_or_default();
+                let end = self.integer(node, "end")?.unwrap_or_default();
+                if end < start {
+                    return Err(self.bad(node, "end", "an integer not below start"));
+                }
+                VarSource::RandomNumber { start, end }
+            }
+            "random_string" => {
+                self.required(node, "length")?;
+                let length = self
+                    .bounded(node, "length", 1, limits::MAX_RANDOM_STRING, "characters")?
+                    .unwrap_or(1);
+                VarSource::RandomString {
+                    length: length as usize,
+                }
+            }
+            "value" => VarSource::Value(self.required(node, "value")?.to_string()),
+            "file" => {
+                let id = self.required(node, "fileid")?;
+                let order = match self.choice(node, "order", &["iter", "random"])? {
+                    Some("random") => FileOrder::Random,
+                    _ => FileOrder::Iter,
+                };
+                let delimiter = node.attr("delimiter").unwrap_or(";").to_string();
+                if delimiter.is_empty() {
+                    return Err(self.bad(node, "delimiter", "one or more characters"));
+                }
+                let Some((_, _, lines)) = self.files.iter().find(|(f, _, _)| f == id) else {
+                    let known: Vec<&str> = self.files.iter().map(|(f, _, _)| f.as_str()).collect();
+                    return Err(self.bad(
+                        node,
+                        "fileid",
+                        &format!(
+                            "the id of an <option name=\"file_server\"> ({})",
+                            if known.is_empty() {
+                                "this file declares none".to_string()
+                            } else {
+                                known.join(", ")
+                            }
+                        ),
+                    ));
+                };
+                VarSource::File {
+                    id: id.to_string(),
+                    lines: lines.clone().unwrap_or_default(),
+                    delimiter,
+                    order,
+                }
+            }
+            "erlang" => {
+                let callback = self.required(node, "callback")?;
+                dynamic::builtin_callback(callback).ok_or_else(|| {
+                    self.unsupported_attr(
+                        node,
+                        "callback",
+                        &format!(
+                            "it calls Erlang ({callback}), which wsgibench cannot run; only \
+                             Tsung's ts_user_server:get_unique_id and get_really_unique_id are \
+                             emulated"
+                        ),
+                    )
+                })?
+            }
+            "eval" => {
+                return Err(self.unsupported_attr(
+                    node,
+                    "sourcetype",
+                    "eval runs Erlang code, which wsgibench cannot run; use random_number, \
+                     random_string, file or value",
+                ))
+            }
+            _ => return Err(self.bad(
+                node,
+                "sourcetype",
+                "random_number, random_string, file, value, or erlang with Tsung's id callbacks",
+            )),
+        };
+        Ok(SetVars { vars, source })
+    }
+
+    /// Reads a `file_server` file now, so the scenario carries its lines (an agent on
+    /// another machine needs no copy). A missing file is not an error here: the plan
+    /// names it, and the run refuses to start.
+    fn file_server(&mut self, option: &Node) -> Result<(), TsungError> {
+        let id = option.attr("id").unwrap_or("default").to_string();
+        let value = self.required(option, "value")?;
+        let path = match &self.base_dir {
+            Some(dir) if Path::new(value).is_relative() => dir.join(value),
+            _ => PathBuf::from(value),
+        };
+        if self.files.iter().any(|(f, _, _)| *f == id) {
+            return Err(self.bad(option, "id", "an id not used by another file_server"));
+        }
+        let lines = match std::fs::metadata(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                self.note(
+                    option,
+                    format!(
+                        "file_server {id}: {} is missing; the run will refuse to start until it exists",
+                        path.display()
+                    ),
+                );
+                None
+            }
+            Err(e) => {
+                return Err(self.invalid(option, format!("{}: {e}", path.display())));
+            }
+            Ok(m) if m.len() > MAX_DATA_FILE => {
+                return Err(self.invalid(
+                    option,
+                    format!(
+                        "{}: {} bytes; at most {MAX_DATA_FILE} are read",
+                        path.display(),
+                        m.len()
+                    ),
+                ));
+            }
+            Ok(_) => {
+                let text = std::fs::read(&path)
+                    .map_err(|e| self.invalid(option, format!("{}: {e}", path.display())))?;
+                let text = String::from_utf8_lossy(&text);
+                let lines: Vec<String> = text
+                    .lines()
+                    .filter(|l| !l.trim().is_empty())
+                    .map(str::to_string)
+                    .collect();
+                if lines.is_empty() {
+                    return Err(
+                        self.invalid(option, format!("{}: no lines to read", path.display()))
+                    );
+                }
+                Some(lines)
+            }
+        };
+        self.files.push((id, path, lines));
+        Ok(())
+    }
+
+    /// Turns each phase's `<session_setup>` into weights in the sessions' order.
+    fn session_setups(&mut self, phases: &mut [Phase]) -> Result<(), TsungError> {
+        for (phase, setup) in phases.iter_mut().zip(&self.setups) {
+            if setup.is_empty() {
+                continue;
+            }
+            let mut weights = Vec::with_capacity(self.session_bases.len());
+            for (base, share) in &self.session_bases {
+                let p = setup
+                    .iter()
+                    .find(|(name, _, _)| name == base)
+                    .map_or(0.0, |(_, p, _)| *p);
+                weights.push(p * share);
+            }
+            for (name, _, at) in setup {
+                if !self.session_bases.iter().any(|(b, _)| b == name) {
+                    return Err(TsungError::Invalid {
+                        at: at.clone(),
+                        element: "session_setup".into(),
+                        message: format!(
+                            "<session_setup name=\"{name}\">: no session has this name"
+                        ),
+                    });
+                }
+            }
+            let sum: f64 = setup.iter().map(|(_, p, _)| p).sum();
+            if (sum - 100.0).abs() > 0.01 {
+                return Err(TsungError::Invalid {
+                    at: setup[0].2.clone(),
+                    element: "session_setup".into(),
+                    message: format!(
+                        "a phase's session_setup probabilities must sum to 100, got {sum}"
+                    ),
+                });
+            }
+            phase.session_weights = Some(weights);
+        }
+        Ok(())
     }
 
     fn thinktime(&mut self, node: &Node) -> Result<Step, TsungError> {
@@ -1286,45 +1628,309 @@ impl Ctx<'_> {
 
     // ---- <request> and <http> ----
 
-    fn request(&mut self, req: &Node) -> Result<Request, TsungError> {
+    fn request(&mut self, req: &Node) -> Result<Step, TsungError> {
         self.attrs(req, &["subst", "tag"])?;
         self.no_text(req)?;
-        let subst = self.choice(req, "subst", &["true", "false", "all_except_body"])?;
+        let subst_attr = self.choice(req, "subst", &["true", "false", "all_except_body"])?;
+        let subst = matches!(subst_attr, Some("true" | "all_except_body"));
         let mut http = None;
+        let mut extract = Vec::new();
+        let mut matches = Vec::new();
         for child in &req.children {
             match child.name.as_str() {
                 "http" if http.is_none() => http = Some(child),
                 "http" => return Err(self.invalid(child, "one <http> per <request>".into())),
-                "dyn_variable" => return Err(self.unsupported(child, DYNAMIC)),
-                "match" => {
-                    return Err(self.unsupported(
-                        child,
-                        "matching response bodies is not supported; wsgibench counts status \
-                         codes and errors",
-                    ))
-                }
+                "dyn_variable" => extract.push(self.dyn_variable(child)?),
+                "match" => matches.push(self.match_rule(child)?),
                 _ => return Err(self.unsupported(child, SESSION_STEPS)),
             }
         }
         let http = http.ok_or_else(|| self.invalid(req, "an <http> element is required".into()))?;
-        if matches!(subst, Some("true" | "all_except_body")) {
-            if mentions_substitution(http) {
-                return Err(self.unsupported_attr(
-                    req,
-                    "subst",
-                    "dynamic substitution (%%...%%) is not supported: wsgibench builds every \
-                     request once, before the run",
-                ));
-            }
+        let marked = mentions_substitution(http);
+        if subst_attr == Some("all_except_body") && http.attr("contents").is_some() {
+            self.note(
+                req,
+                "subst=\"all_except_body\": wsgibench substitutes the body too".into(),
+            );
+        }
+        if marked && subst {
+            self.check_marks(http)?;
+        } else if marked {
+            self.note(
+                req,
+                "%%...%% marks without subst=\"true\": sent as written, as Tsung does".into(),
+            );
+        }
+        let (request, auth) = self.http(http, subst && marked)?;
+        if (subst && marked) || !extract.is_empty() || !matches.is_empty() || auth.is_some() {
+            return Ok(Step::Dynamic(Box::new(DynamicRequest {
+                request,
+                subst: subst && marked,
+                extract,
+                matches,
+                auth,
+                answer_cap: dynamic::DEFAULT_CAPTURE_CAP,
+            })));
+        }
+        if subst {
             self.note(
                 req,
                 "subst=\"true\" but nothing to substitute: sent as written".into(),
             );
         }
-        self.http(http)
+        Ok(Step::Request(request))
     }
 
-    fn http(&mut self, http: &Node) -> Result<Request, TsungError> {
+    /// Every `%%...%%` of a substituted request is a variable, one of Tsung's two id
+    /// callbacks, or a mark Tsung itself cuts the text at; any other Erlang call is
+    /// refused, naming it.
+    fn check_marks(&mut self, node: &Node) -> Result<(), TsungError> {
+        let texts = node
+            .attrs
+            .iter()
+            .map(|(_, v)| v.as_str())
+            .chain(std::iter::once(node.text.as_str()));
+        let mut cut = Vec::new();
+        for text in texts {
+            for mark in dynamic::marks(text) {
+                match mark {
+                    Ok(_) => {}
+                    Err(call) if dynamic::builtin_callback(call).is_some() => {}
+                    Err(call) if call.contains(':') => {
+                        return Err(self.unsupported(
+                            node,
+                            &format!(
+                                "%%{call}%% calls Erlang, which wsgibench cannot run; variables \
+                                 (%%_name%%) and Tsung's ts_user_server:get_unique_id and \
+                                 get_really_unique_id are supported"
+                            ),
+                        ))
+                    }
+                    Err(other) => cut.push(other.to_string()),
+                }
+            }
+        }
+        for other in cut {
+            self.note(
+                node,
+                format!(
+                    "%%{other}%% is neither a variable (%%_{other}%%) nor a call \
+                     (%%module:function%%): Tsung drops the text from there on, and so does \
+                     wsgibench"
+                ),
+            );
+        }
+        for child in &node.children {
+            self.check_marks(child)?;
+        }
+        Ok(())
+    }
+
+    /// `<dyn_variable name [re|jsonpath|xpath|header]>`.
+    fn dyn_variable(&mut self, node: &Node) -> Result<Extract, TsungError> {
+        self.attrs(
+            node,
+            &[
+                "name",
+                "re",
+                "regexp",
+                "jsonpath",
+                "xpath",
+                "header",
+                "pgsql_expr",
+            ],
+        )?;
+        self.leaf(node)?;
+        let var = self.required(node, "name")?;
+        if !dynamic::is_var_name(var) {
+            return Err(self.bad(node, "name", "a variable name (letters, digits, _ and -)"));
+        }
+        let given: Vec<&str> = ["re", "regexp", "jsonpath", "xpath", "header", "pgsql_expr"]
+            .into_iter()
+            .filter(|a| node.attr(a).is_some())
+            .collect();
+        if given.len() > 1 {
+            return Err(self.invalid(
+                node,
+                format!(
+                    "one of re, jsonpath, xpath or header, not {}",
+                    given.join(" and ")
+                ),
+            ));
+        }
+        let from = match given.first().copied() {
+            None => {
+                // Tsung's default: the value of the HTML form field of that name.
+                let re = format!(
+                    r#"name=["']{}["'][^>]*?value=["']([^"']*)["']"#,
+                    regex::escape(var)
+                );
+                ExtractFrom::Regex(re)
+            }
+            Some(attr @ ("re" | "regexp")) => {
+                let re = node.attr(attr).unwrap_or_default();
+                self.regex(node, attr, re)?;
+                ExtractFrom::Regex(re.to_string())
+            }
+            Some("jsonpath") => {
+                let path = node.attr("jsonpath").unwrap_or_default();
+                crate::query::JsonPath::parse(path).map_err(|e| self.bad(node, "jsonpath", &e))?;
+                ExtractFrom::JsonPath(path.to_string())
+            }
+            Some("xpath") => {
+                let path = node.attr("xpath").unwrap_or_default();
+                crate::query::XPath::parse(path).map_err(|e| self.bad(node, "xpath", &e))?;
+                ExtractFrom::XPath(path.to_string())
+            }
+            Some("header") => {
+                let spec = node.attr("header").unwrap_or_default();
+                let (name, field) = match spec.split_once('/') {
+                    Some((n, f)) => (n, Some(f.to_string())),
+                    None => (spec, None),
+                };
+                if name.is_empty() || !name.bytes().all(|b| b.is_ascii_graphic() && b != b':') {
+                    return Err(self.bad(node, "header", "a header name, or name/field"));
+                }
+                ExtractFrom::Header {
+                    name: name.to_string(),
+                    field: field.filter(|f| !f.is_empty()),
+                }
+            }
+            Some(_) => {
+                return Err(self.unsupported_attr(
+                    node,
+                    "pgsql_expr",
+                    "PostgreSQL sessions are not HTTP; use re, jsonpath, xpath or header",
+                ))
+            }
+        };
+        Ok(Extract {
+            var: var.to_string(),
+            from,
+        })
+    }
+
+    fn regex(&self, node: &Node, attribute: &str, pattern: &str) -> Result<(), TsungError> {
+        regex::bytes::Regex::new(pattern).map(drop).map_err(|e| {
+            self.bad(
+                node,
+                attribute,
+                &format!(
+                    "a regular expression wsgibench can run (Rust regex syntax: no \
+                     look-around or back-references): {}",
+                    e.to_string().lines().last().unwrap_or_default().trim()
+                ),
+            )
+        })
+    }
+
+    /// `<match do when ...>PATTERN</match>`.
+    fn match_rule(&mut self, node: &Node) -> Result<Match, TsungError> {
+        self.attrs(
+            node,
+            &[
+                "do",
+                "when",
+                "name",
+                "sleep_loop",
+                "max_loop",
+                "max_restart",
+                "skip_headers",
+                "apply_to_content",
+                "subst",
+                "loop_back",
+            ],
+        )?;
+        if let Some(c) = node.children.first() {
+            return Err(self.unsupported(c, "<match> holds its pattern as text only"));
+        }
+        if node.attr("apply_to_content").is_some() {
+            return Err(self.unsupported_attr(
+                node,
+                "apply_to_content",
+                "it calls Erlang on the answer, which wsgibench cannot run",
+            ));
+        }
+        if self.boolean(node, "subst")? == Some(true) {
+            return Err(self.unsupported_attr(
+                node,
+                "subst",
+                "a pattern built from variables is not supported; match a fixed pattern",
+            ));
+        }
+        if node.attr("loop_back").is_some_and(|v| v.trim() != "0") {
+            return Err(self.unsupported_attr(
+                node,
+                "loop_back",
+                "looping back over earlier requests is not supported; do=\"loop\" repeats this one",
+            ));
+        }
+        let pattern = node.text.clone();
+        self.regex(node, "pattern", &pattern)?;
+        let when_found = self.choice(node, "when", &["match", "nomatch"])? != Some("nomatch");
+        let max_loop = self
+            .bounded(node, "max_loop", 0, u64::from(u32::MAX), "passes")?
+            .map_or(TSUNG_MAX_LOOP, |n| n as u32);
+        let max_restart = self
+            .bounded(node, "max_restart", 0, u64::from(u32::MAX), "restarts")?
+            .map_or(TSUNG_MAX_RESTART, |n| n as u32);
+        let sleep = self
+            .think_seconds(node, "sleep_loop")?
+            .unwrap_or(TSUNG_SLEEP_LOOP_S);
+        let action =
+            match self
+                .choice(
+                    node,
+                    "do",
+                    &[
+                        "continue",
+                        "loop",
+                        "abort",
+                        "restart",
+                        "log",
+                        "dump",
+                        "abort_test",
+                    ],
+                )?
+                .unwrap_or("continue")
+            {
+                "continue" => MatchAction::Continue,
+                "loop" => MatchAction::Loop {
+                    max: max_loop,
+                    sleep: Duration::from_secs_f64(sleep),
+                },
+                "abort" => MatchAction::Abort,
+                "restart" => MatchAction::Restart { max: max_restart },
+                "log" => MatchAction::Log,
+                "dump" => {
+                    self.note(
+                        node,
+                        "do=\"dump\": logged like do=\"log\", without the answer's bytes".into(),
+                    );
+                    MatchAction::Log
+                }
+                _ => return Err(self.unsupported_attr(
+                    node,
+                    "do",
+                    "abort_test stops a whole Tsung cluster; end the run with a duration instead",
+                )),
+            };
+        let body_only = self.choice(node, "skip_headers", &["http", "no"])? == Some("http");
+        Ok(Match {
+            pattern,
+            when_found,
+            action,
+            body_only,
+        })
+    }
+
+    /// The request, and the authentication computed per request (digest, OAuth).
+    /// `substituted`: `%%...%%` marks are replaced per user, so the URL may hold them.
+    fn http(
+        &mut self,
+        http: &Node,
+        substituted: bool,
+    ) -> Result<(Request, Option<Auth>), TsungError> {
         self.attrs(
             http,
             &[
@@ -1365,7 +1971,7 @@ impl Ctx<'_> {
             ));
         }
         let url = self.required(http, "url")?;
-        let (path, host_header) = self.url(http, url)?;
+        let (path, host_header) = self.url(http, url, substituted)?;
 
         let mut headers: Vec<(String, String)> = Vec::new();
         if let Some(h) = host_header {
@@ -1398,6 +2004,7 @@ impl Ctx<'_> {
         let mut cookies = Vec::new();
         let mut extra = Vec::new();
         let mut seen_auth = false;
+        let mut auth = None;
         for child in &http.children {
             match child.name.as_str() {
                 "http_header" => {
@@ -1433,15 +2040,22 @@ impl Ctx<'_> {
                         ],
                     )?;
                     self.leaf(child)?;
-                    if self.choice(child, "type", &["basic", "digest"])? == Some("digest") {
-                        return Err(self.unsupported_attr(
-                            child,
-                            "type",
-                            "digest authentication needs the server's nonce; only basic is supported",
-                        ));
-                    }
                     let user = self.required(child, "userid")?;
                     let pass = self.required(child, "passwd")?;
+                    if self.choice(child, "type", &["basic", "digest"])? == Some("digest") {
+                        let field = |name: &str| child.attr(name).map(str::to_string);
+                        auth = Some(Auth::Digest {
+                            user: user.to_string(),
+                            password: pass.to_string(),
+                            realm: self.required(child, "realm")?.to_string(),
+                            nonce: self.required(child, "nonce")?.to_string(),
+                            qop: field("qop"),
+                            cnonce: field("cnonce"),
+                            nc: field("nc"),
+                            opaque: field("opaque"),
+                        });
+                        continue;
+                    }
                     let credentials = format!("{user}:{pass}");
                     headers.push((
                         "Authorization".into(),
@@ -1454,11 +2068,33 @@ impl Ctx<'_> {
                     let action = self.required(child, "action")?;
                     headers.push(("SOAPAction".into(), format!("\"{action}\"")));
                 }
-                "oauth" => {
-                    return Err(self.unsupported(
+                "oauth" if auth.is_none() => {
+                    self.attrs(
                         child,
-                        "OAuth signs each request with fresh values; not supported",
-                    ))
+                        &[
+                            "consumer_key",
+                            "consumer_secret",
+                            "access_token",
+                            "access_token_secret",
+                            "method",
+                            "type",
+                            "realm",
+                        ],
+                    )?;
+                    self.leaf(child)?;
+                    if let Some(m) = child.attr("method").filter(|m| *m != "HMAC-SHA1") {
+                        return Err(self.unsupported_attr(
+                            child,
+                            "method",
+                            &format!("{m}: only HMAC-SHA1 signing is supported"),
+                        ));
+                    }
+                    auth = Some(Auth::OAuth {
+                        consumer_key: self.required(child, "consumer_key")?.to_string(),
+                        consumer_secret: self.required(child, "consumer_secret")?.to_string(),
+                        token: child.attr("access_token").map(str::to_string),
+                        token_secret: child.attr("access_token_secret").map(str::to_string),
+                    });
                 }
                 _ => return Err(self.unsupported(child, HTTP_CHILDREN)),
             }
@@ -1469,12 +2105,15 @@ impl Ctx<'_> {
         // A header set by <http_header> replaces one Tsung would add itself.
         headers.retain(|(n, _)| !extra.iter().any(|(e, _)| e.eq_ignore_ascii_case(n)));
         headers.extend(extra);
-        Ok(Request {
-            method,
-            path,
-            headers,
-            body,
-        })
+        Ok((
+            Request {
+                method,
+                path,
+                headers,
+                body,
+            },
+            auth,
+        ))
     }
 
     fn header_value(&self, node: &Node, attribute: &str, v: &str) -> Result<String, TsungError> {
@@ -1488,19 +2127,26 @@ impl Ctx<'_> {
 
     /// Splits a Tsung URL into the origin-form path and, when the URL names this
     /// machine by another name than `<server>`, the Host header Tsung would send.
-    fn url(&self, http: &Node, url: &str) -> Result<(String, Option<String>), TsungError> {
-        if url.contains("%%") {
-            return Err(self.unsupported_attr(
-                http,
-                "url",
-                "dynamic substitution (%%...%%) is not supported",
-            ));
-        }
+    fn url(
+        &self,
+        http: &Node,
+        url: &str,
+        substituted: bool,
+    ) -> Result<(String, Option<String>), TsungError> {
         if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(self.bad(http, "url", "a URL without spaces or control characters"));
         }
-        if url.starts_with('/') {
+        if url.starts_with('/') || (substituted && url.starts_with("%%")) {
+            // A URL that is a variable as a whole (taken from an answer) may be
+            // absolute: the engine keeps its path, for the same server.
             return Ok((url.to_string(), None));
+        }
+        if url.contains("%%") && !substituted {
+            return Err(self.bad(
+                http,
+                "url",
+                "a URL without %%...%% marks, or subst=\"true\" on the <request>",
+            ));
         }
         if url.starts_with("https://") {
             return Err(self.unsupported_attr(http, "url", "TLS is not supported; use http://"));

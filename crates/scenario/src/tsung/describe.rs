@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::convert::expected_think;
 use super::TsungImport;
+use crate::dynamic::{Auth, DynamicRequest, ExtractFrom, FileOrder, Test, VarSource};
 use crate::{Arrival, Load, Request, Step};
 
 /// The human plan of an import; nothing is sent to compute it.
@@ -149,6 +150,41 @@ fn steps(w: &mut String, list: &[Step], indent: usize) {
                 let _ = writeln!(w, "{pad}transaction {name}:");
                 steps(w, inner, indent + 2);
             }
+            Step::Dynamic(d) => {
+                let _ = writeln!(w, "{pad}{}{}", request(&d.request), dynamic_parts(d));
+            }
+            Step::SetVars(set) => {
+                let _ = writeln!(
+                    w,
+                    "{pad}set {} from {}",
+                    set.vars.join(", "),
+                    var_source(&set.source)
+                );
+            }
+            Step::If { test, steps: inner } => {
+                let _ = writeln!(w, "{pad}if {}:", test_text(test));
+                steps(w, inner, indent + 2);
+            }
+            Step::Repeat { end, steps: inner } => {
+                let how = if end.until { "until" } else { "while" };
+                let _ = writeln!(
+                    w,
+                    "{pad}repeat (at most {}x) {how} {}:",
+                    end.max,
+                    test_text(&end.test)
+                );
+                steps(w, inner, indent + 2);
+            }
+            Step::Counted {
+                var,
+                from,
+                incr,
+                count,
+                steps: inner,
+            } => {
+                let _ = writeln!(w, "{pad}loop {count}x, {var} = {from} by {incr}:");
+                steps(w, inner, indent + 2);
+            }
         }
     }
 }
@@ -163,6 +199,70 @@ fn request(r: &Request) -> String {
         let _ = write!(line, " + {} bytes of body", r.body.len());
     }
     line
+}
+
+/// What a dynamic request does beyond its bytes, as a short tail of its line.
+fn dynamic_parts(d: &DynamicRequest) -> String {
+    let mut parts = Vec::new();
+    for e in &d.extract {
+        let from = match &e.from {
+            ExtractFrom::Regex(re) => format!("re {re:?}"),
+            ExtractFrom::JsonPath(p) => format!("jsonpath {p}"),
+            ExtractFrom::XPath(p) => format!("xpath {p}"),
+            ExtractFrom::Header { name, field: None } => format!("header {name}"),
+            ExtractFrom::Header {
+                name,
+                field: Some(f),
+            } => format!("header {name}/{f}"),
+        };
+        parts.push(format!("{} <- {from}", e.var));
+    }
+    for m in &d.matches {
+        let when = if m.when_found { "match" } else { "nomatch" };
+        parts.push(format!("{:?} on {when} {:?}", m.action, m.pattern));
+    }
+    match &d.auth {
+        Some(Auth::Digest { .. }) => parts.push("digest auth".into()),
+        Some(Auth::OAuth { .. }) => parts.push("oauth signed".into()),
+        None => {}
+    }
+    if d.subst {
+        parts.insert(0, "substituted".into());
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("  ({})", parts.join("; "))
+    }
+}
+
+fn var_source(source: &VarSource) -> String {
+    match source {
+        VarSource::RandomNumber { start, end } => format!("random number {start}..={end}"),
+        VarSource::RandomString { length } => format!("random string of {length}"),
+        VarSource::Value(v) => format!("value {v:?}"),
+        VarSource::File {
+            id, lines, order, ..
+        } => format!(
+            "file {id} ({} lines, {})",
+            lines.len(),
+            match order {
+                FileOrder::Iter => "in turn",
+                FileOrder::Random => "at random",
+            }
+        ),
+        VarSource::UniqueId => "the user's unique id".into(),
+        VarSource::ReallyUniqueId => "a run-wide unique id".into(),
+    }
+}
+
+fn test_text(t: &Test) -> String {
+    format!(
+        "{} {} {:?}",
+        t.var,
+        if t.equal { "==" } else { "!=" },
+        t.value
+    )
 }
 
 pub(crate) fn secs(d: Duration) -> String {

@@ -320,13 +320,6 @@ fn phase_and_load_errors() {
         err(&load_file("<load></load>")),
         "t.xml:3:1: <load>: at least one <arrivalphase> is required"
     );
-    assert_eq!(
-        err(&load_file(
-            r#"<load><arrivalphase phase="1" duration="5" unit="second"><session_setup name="s" probability="100"/><users arrivalrate="1" unit="second"/></arrivalphase></load>"#
-        )),
-        "t.xml:3:58: <session_setup> is not supported (per-phase session probabilities are not \
-         supported; set them on <session>)"
-    );
 }
 
 // ---- <options> ----
@@ -642,20 +635,6 @@ fn http_errors() {
     );
     assert_eq!(
         err(&body(
-            r#"<request><http url="/"><oauth consumer_key="k" consumer_secret="s"/></http></request>"#
-        )),
-        "t.xml:7:24: <oauth> is not supported (OAuth signs each request with fresh values; not \
-         supported)"
-    );
-    assert_eq!(
-        err(&body(
-            r#"<request><http url="/"><www_authenticate userid="u" passwd="p" type="digest"/></http></request>"#
-        )),
-        "t.xml:7:24: <www_authenticate type=\"digest\"> is not supported (digest authentication \
-         needs the server's nonce; only basic is supported)"
-    );
-    assert_eq!(
-        err(&body(
             r#"<request><http url="/"><http_header name="Bad Name" value="x"/></http></request>"#
         )),
         "t.xml:7:24: <http_header name=\"Bad Name\">: expected a header name (no spaces or colon)"
@@ -671,58 +650,116 @@ fn http_errors() {
 }
 
 #[test]
-fn other_protocols_and_dynamic_features_are_refused() {
+fn other_protocols_and_what_dynamic_sessions_cannot_do_are_refused() {
     assert_eq!(
         err(&body(
             r#"<request><jabber type="chat" ack="no_ack"/></request>"#
         )),
-        "t.xml:7:10: <jabber> is not supported (HTTP sessions only: request/http, for, \
-         transaction, thinktime; see README for the subset)"
+        "t.xml:7:10: <jabber> is not supported (HTTP sessions only: request/http, for, repeat, \
+         if, setdynvars, transaction, thinktime; see README for the subset)"
     );
     assert_eq!(
         err(&body(
-            r#"<request><dyn_variable name="x"/><http url="/"/></request>"#
+            r#"<request subst="true"><http url="/%%symbol:new%%"/></request>"#
         )),
-        "t.xml:7:10: <dyn_variable> is not supported (dynamic variables are not supported: \
-         wsgibench builds every request once, before the run, so requests cannot depend on \
-         earlier responses)"
+        "t.xml:7:23: <http> is not supported (%%symbol:new%% calls Erlang, which wsgibench \
+         cannot run; variables (%%_name%%) and Tsung's ts_user_server:get_unique_id and \
+         get_really_unique_id are supported)"
     );
     assert_eq!(
         err(&body(
-            r#"<request><match do="abort">x</match><http url="/"/></request>"#
+            r#"<setdynvars sourcetype="erlang" callback="mymod:next"><var name="n"/></setdynvars>"#
         )),
-        "t.xml:7:10: <match> is not supported (matching response bodies is not supported; \
-         wsgibench counts status codes and errors)"
+        "t.xml:7:1: <setdynvars callback=\"mymod:next\"> is not supported (it calls Erlang \
+         (mymod:next), which wsgibench cannot run; only Tsung's ts_user_server:get_unique_id \
+         and get_really_unique_id are emulated)"
     );
-    assert_eq!(
-        err(&body(
-            r#"<request subst="true"><http url="/%%_id%%"/></request>"#
-        )),
-        "t.xml:7:1: <request subst=\"true\"> is not supported (dynamic substitution (%%...%%) is \
-         not supported: wsgibench builds every request once, before the run)"
+    let e = err(&body(
+        r#"<setdynvars sourcetype="eval" code="fun(_) -> 1 end."><var name="n"/></setdynvars>"#,
+    ));
+    assert!(e.contains("eval runs Erlang code"), "{e}");
+    let e = err(&body(
+        r#"<setdynvars sourcetype="file" fileid="users"><var name="n"/></setdynvars>"#,
+    ));
+    assert!(e.contains("this file declares none"), "{e}");
+    let e = err(&body(
+        r#"<request><dyn_variable name="x" re="(?=look)ahead"/><http url="/"/></request>"#,
+    ));
+    assert!(
+        e.starts_with(
+            "t.xml:7:10: <dyn_variable re=\"(?=look)ahead\">: expected a regular expression"
+        ) && e.contains("look-around"),
+        "{e}"
     );
-    assert_eq!(
-        err(&body(
-            r#"<setdynvars sourcetype="random_number" start="1" end="9"><var name="n"/></setdynvars>"#
-        )),
-        "t.xml:7:1: <setdynvars> is not supported (dynamic variables are not supported: \
-         wsgibench builds every request once, before the run, so requests cannot depend on \
-         earlier responses)"
+    let e = err(&body(
+        r#"<request><dyn_variable name="x" xpath="/a/following-sibling::b"/><http url="/"/></request>"#,
+    ));
+    assert!(e.starts_with("t.xml:7:10: <dyn_variable xpath="), "{e}");
+    let e = err(&body(
+        r#"<request><match do="loop" apply_to_content="m:f">x</match><http url="/"/></request>"#,
+    ));
+    assert!(e.contains("calls Erlang on the answer"), "{e}");
+    let e = err(&body(
+        r#"<foreach name="x" in="list"><request><http url="/"/></request></foreach>"#,
+    ));
+    assert!(e.contains("walks a list variable"), "{e}");
+    let e = err(&body(
+        r#"<repeat name="r"><request><http url="/"/></request></repeat>"#,
+    ));
+    assert!(e.contains("must be <while> or <until>"), "{e}");
+}
+
+/// What each dynamic element becomes, as the engine will run it.
+#[test]
+fn dynamic_elements_become_dynamic_steps() {
+    let i = ok(&body(
+        r#"<setdynvars sourcetype="random_number" start="1" end="9"><var name="n"/></setdynvars>
+           <request subst="true"><dyn_variable name="t" jsonpath="token"/><dyn_variable name="nonce" header="www-authenticate/nonce"/>
+             <match do="abort" when="nomatch">ok</match><http url="/a?n=%%_n%%" method="GET"/></request>
+           <if var="t" neq=""><request><http url="/"/></request></if>
+           <repeat name="r" max_repeat="4"><request><http url="/"/></request><until var="t" eq="x"/></repeat>
+           <for from="1" to="3" var="i"><request subst="true"><http url="/i/%%_i%%"/></request></for>
+           <for from="1" to="3" var="j"><request><http url="/static"/></request></for>"#,
+    ));
+    let steps = session_steps(&i);
+    assert!(matches!(&steps[0], Step::SetVars(s) if s.vars == ["n"]));
+    let Step::Dynamic(d) = &steps[1] else {
+        panic!("{:?}", steps[1])
+    };
+    assert!(d.subst && d.request.path == "/a?n=%%_n%%");
+    assert_eq!(d.extract.len(), 2);
+    assert_eq!(d.matches[0].action, crate::dynamic::MatchAction::Abort);
+    assert!(!d.matches[0].when_found);
+    assert!(matches!(&steps[2], Step::If { test, .. } if !test.equal && test.var == "t"));
+    assert!(matches!(&steps[3], Step::Repeat { end, .. } if end.until && end.max == 4));
+    assert!(matches!(&steps[4], Step::Counted { var, count: 3, .. } if var == "i"));
+    // A loop whose body reads no variable stays a plain loop.
+    assert!(matches!(&steps[5], Step::Loop { count: 3, .. }));
+}
+
+/// `<session_setup>` gives a phase its own session weights, by session name.
+#[test]
+fn session_setup_weights_the_sessions_of_its_phase() {
+    let xml = r#"<tsung>
+<servers><server host="127.0.0.1" port="8000" type="tcp"/></servers>
+<load><arrivalphase phase="1" duration="5" unit="second"><session_setup name="a" probability="80"/><session_setup name="b" probability="20"/><users arrivalrate="1" unit="second"/></arrivalphase>
+<arrivalphase phase="2" duration="5" unit="second"><users arrivalrate="1" unit="second"/></arrivalphase></load>
+<sessions><session name="a" probability="50" type="ts_http"><request><http url="/a"/></request></session>
+<session name="b" probability="50" type="ts_http"><request><http url="/b"/></request></session></sessions></tsung>"#;
+    let i = ok(xml);
+    let Load::Sessions { phases, .. } = &i.scenario.load else {
+        panic!()
+    };
+    assert_eq!(phases[0].session_weights, Some(vec![80.0, 20.0]));
+    assert_eq!(phases[1].session_weights, None);
+    let bad = xml.replace(
+        r#"name="b" probability="20""#,
+        r#"name="c" probability="20""#,
     );
-    assert_eq!(
-        err(&body(
-            r#"<repeat name="r" max_repeat="5"><request><http url="/"/></request><while var="x" eq="1"/></repeat>"#
-        )),
-        "t.xml:7:1: <repeat> is not supported (it loops on a dynamic variable, which is outside \
-         the subset; for a fixed number of passes use <for from=\"1\" to=\"N\" var=\"i\">)"
-    );
-    assert_eq!(
-        err(&body(
-            r#"<if var="x" eq="1"><request><http url="/"/></request></if>"#
-        )),
-        "t.xml:7:1: <if> is not supported (it tests dynamic variables; dynamic variables are \
-         not supported: wsgibench builds every request once, before the run, so requests \
-         cannot depend on earlier responses)"
+    assert!(
+        err(&bad).contains("no session has this name"),
+        "{}",
+        err(&bad)
     );
 }
 
