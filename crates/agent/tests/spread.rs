@@ -35,6 +35,7 @@ fn scenario(port: u16, connections: u32, requests: u64) -> Scenario {
         target: Target {
             host: "127.0.0.1".into(),
             port,
+            tls: false,
         },
         load: Load::Closed {
             connections,
@@ -46,6 +47,7 @@ fn scenario(port: u16, connections: u32, requests: u64) -> Scenario {
             connect: Duration::from_secs(2),
             response: Duration::from_secs(5),
         },
+        trust: Default::default(),
     }
 }
 

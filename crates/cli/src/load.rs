@@ -46,6 +46,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         target: Target {
             host: a.url.host.clone(),
             port: a.url.port,
+            tls: false,
         },
         load,
         duration,
@@ -53,6 +54,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             connect: a.timeout,
             response: a.timeout,
         },
+        trust: Default::default(),
     };
     let agents = match drive::accept(&scenario, &a.spread) {
         Ok(agents) => agents,

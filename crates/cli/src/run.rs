@@ -141,6 +141,7 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
                 .map(|(host, _)| scenario::Target {
                     host: host.trim_matches(['[', ']']).to_string(),
                     port: 0,
+                    tls: false,
                 })
                 .map(|t| t.check_local().is_ok());
             match local {

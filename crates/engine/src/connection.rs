@@ -418,6 +418,7 @@ mod tests {
             &scenario::Target {
                 host: "127.0.0.1".into(),
                 port: addr.port(),
+                tls: false,
             },
         );
         let runtime = tokio::runtime::Builder::new_current_thread()

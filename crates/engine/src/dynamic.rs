@@ -304,7 +304,7 @@ impl Template {
             host_line,
             origin: format!(
                 "{}://{host}",
-                if target_uses_tls(target) {
+                if target.tls {
                     "https"
                 } else {
                     "http"
@@ -500,10 +500,6 @@ impl Template {
         }
         None
     }
-}
-
-fn target_uses_tls(_target: &Target) -> bool {
-    false
 }
 
 /// A URL taken whole from an answer may be absolute: keep its path, for the same
@@ -926,6 +922,7 @@ mod tests {
         Target {
             host: "127.0.0.1".into(),
             port: 8000,
+            tls: false,
         }
     }
 

@@ -17,10 +17,11 @@
 //! use engine::{run, RunOptions};
 //! use scenario::{Load, Request, Scenario, Target, Timeouts};
 //! let scenario = Scenario {
-//!     target: Target { host: "127.0.0.1".into(), port: 8000 },
+//!     target: Target { host: "127.0.0.1".into(), port: 8000, tls: false },
 //!     load: Load::Closed { connections: 10, requests: Some(1000), script: vec![Request::get("/")] },
 //!     duration: None,
 //!     timeouts: Timeouts::default(),
+//!     trust: Default::default(),
 //! };
 //! let summary = run(&scenario, &RunOptions::default(), &mut []).unwrap();
 //! assert_eq!(summary.digest.requests + summary.total.errors_total(), 1000);

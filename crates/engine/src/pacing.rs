@@ -527,6 +527,7 @@ mod tests {
         Target {
             host: "127.0.0.1".into(),
             port: 8000,
+            tls: false,
         }
     }
 

@@ -59,6 +59,7 @@ mod tests {
         Target {
             host: "127.0.0.1".into(),
             port: 8000,
+            tls: false,
         }
     }
 
@@ -92,6 +93,7 @@ mod tests {
         let t = Target {
             host: "::1".into(),
             port: 80,
+            tls: false,
         };
         let r = RequestBytes::build(&Request::get("/"), &t);
         assert!(std::str::from_utf8(&r.bytes)

@@ -11,6 +11,7 @@
 //! - [`Request`]: one HTTP request template, turned into bytes once by the engine.
 //! - [`Session`] and [`Step`]: Tsung's virtual-user script (requests, loops, think times).
 //! - [`Target`]: where the load goes, with the loopback-only guard [`Target::check_local`].
+//! - [`Trust`]: which server certificates an https target may present.
 //! - [`limits`]: the ceiling on every number a user gives, checked by every front end.
 //! - [`tsung`]: the reader of Tsung 1.7 XML files (HTTP subset) into a [`Scenario`].
 
@@ -34,13 +35,63 @@ pub struct Scenario {
     /// `None` only for closed runs bounded by a request count.
     pub duration: Option<Duration>,
     pub timeouts: Timeouts,
+    /// The certificates an https target may present. Part of the scenario, not of the
+    /// machine: a load agent elsewhere receives it with the rest, so it needs no file.
+    #[serde(default)]
+    pub trust: Trust,
 }
 
-/// Where requests go. `host` is kept as written because it is also the `Host` header.
+/// Where requests go. `host` is kept as written because it is also the `Host` header,
+/// and, for TLS, the name the certificate must carry (sent as SNI unless it is an IP
+/// address).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Target {
     pub host: String,
     pub port: u16,
+    /// Speak TLS (an `https://` URL, Tsung's `type="ssl"`).
+    #[serde(default)]
+    pub tls: bool,
+}
+
+/// Which server certificates are accepted: those that chain to the system's roots or
+/// to one of `extra_roots_pem`, for the target's name, and in their validity period.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Trust {
+    /// Accept any certificate, for a server with a self-signed one (`--insecure`). The
+    /// handshake's signatures are still checked, so the server must hold the key of
+    /// the certificate it shows.
+    pub insecure: bool,
+    /// More roots, each the PEM text of a file (`--cacert FILE`), read by the front end
+    /// so that an agent on another machine needs no file.
+    pub extra_roots_pem: Vec<String>,
+}
+
+/// The PEM line that opens a certificate.
+const PEM_CERTIFICATE: &str = "-----BEGIN CERTIFICATE-----";
+
+impl Trust {
+    /// Each extra root holds at least one PEM certificate, and all of them fit in
+    /// [`limits::MAX_ROOTS_PEM_BYTES`]. Whether the certificates parse is the engine's
+    /// to say: this crate reads no cryptography.
+    pub fn check(&self) -> Result<(), String> {
+        let bytes: usize = self.extra_roots_pem.iter().map(String::len).sum();
+        if bytes > limits::MAX_ROOTS_PEM_BYTES {
+            return Err(format!(
+                "the extra roots are {bytes} bytes of PEM; at most {} are allowed",
+                limits::MAX_ROOTS_PEM_BYTES
+            ));
+        }
+        for (i, pem) in self.extra_roots_pem.iter().enumerate() {
+            if !pem.contains(PEM_CERTIFICATE) {
+                return Err(format!(
+                    "extra root {}: expected PEM text with a `{PEM_CERTIFICATE}` line",
+                    i + 1
+                ));
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -456,6 +507,7 @@ impl Scenario {
     /// again, so a scenario built in code is held to the same rules.
     pub fn validate(&self) -> Result<(), ScenarioError> {
         let invalid = |m: String| Err(ScenarioError::Invalid(m));
+        self.trust.check().map_err(ScenarioError::Invalid)?;
         if let Some(d) = self.duration {
             check("duration", limits::seconds(d.as_secs_f64()))?;
         }
@@ -743,6 +795,7 @@ mod tests {
             target: Target {
                 host: "127.0.0.1".into(),
                 port: 8000,
+                tls: false,
             },
             load: Load::Closed {
                 connections,
@@ -751,6 +804,7 @@ mod tests {
             },
             duration: None,
             timeouts: Timeouts::default(),
+            trust: Default::default(),
         }
     }
 
@@ -758,6 +812,22 @@ mod tests {
     fn zero_connections_is_refused() {
         assert!(closed(0).validate().is_err());
         assert!(closed(1).validate().is_ok());
+    }
+
+    #[test]
+    fn extra_roots_must_be_pem_certificates_within_the_limit() {
+        let mut s = closed(1);
+        s.trust.extra_roots_pem = vec![format!("{PEM_CERTIFICATE}\nMIIB\n")];
+        assert!(s.validate().is_ok());
+        s.trust
+            .extra_roots_pem
+            .push("-----BEGIN PRIVATE KEY-----\n".into());
+        assert_eq!(
+            s.validate().unwrap_err().to_string(),
+            "extra root 2: expected PEM text with a `-----BEGIN CERTIFICATE-----` line"
+        );
+        s.trust.extra_roots_pem = vec![PEM_CERTIFICATE.repeat(limits::MAX_ROOTS_PEM_BYTES / 20)];
+        assert!(s.validate().unwrap_err().to_string().contains("at most"));
     }
 
     #[test]
@@ -779,16 +849,19 @@ mod tests {
         let ok = Target {
             host: "127.0.0.1".into(),
             port: 1,
+            tls: false,
         };
         assert!(ok.check_local().is_ok());
         let v6 = Target {
             host: "::1".into(),
             port: 1,
+            tls: false,
         };
         assert!(v6.check_local().is_ok());
         let far = Target {
             host: "192.0.2.1".into(),
             port: 1,
+            tls: false,
         };
         assert!(matches!(
             far.check_local(),
@@ -908,6 +981,7 @@ mod tests {
             let t = Target {
                 host: host.into(),
                 port: 8000,
+                tls: false,
             };
             let addrs: Vec<String> = t
                 .check_local()

@@ -43,6 +43,10 @@ pub const MAX_PHASES: u64 = 100_000;
 pub const MAX_WEIGHT: f64 = 1_000_000.0;
 /// Repetitions of each case in a suite run (`--repeat`).
 pub const MAX_REPEAT: u64 = 100;
+/// The PEM text of the extra trusted roots (`--cacert`), all files together: a bundle
+/// of every public root is about 200 KiB, so 4 MiB is room for any real use while a
+/// scenario sent to an agent stays small.
+pub const MAX_ROOTS_PEM_BYTES: usize = 4 * 1024 * 1024;
 
 /// A number outside what the tool accepts, or not a number at all.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

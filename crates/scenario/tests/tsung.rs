@@ -230,9 +230,10 @@ fn tsung_examples_outside_the_subset_fail_with_a_position() {
             "http_setdynvars.xml",
             "http_setdynvars.xml:22:7: <session_setup> is not supported",
         ),
+        // Its server is type="ssl", which imports as https; its dynamic variable does not.
         (
             "http-digest.xml",
-            "http-digest.xml:10:5: <server type=\"ssl\"> is not supported",
+            "http-digest.xml:25:9: <dyn_variable> is not supported",
         ),
         (
             "http-oauth.xml",

@@ -26,6 +26,7 @@ pub fn ask(addr: SocketAddr, request: &Request, timeout: Duration) -> Result<Ans
     let target = Target {
         host: addr.ip().to_string(),
         port: addr.port(),
+        tls: false,
     };
     let mut stream = TcpStream::connect_timeout(&addr, timeout)
         .map_err(|e| format!("cannot connect to {addr}: {e}"))?;

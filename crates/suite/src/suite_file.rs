@@ -355,6 +355,7 @@ impl SuiteFile {
             target: Target {
                 host: host.to_string(),
                 port,
+                tls: false,
             },
             load: Load::Sessions {
                 phases: self.phases.clone(),
@@ -366,6 +367,7 @@ impl SuiteFile {
             },
             duration: Some(self.duration),
             timeouts: self.timeouts,
+            trust: Default::default(),
         }
     }
 }

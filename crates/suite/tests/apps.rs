@@ -116,6 +116,7 @@ fn rps(addr: SocketAddr, request: &Request, connections: u32, seconds: u64) -> f
         target: Target {
             host: addr.ip().to_string(),
             port: addr.port(),
+            tls: false,
         },
         load: Load::Closed {
             connections,
@@ -124,6 +125,7 @@ fn rps(addr: SocketAddr, request: &Request, connections: u32, seconds: u64) -> f
         },
         duration: Some(Duration::from_secs(seconds)),
         timeouts: Timeouts::default(),
+        trust: Default::default(),
     };
     let options = engine::RunOptions {
         threads: 1,

@@ -40,6 +40,7 @@ fn serve_under_load(case: &Case, dir: &Path) -> (engine::Summary, String) {
         target: scenario::Target {
             host: "127.0.0.1".into(),
             port,
+            tls: false,
         },
         load: scenario::Load::Closed {
             connections: CONNECTIONS,
@@ -48,6 +49,7 @@ fn serve_under_load(case: &Case, dir: &Path) -> (engine::Summary, String) {
         },
         duration: Some(Duration::from_secs(60)),
         timeouts: scenario::Timeouts::default(),
+        trust: Default::default(),
     };
     let options = engine::RunOptions {
         threads: 1,

@@ -248,6 +248,7 @@ fn the_engine_drives_real_python_servers_exactly() {
             target: scenario::Target {
                 host: "127.0.0.1".into(),
                 port: server.port(),
+                tls: false,
             },
             load: scenario::Load::Closed {
                 connections: 4,
@@ -256,6 +257,7 @@ fn the_engine_drives_real_python_servers_exactly() {
             },
             duration: Some(Duration::from_secs(60)),
             timeouts: scenario::Timeouts::default(),
+            trust: Default::default(),
         };
         let options = engine::RunOptions {
             threads: 1,

@@ -12,6 +12,7 @@ pub fn target(port: u16) -> Target {
     Target {
         host: "127.0.0.1".into(),
         port,
+        tls: false,
     }
 }
 
@@ -33,6 +34,7 @@ pub fn closed(
             connect: Duration::from_secs(2),
             response: Duration::from_secs(2),
         },
+        trust: Default::default(),
     }
 }
 
@@ -50,6 +52,7 @@ pub fn open(port: u16, connections: u32, rate: f64, duration: Duration) -> Scena
             connect: Duration::from_secs(2),
             response: Duration::from_secs(5),
         },
+        trust: Default::default(),
     }
 }
 

@@ -194,6 +194,7 @@ pub(crate) fn convert(
         },
         duration: Some(duration),
         timeouts: cx.timeouts,
+        trust: Default::default(),
     };
     scenario
         .validate()
@@ -631,30 +632,25 @@ impl Ctx<'_> {
                 .filter(|p| *p > 0)
                 .ok_or_else(|| self.bad(server, "port", "a TCP port, 1 to 65535"))?;
             let ty = self.required(server, "type")?;
-            match ty {
-                "tcp" | "tcp6" => {}
-                "ssl" | "ssl6" | "bosh_ssl" | "websocket_ssl" => {
+            let tls = match ty {
+                "tcp" | "tcp6" => false,
+                "ssl" | "ssl6" => true,
+                "udp" | "udp6" | "erlang" | "bosh" | "bosh_ssl" | "websocket"
+                | "websocket_ssl" => {
                     return Err(self.unsupported_attr(
                         server,
                         "type",
-                        "wsgibench speaks plain HTTP/1.1 over tcp; TLS is not supported",
+                        "HTTP/1.1 over tcp or ssl only (type=\"tcp\", \"tcp6\", \"ssl\" or \"ssl6\")",
                     ))
                 }
-                "udp" | "udp6" | "erlang" | "bosh" | "websocket" => {
-                    return Err(self.unsupported_attr(
-                        server,
-                        "type",
-                        "HTTP over tcp only (type=\"tcp\")",
-                    ))
-                }
-                _ => return Err(self.bad(server, "type", "tcp (or tcp6)")),
-            }
+                _ => return Err(self.bad(server, "type", "tcp, tcp6, ssl or ssl6")),
+            };
             self.number(server, "weight")?;
             self.server = Some(Server {
                 host: host.clone(),
                 port,
             });
-            target = Some(Target { host, port });
+            target = Some(Target { host, port, tls });
         }
         target.ok_or_else(|| self.invalid(servers, "one <server> is required".into()))
     }

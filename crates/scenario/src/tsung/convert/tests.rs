@@ -183,17 +183,41 @@ fn server_errors() {
         "t.xml:4:3: <server>: only one <server> is supported: wsgibench loads one server per \
          run, where Tsung would spread users over all of them"
     );
-    let ssl = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"443\" type=\"ssl\"/></servers></tsung>";
+    let bosh = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"443\" type=\"bosh_ssl\"/></servers></tsung>";
     assert_eq!(
-        err(ssl),
-        "t.xml:2:10: <server type=\"ssl\"> is not supported (wsgibench speaks plain HTTP/1.1 \
-         over tcp; TLS is not supported)"
+        err(bosh),
+        "t.xml:2:10: <server type=\"bosh_ssl\"> is not supported (HTTP/1.1 over tcp or ssl \
+         only (type=\"tcp\", \"tcp6\", \"ssl\" or \"ssl6\"))"
+    );
+    let odd = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"443\" type=\"tls\"/></servers></tsung>";
+    assert_eq!(
+        err(odd),
+        "t.xml:2:10: <server type=\"tls\">: expected tcp, tcp6, ssl or ssl6"
     );
     let port = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"http\" type=\"tcp\"/></servers></tsung>";
     assert_eq!(
         err(port),
         "t.xml:2:10: <server port=\"http\">: expected a TCP port, 1 to 65535"
     );
+}
+
+/// Tsung's `type="ssl"` (and ssl6) is https: the same server, over TLS.
+#[test]
+fn an_ssl_server_is_an_https_target() {
+    for (ty, tls) in [
+        ("tcp", false),
+        ("tcp6", false),
+        ("ssl", true),
+        ("ssl6", true),
+    ] {
+        let xml = file("", "", "<request><http url=\"/\"/></request>").replace(
+            "type=\"tcp\"/></servers>",
+            &format!("type=\"{ty}\"/></servers>"),
+        );
+        let i = ok(&xml);
+        assert_eq!(i.scenario.target.tls, tls, "type={ty}");
+        assert_eq!(i.scenario.target.port, 8000);
+    }
 }
 
 // ---- <monitoring> ----
