@@ -77,6 +77,7 @@ pub fn collect(
         generator_threads: workers,
         interrupted: false,
         latency_distribution_us: crate::latency_distribution(&c.total.latency),
+        tls_failure: c.total.tls_failure.clone(),
         total: c.total,
         intervals: c.intervals,
     }

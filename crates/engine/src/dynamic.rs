@@ -302,14 +302,7 @@ impl Template {
             method: r.method,
             path: text(&r.path, vars),
             host_line,
-            origin: format!(
-                "{}://{host}",
-                if target.tls {
-                    "https"
-                } else {
-                    "http"
-                }
-            ),
+            origin: format!("{}://{host}", if target.tls { "https" } else { "http" }),
             headers,
             cookie,
             body: if r.body.is_empty() {

@@ -5,7 +5,9 @@
 //! - `request`: request bytes, built once per template.
 //! - `response`: an incremental response parser that skips bodies in place.
 //! - `connection`: one keep-alive connection with its fixed read buffer; opened
-//!   address by address from the target's [`Targets`].
+//!   address by address from the target's [`Targets`], through TLS for https.
+//! - `tls`: the run's rustls configuration ([`Tls`]) from the scenario's trust, and the
+//!   kinds a failed handshake counts as.
 //! - `resources`: what the machine allows (open files, source ports), checked before the
 //!   run, and the run's [`SourceAddrs`] plan.
 //! - `pacing`: when the next request goes (closed budget, open schedule, session program).
@@ -46,6 +48,7 @@ mod response;
 mod sys;
 #[doc(hidden)]
 pub mod timer;
+mod tls;
 pub mod wire;
 mod worker;
 
@@ -60,7 +63,7 @@ use scenario::{Load, Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
 
 pub use collector::collect as merge;
-pub use connection::{Targets, MAX_HEAD, READ_BUFFER};
+pub use connection::{OpenError, Targets, MAX_HEAD, READ_BUFFER};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
 pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 pub use wire::{StatsWire, WireError};
@@ -69,6 +72,7 @@ pub use worker::WorkerReport;
 pub use request::RequestBytes;
 pub use response::{Complete, ResponseParser};
 pub use sys::allowed_cpus;
+pub use tls::{check_roots, Tls, TrustError};
 
 use worker::{Arrivals, Mode, Share, Shared};
 
@@ -241,6 +245,11 @@ pub struct Summary {
     pub intervals: Vec<Interval>,
     /// The whole run's latency distribution, for an HDR percentile plot.
     pub latency_distribution_us: Vec<QuantilePoint>,
+    /// The words of the run's first failed TLS handshake, e.g. "invalid peer
+    /// certificate: UnknownIssuer"; the errors count them as `tls_certificate` or
+    /// `tls_handshake`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_failure: Option<String>,
     #[serde(skip)]
     pub total: Stats,
 }
@@ -358,6 +367,10 @@ pub enum EngineError {
     },
     #[error(transparent)]
     Limits(#[from] LimitError),
+    /// The https target's TLS settings cannot be built (an extra root that is not a
+    /// certificate, a host no certificate can name).
+    #[error("TLS: {0}")]
+    Trust(#[from] TrustError),
 }
 
 /// What a run needs from the machine, settled before its first connect.
@@ -464,6 +477,9 @@ pub fn run(
         options.segment,
         options.allow_remote,
     )?;
+    // Built once: reading the system's roots and parsing the extra ones is not per
+    // connection work.
+    let tls = Tls::for_target(&scenario.target, &scenario.trust)?;
     let mut templates = Vec::new();
     let (mode, threads) = match &scenario.load {
         Load::Closed {
@@ -529,7 +545,7 @@ pub fn run(
     }
     let start = tokio::time::Instant::now();
     let shared = Arc::new(Shared {
-        targets: Targets::new(preflight.addrs),
+        targets: Targets::new(preflight.addrs).with_tls(tls),
         sources: preflight.sources,
         templates: templates
             .iter()

@@ -27,8 +27,15 @@ const STATUS_SLOTS: usize = 600;
 pub enum ErrorKind {
     /// Nothing listens on the port (ECONNREFUSED).
     ConnectRefused,
-    /// The TCP handshake did not finish within the connect timeout.
+    /// The TCP handshake, or the TLS handshake after it, did not finish within the
+    /// connect timeout.
     ConnectTimeout,
+    /// The server's certificate was refused: unknown issuer, wrong name, expired, ...
+    /// The run keeps the first such failure's words ([`Stats::tls_failure`]).
+    TlsCertificate,
+    /// The TLS handshake failed otherwise: an alert from the server, no common version
+    /// or cipher, bytes that are not TLS, a close in the middle.
+    TlsHandshake,
     /// The answer did not complete within the response timeout.
     ResponseTimeout,
     /// The server reset the connection (ECONNRESET, EPIPE).
@@ -46,9 +53,11 @@ pub enum ErrorKind {
 }
 
 impl ErrorKind {
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::ConnectRefused,
         ErrorKind::ConnectTimeout,
+        ErrorKind::TlsCertificate,
+        ErrorKind::TlsHandshake,
         ErrorKind::ResponseTimeout,
         ErrorKind::Reset,
         ErrorKind::ClosedBeforeResponse,
@@ -62,6 +71,8 @@ impl ErrorKind {
         match self {
             ErrorKind::ConnectRefused => "connect_refused",
             ErrorKind::ConnectTimeout => "connect_timeout",
+            ErrorKind::TlsCertificate => "tls_certificate",
+            ErrorKind::TlsHandshake => "tls_handshake",
             ErrorKind::ResponseTimeout => "response_timeout",
             ErrorKind::Reset => "reset",
             ErrorKind::ClosedBeforeResponse => "closed_before_response",
@@ -73,8 +84,15 @@ impl ErrorKind {
     }
 
     /// Whether the connection is unusable after this error and must be reopened.
+    /// The connect-time kinds had no connection to break.
     pub fn breaks_connection(self) -> bool {
-        !matches!(self, ErrorKind::ConnectRefused | ErrorKind::ConnectTimeout)
+        !matches!(
+            self,
+            ErrorKind::ConnectRefused
+                | ErrorKind::ConnectTimeout
+                | ErrorKind::TlsCertificate
+                | ErrorKind::TlsHandshake
+        )
     }
 }
 
@@ -104,6 +122,10 @@ pub struct Stats {
     /// `nomatch` counters).
     pub matches: u64,
     pub nomatches: u64,
+    /// The words of the first TLS handshake failure (rustls's, e.g. "invalid peer
+    /// certificate: UnknownIssuer"): the counts say how many failed, this says why.
+    /// Kept through merges, so a run, even one spread over agents, has one.
+    pub tls_failure: Option<String>,
 }
 
 fn histogram() -> Histogram<u64> {
@@ -129,6 +151,7 @@ impl Default for Stats {
             users_finished: 0,
             matches: 0,
             nomatches: 0,
+            tls_failure: None,
         }
     }
 }
@@ -221,6 +244,9 @@ impl Stats {
         self.users_finished += other.users_finished;
         self.matches += other.matches;
         self.nomatches += other.nomatches;
+        if self.tls_failure.is_none() {
+            self.tls_failure.clone_from(&other.tls_failure);
+        }
     }
 
     /// Counts `n` answers with status `code`; `None` for a code no answer can have.
@@ -249,6 +275,7 @@ impl Stats {
         self.users_finished = 0;
         self.matches = 0;
         self.nomatches = 0;
+        self.tls_failure = None;
     }
 }
 
@@ -274,6 +301,13 @@ impl Recorder {
 
     pub fn record_error(&mut self, kind: ErrorKind) {
         self.current.errors[kind as usize] += 1;
+    }
+
+    /// Keeps the words of a failed handshake, if none were kept this interval.
+    pub fn record_tls_failure(&mut self, words: String) {
+        if self.current.tls_failure.is_none() {
+            self.current.tls_failure = Some(words);
+        }
     }
 
     pub fn record_connect(&mut self, took: Duration, reconnect: bool) {

@@ -35,6 +35,9 @@ pub struct StatsWire {
     pub matches: u64,
     #[serde(default)]
     pub nomatches: u64,
+    /// The first TLS failure's words; absent from agents that predate TLS.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls_failure: Option<String>,
 }
 
 /// Stats from another machine that cannot be read back.
@@ -77,6 +80,7 @@ impl Stats {
             users_finished: self.users_finished,
             matches: self.matches,
             nomatches: self.nomatches,
+            tls_failure: self.tls_failure.clone(),
         }
     }
 
@@ -105,6 +109,7 @@ impl Stats {
         s.users_finished = w.users_finished;
         s.matches = w.matches;
         s.nomatches = w.nomatches;
+        s.tls_failure.clone_from(&w.tls_failure);
         Ok(s)
     }
 }
@@ -171,6 +176,7 @@ mod tests {
         r.record_bytes(1000, 2000 + seed as usize);
         r.record_user_started();
         r.record_user_finished(Duration::from_millis(40 + seed));
+        r.record_tls_failure(format!("unknown issuer {seed}"));
         r.take()
     }
 
@@ -184,6 +190,7 @@ mod tests {
         assert_eq!(back.connect, s.connect);
         assert_eq!(back.session, s.session);
         assert_eq!(back.latency_sum_sq_us, s.latency_sum_sq_us);
+        assert_eq!(back.tls_failure.as_deref(), Some("unknown issuer 3"));
     }
 
     /// The merge across machines is the merge on one: adding read-back stats gives
@@ -205,6 +212,7 @@ mod tests {
             );
         }
         assert_eq!(there.to_wire(), here.to_wire());
+        assert_eq!(there.tls_failure.as_deref(), Some("unknown issuer 0"));
     }
 
     #[test]

@@ -590,7 +590,14 @@ fn latency_start(planned: Option<Instant>, sent_at: Instant) -> Instant {
 async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
     let shared = &local.shared;
     let source = shared.sources.for_connection(slot.number);
-    let (c, took) = Connection::open(&shared.targets, source, shared.connect_timeout).await?;
+    let (c, took) = Connection::open(&shared.targets, source, shared.connect_timeout)
+        .await
+        .map_err(|e| {
+            if let Some(words) = e.detail {
+                local.recorder.borrow_mut().record_tls_failure(words);
+            }
+            e.kind
+        })?;
     local
         .recorder
         .borrow_mut()

@@ -5,6 +5,7 @@
 //!   sessions (users × loops)
 //! - misbehaving servers: each lands in its own error kind and the run finishes
 //! - segments: a run split into parts (as over several machines) adds up to the plan
+//! - tls: https with certificates made by the test, each refusal counted by kind
 //!
 //! The engine against real Python servers is tested in crates/suite/tests/servers.rs,
 //! which provisions them.
@@ -14,3 +15,4 @@ mod util;
 mod load_models;
 mod misbehaviour;
 mod segments;
+mod tls;

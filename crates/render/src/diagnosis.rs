@@ -455,7 +455,12 @@ pub fn new_connection_per_request(case: &Case) -> Option<Finding> {
     let broken: u64 = d
         .errors
         .iter()
-        .filter(|(k, _)| !matches!(k.as_str(), "connect_refused" | "connect_timeout"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_str(),
+                "connect_refused" | "connect_timeout" | "tls_certificate" | "tls_handshake"
+            )
+        })
         .map(|(_, n)| n)
         .sum();
     let closed = d.reconnects.saturating_sub(broken);

@@ -80,6 +80,7 @@ mod tests {
             interrupted: false,
             intervals: Vec::new(),
             latency_distribution_us: engine::latency_distribution(&stats.latency),
+            tls_failure: None,
             total: stats,
         }
     }

@@ -132,6 +132,7 @@ mod tests {
             generator_cpu_percent: 97.5,
             generator_threads: 1,
             interrupted: true,
+            tls_failure: None,
             latency_distribution_us: vec![
                 QuantilePoint {
                     q: 0.5,

@@ -77,6 +77,10 @@ pub fn tsung_error_name(kind: ErrorKind) -> &'static str {
         // Tsung: "error_connect_" ++ Reason for a failed connect.
         ErrorKind::ConnectRefused => "error_connect_econnrefused",
         ErrorKind::ConnectTimeout => "error_connect_timeout",
+        // Tsung counts a failed ssl connect as "error_connect_" ++ Reason too; its
+        // reasons are Erlang's ssl alerts, which have no fixed names, so these are ours.
+        ErrorKind::TlsCertificate => "error_connect_tls_certificate",
+        ErrorKind::TlsHandshake => "error_connect_tls_handshake",
         // Tsung's `error_timeout` is the answer not arriving within the idle timeout.
         ErrorKind::ResponseTimeout => "error_timeout",
         // Tsung: "error_inet_" ++ Reason for a socket error while connected.
