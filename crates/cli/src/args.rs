@@ -33,6 +33,7 @@ pub enum Command {
     ///   wsgibench load http://127.0.0.1:8000/ -c 50 -t 1 -d 10s
     ///   wsgibench load http://127.0.0.1:8000/ -c 50 --rate 2000 -d 10s
     ///   wsgibench load http://127.0.0.1:8000/ -n 100000 -c 10 --json out.json --interval 1s
+    ///   wsgibench load https://localhost:8443/ --cacert ca.pem -c 50 -d 10s
     #[command(verbatim_doc_comment)]
     Load(LoadArgs),
     /// Rebuild DIR/report.html (one self-contained page) from a `wsgibench run` folder.
@@ -59,8 +60,8 @@ pub enum Command {
 
 #[derive(Args, Debug)]
 pub struct LoadArgs {
-    /// Target URL: http://HOST[:PORT]/PATH, on this machine (127.0.0.0/8 or [::1])
-    /// unless --allow-remote.
+    /// Target URL: http://HOST[:PORT]/PATH or https://HOST[:PORT]/PATH, on this machine
+    /// (127.0.0.0/8 or [::1]) unless --allow-remote.
     #[arg(value_parser = parse_url)]
     pub url: TargetUrl,
 
@@ -130,6 +131,9 @@ pub struct LoadArgs {
     /// No live progress line.
     #[arg(long, short = 'q')]
     pub quiet: bool,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
 
     #[command(flatten)]
     pub spread: SpreadArgs,
@@ -292,6 +296,9 @@ pub struct TsungArgs {
     pub quiet: bool,
 
     #[command(flatten)]
+    pub trust: TrustArgs,
+
+    #[command(flatten)]
     pub spread: SpreadArgs,
 }
 
@@ -449,6 +456,21 @@ pub struct ReportArgs {
     pub dir: PathBuf,
 }
 
+/// Which certificates an https target may present (`load`, `tsung`).
+#[derive(Args, Debug, Default)]
+pub struct TrustArgs {
+    /// https: accept any server certificate (self-signed, expired, another name). The
+    /// handshake is still checked: the server must hold its certificate's key.
+    #[arg(long, conflicts_with = "cacert")]
+    pub insecure: bool,
+
+    /// https: also trust the CA certificates in this PEM file, beside the system's
+    /// roots; repeat for more. Read here, so agents need no copy.
+    /// Example: --cacert ca.pem
+    #[arg(long, value_name = "FILE")]
+    pub cacert: Vec<PathBuf>,
+}
+
 /// Load from several machines, and targets off this one.
 #[derive(Args, Debug, Clone)]
 pub struct SpreadArgs {
@@ -568,15 +590,17 @@ pub struct TargetUrl {
     pub port: u16,
     pub path: String,
     pub text: String,
+    /// `https://`.
+    pub tls: bool,
 }
 
 pub fn parse_url(s: &str) -> Result<TargetUrl, String> {
-    let rest = if let Some(r) = s.strip_prefix("http://") {
-        r
-    } else if s.starts_with("https://") {
-        return Err("https is not supported yet: use an http:// URL".into());
+    let (rest, tls) = if let Some(r) = s.strip_prefix("http://") {
+        (r, false)
+    } else if let Some(r) = s.strip_prefix("https://") {
+        (r, true)
     } else {
-        return Err(format!("expected an http:// URL, got {s:?}"));
+        return Err(format!("expected an http:// or https:// URL, got {s:?}"));
     };
     let (authority, path) = match rest.find('/') {
         Some(i) => (&rest[..i], &rest[i..]),
@@ -596,6 +620,7 @@ pub fn parse_url(s: &str) -> Result<TargetUrl, String> {
         return Err("expected a host in the URL".into());
     }
     let port = match port {
+        None if tls => 443,
         None => 80,
         Some(p) => p
             .parse()
@@ -606,6 +631,7 @@ pub fn parse_url(s: &str) -> Result<TargetUrl, String> {
         port,
         path: path.to_string(),
         text: s.to_string(),
+        tls,
     })
 }
 
@@ -795,7 +821,10 @@ mod tests {
             ("::1", 9000, "/")
         );
         assert_eq!(parse_url("http://localhost").unwrap().port, 80);
-        assert!(parse_url("https://x/").unwrap_err().contains("https"));
+        assert!(!parse_url("http://localhost").unwrap().tls);
+        let u = parse_url("https://localhost/x").unwrap();
+        assert_eq!((u.port, u.tls, u.path.as_str()), (443, true, "/x"));
+        assert_eq!(parse_url("https://[::1]:8443").unwrap().port, 8443);
         assert!(parse_url("ftp://x/").unwrap_err().contains("http://"));
         assert!(parse_url("http://h:99999/").unwrap_err().contains("port"));
     }

@@ -15,7 +15,7 @@ use results::single::{self, RunLabels};
 use results::tsung_log::TsungLog;
 use scenario::Scenario;
 
-use crate::args::SpreadArgs;
+use crate::args::{SpreadArgs, TrustArgs};
 use crate::interrupt;
 use crate::progress::Progress;
 
@@ -58,6 +58,32 @@ pub fn accept(scenario: &Scenario, spread: &SpreadArgs) -> Result<Option<agent::
     scenario.validate().map_err(|e| e.to_string())?;
     check_target(scenario, spread)?;
     agents(spread)
+}
+
+/// `--insecure` and `--cacert` as the scenario carries them: each file's PEM text,
+/// checked as the engine will read it. The error names the file (exit 2).
+pub fn trust(args: &TrustArgs) -> Result<scenario::Trust, String> {
+    let mut extra_roots_pem = Vec::with_capacity(args.cacert.len());
+    for path in &args.cacert {
+        let name = path.display();
+        let pem = std::fs::read_to_string(path)
+            .map_err(|e| format!("--cacert {name}: cannot read: {e}"))?;
+        engine::check_roots(&pem).map_err(|e| {
+            let why = match e {
+                engine::TrustError::Pem { reason, .. } => reason,
+                engine::TrustError::Root { reason, .. } => {
+                    format!("not a usable root certificate: {reason}")
+                }
+                e => e.to_string(),
+            };
+            format!("--cacert {name}: expected PEM CA certificates: {why}")
+        })?;
+        extra_roots_pem.push(pem);
+    }
+    Ok(scenario::Trust {
+        insecure: args.insecure,
+        extra_roots_pem,
+    })
 }
 
 /// The agents of `--agents`, with the token they need; `Ok(None)` without agents.
@@ -179,6 +205,11 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
     }
     let summary = summary?;
     print!("{}", render::console::summary(&summary));
+    // Counted by kind in the summary; the words of the first say what to fix. Also in
+    // --json as `tls_failure`.
+    if let Some(words) = &summary.tls_failure {
+        eprintln!("TLS: the first failed handshake: {words}");
+    }
     let mut code = ExitCode::SUCCESS;
     let mut labels_agents = None;
     if let Some((agents, lost_because, uncertainty_us)) = spread {

@@ -11,6 +11,13 @@ use crate::args::LoadArgs;
 use crate::drive::{self, Drive, Outputs};
 
 pub fn run(a: LoadArgs) -> Result<ExitCode> {
+    let trust = match drive::trust(&a.trust) {
+        Ok(trust) => trust,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
     let body = match (&a.body, &a.body_file) {
         (Some(b), _) => b.clone().into_bytes(),
         (None, Some(f)) => {
@@ -46,7 +53,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
         target: Target {
             host: a.url.host.clone(),
             port: a.url.port,
-            tls: false,
+            tls: a.url.tls,
         },
         load,
         duration,
@@ -54,7 +61,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             connect: a.timeout,
             response: a.timeout,
         },
-        trust: Default::default(),
+        trust,
     };
     let agents = match drive::accept(&scenario, &a.spread) {
         Ok(agents) => agents,

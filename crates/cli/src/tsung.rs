@@ -31,6 +31,13 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
     if let Some(cap) = a.keep_answer {
         import.scenario.keep_answers(cap);
     }
+    import.scenario.trust = match drive::trust(&a.trust) {
+        Ok(trust) => trust,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
     if a.dry_run {
         print!("{}", scenario::tsung::describe(&import));
         for missing in &import.missing_files {

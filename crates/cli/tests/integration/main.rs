@@ -22,6 +22,9 @@
 //!   spread over 127.0.0.x in a network namespace with 50 ports; `localhost` → ::1.
 //! - `remote`: a target off loopback (a veth pair in a namespace the test creates) is
 //!   refused before any connect without `--allow-remote`, here and on an agent.
+//! - `https`: `wsgibench load https://...` against a rustls server with certificates
+//!   the test makes: --cacert, --insecure, each refusal counted and named once on
+//!   stderr and in --json, a bad --cacert file refused naming it; `tsung` with ssl.
 //! - `misbehaving`: `wsgibench load` against each misbehaving path of the test server
 //!   (crates/testserver): the outcome in its table, no hang, every request counted,
 //!   other connections carry on, the child's peak memory under a bound.
@@ -31,6 +34,7 @@
 mod agents;
 mod bad_input;
 mod connections;
+mod https;
 mod k8s_render;
 mod load_args;
 mod load_outputs;

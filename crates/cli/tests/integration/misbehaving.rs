@@ -206,9 +206,11 @@ fn load(
     })
 }
 
-const KINDS: [&str; 9] = [
+const KINDS: [&str; 11] = [
     "connect_refused",
     "connect_timeout",
+    "tls_certificate",
+    "tls_handshake",
     "response_timeout",
     "reset",
     "closed_before_response",
