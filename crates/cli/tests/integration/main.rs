@@ -43,4 +43,5 @@ mod real_tsung;
 mod real_tsung_dynamic;
 mod remote;
 mod tsung;
+mod tsung_examples;
 mod util;

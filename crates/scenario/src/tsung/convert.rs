@@ -160,6 +160,8 @@ pub(crate) fn convert(
     if let Some(o) = options {
         cx.options(o)?;
     }
+    // A file that calls Erlang cannot run whatever else it holds: that is said first.
+    cx.erlang_calls(sessions_node)?;
     let (mut phases, deadline) = cx.load(load)?;
     let sessions = cx.sessions(sessions_node)?;
     cx.session_setups(&mut phases)?;
@@ -1650,7 +1652,7 @@ impl Ctx<'_> {
             );
         }
         if marked && subst {
-            self.check_marks(http)?;
+            self.check_marks(http, true)?;
         } else if marked {
             self.note(
                 req,
@@ -1680,7 +1682,7 @@ impl Ctx<'_> {
     /// Every `%%...%%` of a substituted request is a variable, one of Tsung's two id
     /// callbacks, or a mark Tsung itself cuts the text at; any other Erlang call is
     /// refused, naming it.
-    fn check_marks(&mut self, node: &Node) -> Result<(), TsungError> {
+    fn check_marks(&mut self, node: &Node, note_cuts: bool) -> Result<(), TsungError> {
         let texts = node
             .attrs
             .iter()
@@ -1706,7 +1708,7 @@ impl Ctx<'_> {
                 }
             }
         }
-        for other in cut {
+        for other in cut.into_iter().filter(|_| note_cuts) {
             self.note(
                 node,
                 format!(
@@ -1717,7 +1719,22 @@ impl Ctx<'_> {
             );
         }
         for child in &node.children {
-            self.check_marks(child)?;
+            self.check_marks(child, note_cuts)?;
+        }
+        Ok(())
+    }
+
+    /// Refuses the first substituted `%%module:function%%` that is not one of Tsung's
+    /// two id callbacks, anywhere under `node`.
+    fn erlang_calls(&mut self, node: &Node) -> Result<(), TsungError> {
+        if node.name == "request" && matches!(node.attr("subst"), Some("true" | "all_except_body"))
+        {
+            for child in node.children.iter().filter(|c| c.name == "http") {
+                self.check_marks(child, false)?;
+            }
+        }
+        for child in &node.children {
+            self.erlang_calls(child)?;
         }
         Ok(())
     }

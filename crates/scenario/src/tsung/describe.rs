@@ -20,8 +20,14 @@ pub fn describe(import: &TsungImport) -> String {
     let w = &mut out;
     let _ = writeln!(
         w,
-        "target    {}:{} (HTTP/1.1, one keep-alive connection per user)",
-        s.target.host, s.target.port
+        "target    {}:{} ({}, one keep-alive connection per user)",
+        s.target.host,
+        s.target.port,
+        if s.target.tls {
+            "HTTPS: HTTP/1.1 over TLS"
+        } else {
+            "HTTP/1.1"
+        }
     );
     if let Load::Sessions {
         phases,
