@@ -225,20 +225,9 @@ fn tsung_http_tag_example_imports() {
 
 #[test]
 fn tsung_examples_outside_the_subset_fail_with_a_position() {
+    // http_setdynvars, http-digest and http-oauth import since dynamic sessions
+    // (crates/cli/tests/integration/tsung_examples.rs plans them).
     let expected = [
-        (
-            "http_setdynvars.xml",
-            "http_setdynvars.xml:22:7: <session_setup> is not supported",
-        ),
-        // Its server is type="ssl", which imports as https; its dynamic variable does not.
-        (
-            "http-digest.xml",
-            "http-digest.xml:25:9: <dyn_variable> is not supported",
-        ),
-        (
-            "http-oauth.xml",
-            "http-oauth.xml:27:5: <dyn_variable> is not supported",
-        ),
         (
             "thinks.xml",
             "thinks.xml:30:3: <session type=\"ts_pgsql\"> is not supported",
