@@ -29,6 +29,7 @@
 //! | `http_<code>` | `value`, `total` | answers with that status |
 //! | `error_*` | `value`, `total` | failures, named as Tsung names them (see [`tsung_error_name`]) |
 //! | `size_rcv`, `size_sent` | `value`, `total` | bytes received and sent |
+//! | `match`, `nomatch` | `value`, `total` | `<match>` rules tested and found, or not found |
 //! | `connected` | `value`, `max` | change in open connections over the interval; `max` is the number open at its end (Tsung's "max" of a `sum` counter is its running sum) |
 //!
 //! The stat fields follow Tsung exactly, including its quirks: `value` is the number of
@@ -232,6 +233,8 @@ pub struct TsungSeries {
     errors: BTreeMap<&'static str, u64>,
     bytes_received: u64,
     bytes_sent: u64,
+    matches: u64,
+    nomatches: u64,
     connected_seen: bool,
     connected_prev: u64,
 }
@@ -309,6 +312,16 @@ impl TsungSeries {
                 errors_now.get(name).copied().unwrap_or(0),
                 *total,
             ));
+        }
+
+        // Tsung's <match> counters, printed once a rule has been tested.
+        self.matches += stats.matches;
+        self.nomatches += stats.nomatches;
+        if self.matches > 0 {
+            out.push(counter("match", stats.matches, self.matches));
+        }
+        if self.nomatches > 0 {
+            out.push(counter("nomatch", stats.nomatches, self.nomatches));
         }
 
         self.bytes_received += stats.bytes_received;

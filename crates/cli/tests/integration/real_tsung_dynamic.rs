@@ -388,16 +388,26 @@ fn login_then_api_same_requests_from_tsung_and_wsgibench() {
     );
 
     // wsgibench half: the same file (but for the port) against a fresh app must give
-    // the same templates. It fails until `wsgibench tsung` runs dynamic sessions:
-    // today it refuses <dyn_variable>.
+    // the same templates, and its Tsung log the same <match> count.
     let app = DynamicApp::start(&dir.path().join("wsgibench-requests.log"));
     let ours_xml = dir.path().join("login_then_api_ours.xml");
     std::fs::write(&ours_xml, login_then_api(app.port)).unwrap();
+    let ours_log = dir.path().join("ours.tsung.json");
     let out = run_bounded(
-        wsgibench().arg("tsung").arg(&ours_xml).arg("-q"),
+        wsgibench()
+            .arg("tsung")
+            .arg(&ours_xml)
+            .arg("-q")
+            .arg("--tsung-log")
+            .arg(&ours_log),
         Duration::from_secs(60),
     );
     assert!(out.status.success(), "wsgibench: {}", text(&out.stderr));
+    assert_eq!(
+        last(&read_json(&ours_log), "match", "total"),
+        Some(u),
+        "wsgibench's Tsung log counts the <match> on /page as Tsung does"
+    );
     let ours = app.log();
     assert_eq!(
         templates(&ours),
