@@ -252,7 +252,7 @@ pub struct TsungArgs {
     /// The most of each answer kept for <dyn_variable> and <match>, in bytes, with an
     /// optional KiB or MiB [default: 1MiB]. Only requests that extract or match keep
     /// anything; every other body is skipped as it is read.
-    #[arg(long, value_parser = parse_answer_cap)]
+    #[arg(long, value_parser = parse_answer_cap, allow_negative_numbers = true)]
     pub keep_answer: Option<usize>,
 
     /// Write Tsung's JSON log here (the layout of Tsung's `backend="json"` tsung.log,
