@@ -107,11 +107,13 @@ fn check_target(scenario: &Scenario, spread: &SpreadArgs) -> Result<(), String> 
     if spread.allow_remote {
         return Ok(());
     }
-    scenario
-        .target
-        .check_local()
-        .map(drop)
-        .map_err(|e| format!("{e}; pass --allow-remote to load another host"))
+    for server in scenario.servers() {
+        server
+            .target
+            .check_local()
+            .map_err(|e| format!("{e}; pass --allow-remote to load another host"))?;
+    }
+    Ok(())
 }
 
 /// Who makes the load, for a command's header: this machine's threads, or the agents.

@@ -180,10 +180,10 @@ struct CompiledMatch {
 pub struct Template {
     method: Method,
     path: Text,
-    /// `Host: ...\r\n`, unless the request sets its own.
-    host_line: Vec<u8>,
-    /// For OAuth's absolute URL.
-    origin: String,
+    /// `Host: ...\r\n` for each of the run's servers, unless the request sets its own.
+    host_lines: Vec<Vec<u8>>,
+    /// Each server's origin, for OAuth's absolute URL.
+    origins: Vec<String>,
     headers: Vec<(String, Text)>,
     cookie: Option<Text>,
     body: Text,
@@ -201,20 +201,35 @@ pub struct Template {
 }
 
 impl Template {
-    pub fn compile(d: &DynamicRequest, target: &Target, vars: &mut VarTable) -> Template {
+    /// Compiles `d` for the run's servers (`targets`, not empty).
+    pub fn compile(d: &DynamicRequest, targets: &[Target], vars: &mut VarTable) -> Template {
         let r = &d.request;
         let text = |s: &str, vars: &mut VarTable| Text::compile(s, d.subst, vars);
         let has = |name: &str| r.headers.iter().any(|(k, _)| k.eq_ignore_ascii_case(name));
-        let host = if target.host.contains(':') {
-            format!("[{}]:{}", target.host, target.port)
-        } else {
-            format!("{}:{}", target.host, target.port)
+        let authority = |t: &Target| {
+            if t.host.contains(':') {
+                format!("[{}]:{}", t.host, t.port)
+            } else {
+                format!("{}:{}", t.host, t.port)
+            }
         };
-        let host_line = if has("host") {
-            Vec::new()
-        } else {
-            format!("Host: {host}\r\n").into_bytes()
-        };
+        let host_lines = targets
+            .iter()
+            .map(|t| {
+                if has("host") {
+                    Vec::new()
+                } else {
+                    format!("Host: {}\r\n", authority(t)).into_bytes()
+                }
+            })
+            .collect();
+        let origins = targets
+            .iter()
+            .map(|t| {
+                let scheme = if t.tls { "https" } else { "http" };
+                format!("{scheme}://{}", authority(t))
+            })
+            .collect();
         let mut headers = Vec::new();
         let mut cookie = None;
         for (name, value) in &r.headers {
@@ -301,8 +316,8 @@ impl Template {
         Template {
             method: r.method,
             path: text(&r.path, vars),
-            host_line,
-            origin: format!("{}://{host}", if target.tls { "https" } else { "http" }),
+            host_lines,
+            origins,
             headers,
             cookie,
             body: if r.body.is_empty() {
@@ -324,8 +339,8 @@ impl Template {
         }
     }
 
-    /// Builds the request into `user.out`.
-    pub fn build(&self, user: &mut UserState, rng: &mut SmallRng) {
+    /// Builds the request for server `server` into `user.out`.
+    pub fn build(&self, user: &mut UserState, rng: &mut SmallRng, server: usize) {
         let mut out = std::mem::take(&mut user.out);
         let mut body = std::mem::take(&mut user.body);
         out.clear();
@@ -341,7 +356,7 @@ impl Template {
         }
         let path_end = out.len();
         out.extend_from_slice(b" HTTP/1.1\r\n");
-        out.extend_from_slice(&self.host_line);
+        out.extend_from_slice(&self.host_lines[server]);
         for (name, value) in &self.headers {
             out.extend_from_slice(name.as_bytes());
             out.extend_from_slice(b": ");
@@ -366,7 +381,8 @@ impl Template {
         self.body.render(user, &mut body);
         if let Some(auth) = &self.auth {
             let path = String::from_utf8_lossy(&out[path_at..path_end]).into_owned();
-            let value = self.authorization(auth, &path, &body, user, rng);
+            let origin = &self.origins[server];
+            let value = self.authorization(auth, origin, &path, &body, user, rng);
             out.extend_from_slice(b"Authorization: ");
             let at = out.len();
             out.extend_from_slice(value.as_bytes());
@@ -387,6 +403,7 @@ impl Template {
     fn authorization(
         &self,
         auth: &CompiledAuth,
+        origin: &str,
         path: &str,
         body: &[u8],
         user: &UserState,
@@ -432,7 +449,7 @@ impl Template {
                     token: opt(token),
                     token_secret: opt(token_secret),
                 };
-                let url = format!("{}{path}", self.origin);
+                let url = format!("{origin}{path}");
                 let timestamp = SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs());
@@ -938,12 +955,12 @@ mod tests {
             .push(("Authorization".into(), "Bearer %%_token%%".into()));
         r.method = Method::Post;
         r.body = b"a=%%_missing%%".to_vec();
-        let t = Template::compile(&dynamic(r), &target(), &mut vars);
+        let t = Template::compile(&dynamic(r), &[target()], &mut vars);
         let mut user = UserState::new(vars.len(), 6, 99);
         user.set(0, b"abc".to_vec());
         user.jar.absorb(b"sid=1; Path=/\nother=2\n");
         let mut rng = SmallRng::seed_from_u64(1);
-        t.build(&mut user, &mut rng);
+        t.build(&mut user, &mut rng, 0);
         assert_eq!(
             String::from_utf8_lossy(&user.out),
             "POST /api?t=abc&u=7 HTTP/1.1\r\nHost: 127.0.0.1:8000\r\nAuthorization: Bearer abc\r\n\
@@ -954,11 +971,11 @@ mod tests {
     #[test]
     fn an_absolute_url_from_an_answer_keeps_its_path_and_a_line_end_is_cut() {
         let mut vars = VarTable::default();
-        let t = Template::compile(&dynamic(Request::get("%%_next%%")), &target(), &mut vars);
+        let t = Template::compile(&dynamic(Request::get("%%_next%%")), &[target()], &mut vars);
         let mut user = UserState::new(vars.len(), 0, 0);
         let mut rng = SmallRng::seed_from_u64(1);
         user.set(0, b"http://elsewhere:9/items/2?x=1\r\nEvil: 1".to_vec());
-        t.build(&mut user, &mut rng);
+        t.build(&mut user, &mut rng, 0);
         assert!(String::from_utf8_lossy(&user.out).starts_with("GET /items/2?x=1 HTTP/1.1\r\nHost"));
     }
 
@@ -993,7 +1010,7 @@ mod tests {
                 body_only: false,
             },
         ];
-        let t = Template::compile(&d, &target(), &mut vars);
+        let t = Template::compile(&d, &[target()], &mut vars);
         let mut user = UserState::new(vars.len(), 0, 0);
         let mut c = Capture::new(1 << 20);
         c.keep(

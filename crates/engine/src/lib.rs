@@ -480,6 +480,23 @@ pub fn run(
     // Built once: reading the system's roots and parsing the extra ones is not per
     // connection work.
     let tls = Tls::for_target(&scenario.target, &scenario.trust)?;
+    // A session run may spread its users over several servers (Tsung's <servers>);
+    // the first is the target, checked above.
+    let servers: Vec<(scenario::Target, f64)> = scenario
+        .servers()
+        .into_iter()
+        .map(|s| (s.target, s.weight))
+        .collect();
+    let mut targets = vec![Targets::new(preflight.addrs).with_tls(tls)];
+    for (server, _) in &servers[1..] {
+        let addrs = match options.allow_remote {
+            true => server.resolve()?,
+            false => server.check_local()?,
+        };
+        let tls = Tls::for_target(server, &scenario.trust)?;
+        targets.push(Targets::new(addrs).with_tls(tls));
+    }
+    let server_targets: Vec<scenario::Target> = servers.iter().map(|(t, _)| t.clone()).collect();
     let mut templates = Vec::new();
     let (mode, threads) = match &scenario.load {
         Load::Closed {
@@ -507,11 +524,18 @@ pub fn run(
                 .iter()
                 .map(|s| {
                     let program =
-                        pacing::Program::compile(&s.steps, &mut templates, &scenario.target);
+                        pacing::Program::compile(&s.steps, &mut templates, &server_targets);
                     (program, s.weight)
                 })
                 .collect();
-            (Mode::Sessions { programs }, options.threads)
+            let server_weights = servers.iter().map(|(_, w)| *w).collect();
+            (
+                Mode::Sessions {
+                    programs,
+                    server_weights,
+                },
+                options.threads,
+            )
         }
     };
     let segment = options.segment.unwrap_or(Segment {
@@ -545,11 +569,16 @@ pub fn run(
     }
     let start = tokio::time::Instant::now();
     let shared = Arc::new(Shared {
-        targets: Targets::new(preflight.addrs).with_tls(tls),
+        targets,
         sources: preflight.sources,
-        templates: templates
+        templates: server_targets
             .iter()
-            .map(|r| request::RequestBytes::build(r, &scenario.target))
+            .map(|target| {
+                templates
+                    .iter()
+                    .map(|r| request::RequestBytes::build(r, target))
+                    .collect()
+            })
             .collect(),
         connect_timeout: scenario.timeouts.connect,
         response_timeout: scenario.timeouts.response,

@@ -141,6 +141,8 @@ enum Op {
         end: usize,
     },
     SetVars(usize),
+    /// The user talks to server `k` from here on.
+    Server(usize),
     Think {
         mean: Duration,
         random: bool,
@@ -163,7 +165,7 @@ pub enum Action {
 struct Compiler<'a> {
     ops: Vec<Op>,
     templates: &'a mut Vec<scenario::Request>,
-    target: &'a Target,
+    targets: &'a [Target],
     vars: VarTable,
     dynamic: Vec<Template>,
     tests: Vec<CompiledTest>,
@@ -181,7 +183,7 @@ impl Compiler<'_> {
                 }
                 Step::Dynamic(d) => {
                     self.dynamic
-                        .push(Template::compile(d, self.target, &mut self.vars));
+                        .push(Template::compile(d, self.targets, &mut self.vars));
                     self.ops.push(Op::Dynamic(self.dynamic.len() - 1));
                 }
                 Step::Loop { count, steps } => {
@@ -249,6 +251,7 @@ impl Compiler<'_> {
                     max: *max,
                 }),
                 Step::Transaction { steps, .. } => self.emit(steps),
+                Step::Server(k) => self.ops.push(Op::Server(*k)),
             }
         }
     }
@@ -256,16 +259,17 @@ impl Compiler<'_> {
 
 impl Program {
     /// Compiles `steps`; each static request template is appended to `templates` and
-    /// referred to by index, each dynamic one is compiled for `target` and kept here.
+    /// referred to by index, each dynamic one is compiled for the run's servers
+    /// (`targets`) and kept here.
     pub fn compile(
         steps: &[Step],
         templates: &mut Vec<scenario::Request>,
-        target: &Target,
+        targets: &[Target],
     ) -> Program {
         let mut c = Compiler {
             ops: Vec::new(),
             templates,
-            target,
+            targets,
             vars: VarTable::default(),
             dynamic: Vec::new(),
             tests: Vec::new(),
@@ -285,20 +289,30 @@ impl Program {
     }
 }
 
-/// One user's position in its program.
+/// One user's position in its program, and the server it talks to.
 pub struct Cursor {
     pc: usize,
     loops: Vec<u64>,
     rng: SmallRng,
+    /// The server the user started on, and the one it talks to now.
+    first_server: usize,
+    server: usize,
 }
 
 impl Cursor {
-    pub fn new(seed: u64) -> Cursor {
+    pub fn new(seed: u64, server: usize) -> Cursor {
         Cursor {
             pc: 0,
             loops: Vec::with_capacity(4),
             rng: SmallRng::seed_from_u64(seed),
+            first_server: server,
+            server,
         }
+    }
+
+    /// The server the next request goes to.
+    pub fn server(&self) -> usize {
+        self.server
     }
 
     /// The user's random numbers, for the values a dynamic request draws.
@@ -315,6 +329,7 @@ impl Cursor {
     pub fn restart(&mut self) {
         self.pc = 0;
         self.loops.clear();
+        self.server = self.first_server;
     }
 
     /// The next request of the program, after sleeping through any think time and
@@ -417,6 +432,10 @@ impl Cursor {
                     let t = &program.tests[test];
                     let holds = user.as_deref().is_some_and(|u| u.test(t.var, t));
                     self.pc = if holds { self.pc + 1 } else { end };
+                }
+                Op::Server(k) => {
+                    self.pc += 1;
+                    self.server = k;
                 }
                 Op::SetVars(i) => {
                     self.pc += 1;
@@ -588,14 +607,14 @@ mod tests {
             },
         ];
         let mut templates = Vec::new();
-        let program = Program::compile(&steps, &mut templates, &target());
+        let program = Program::compile(&steps, &mut templates, &[target()]);
         assert!(program.is_dynamic && templates.is_empty());
-        let mut cursor = Cursor::new(1);
+        let mut cursor = Cursor::new(1, 0);
         let mut user = UserState::new(program.vars, 0, 0);
         let files = RefCell::new(FileTurns::new(0, 1));
         let mut seen = Vec::new();
         while let Some(Action::Dynamic(i)) = cursor.next(&program, Some(&mut user), &files).await {
-            program.dynamic[i].build(&mut user, cursor.rng());
+            program.dynamic[i].build(&mut user, cursor.rng(), 0);
             let line = String::from_utf8_lossy(&user.out).into_owned();
             seen.push(line.split(' ').nth(1).unwrap().to_string());
         }
@@ -666,8 +685,8 @@ mod tests {
             },
         ];
         let mut templates = Vec::new();
-        let program = Program::compile(&steps, &mut templates, &target());
-        let mut cursor = Cursor::new(1);
+        let program = Program::compile(&steps, &mut templates, &[target()]);
+        let mut cursor = Cursor::new(1, 0);
         let mut seen = Vec::new();
         let files = RefCell::new(FileTurns::new(0, 1));
         while let Some(Action::Static(i)) = cursor.next(&program, None, &files).await {

@@ -31,10 +31,12 @@ const LIVE_PERIOD: Duration = Duration::from_millis(100);
 
 /// What every worker reads and none writes: built once by `run`.
 pub(crate) struct Shared {
-    pub targets: Targets,
+    /// The run's servers: the target, then any other server of a session run.
+    pub targets: Vec<Targets>,
     /// Where connection `i` binds its source address (usually: nowhere).
     pub sources: SourceAddrs,
-    pub templates: Vec<RequestBytes>,
+    /// Request bytes by server, then by template: the Host header differs.
+    pub templates: Vec<Vec<RequestBytes>>,
     pub connect_timeout: Duration,
     pub response_timeout: Duration,
     pub interval: Duration,
@@ -51,8 +53,14 @@ pub(crate) struct Shared {
 
 pub(crate) enum Mode {
     Closed,
-    Open { poisson: bool },
-    Sessions { programs: Vec<(Program, f64)> },
+    Open {
+        poisson: bool,
+    },
+    Sessions {
+        programs: Vec<(Program, f64)>,
+        /// Each server's share of the users (one server: `[1.0]`).
+        server_weights: Vec<f64>,
+    },
 }
 
 /// One worker's share of the load.
@@ -238,7 +246,7 @@ async fn tick(local: Rc<Local>, reports: Sender<WorkerReport>) {
 /// Runs the worker's share of the load until it is used up.
 async fn drive(local: Rc<Local>, share: Share) {
     let shared = local.shared.clone();
-    let script_len = shared.templates.len();
+    let script_len = shared.templates[0].len();
     match &shared.mode {
         Mode::Closed | Mode::Open { .. } => {
             let budget = share.budget.map(|b| Rc::new(Cell::new(b)));
@@ -279,7 +287,10 @@ async fn drive(local: Rc<Local>, share: Share) {
             }
             while set.join_next().await.is_some() {}
         }
-        Mode::Sessions { programs } => {
+        Mode::Sessions {
+            programs,
+            server_weights,
+        } => {
             let mut rng = SmallRng::seed_from_u64(0xa11ce ^ share.slot as u64);
             let mut arrival_rng = SmallRng::seed_from_u64(0xa441 ^ share.slot as u64);
             let mut users = JoinSet::new();
@@ -290,7 +301,6 @@ async fn drive(local: Rc<Local>, share: Share) {
                     Some(w) => w.iter().map(|w| w.max(0.0)).collect(),
                     None => programs.iter().map(|(_, w)| w.max(0.0)).collect(),
                 };
-                let total_weight: f64 = weights.iter().sum();
                 for at in phase.instants(&mut arrival_rng) {
                     let when = shared.start + at;
                     // Reap finished users while waiting, so the set stays small.
@@ -310,21 +320,16 @@ async fn drive(local: Rc<Local>, share: Share) {
                     // Counted at spawn, not when the task first runs, so the cap holds
                     // even for arrivals closer together than a scheduler turn.
                     local.users_active.set(local.users_active.get() + 1);
-                    let mut pick: f64 = rng.gen::<f64>() * total_weight;
-                    let chosen = weights
-                        .iter()
-                        .position(|w| {
-                            pick -= w;
-                            pick < 0.0
-                        })
-                        .unwrap_or(programs.len() - 1);
+                    let chosen = pick(&weights, &mut rng);
                     // Users are dealt to workers in turn, so this is the user's number
                     // in the run: its source address, when the run spreads them.
                     let number = user_seq * shared.slots as u64 + share.slot as u64;
                     user_seq += 1;
+                    let server = pick(server_weights, &mut rng);
                     users.spawn_local(user(
                         local.clone(),
                         chosen,
+                        server,
                         user_seq ^ ((share.slot as u64) << 48),
                         number,
                         files.clone(),
@@ -347,7 +352,7 @@ async fn connection_loop(local: Rc<Local>, mut pacer: Pacer, number: u64) {
         }
     }
     while let Some(next) = pacer.next().await {
-        let request = &local.shared.templates[next.request];
+        let request = &local.shared.templates[0][next.request];
         exchange(&local, &mut slot, Outgoing::of(request), next.planned).await;
     }
     close(&local, &mut slot);
@@ -357,17 +362,18 @@ async fn connection_loop(local: Rc<Local>, mut pacer: Pacer, number: u64) {
 async fn user(
     local: Rc<Local>,
     program: usize,
+    server: usize,
     seed: u64,
     number: u64,
     files: Rc<RefCell<FileTurns>>,
 ) {
     let began = Instant::now();
     local.recorder.borrow_mut().record_user_started();
-    let Mode::Sessions { programs } = &local.shared.mode else {
+    let Mode::Sessions { programs, .. } = &local.shared.mode else {
         unreachable!("users run sessions")
     };
     let program = &programs[program].0;
-    let mut cursor = Cursor::new(seed);
+    let mut cursor = Cursor::new(seed, server);
     let mut slot = Slot::new(number);
     // A static program's user carries only a cookie jar, made when a server first
     // sets a cookie: until then its requests are the prebuilt bytes.
@@ -377,9 +383,15 @@ async fn user(
     loop {
         let action = cursor.next(program, state.as_deref_mut(), &files).await;
         let Some(action) = action else { break };
+        let server = cursor.server();
+        if slot.server != server {
+            // Another server: its own connection.
+            close(&local, &mut slot);
+            slot.server = server;
+        }
         let flow = match action {
             Action::Static(i) => {
-                let request = &local.shared.templates[i];
+                let request = &local.shared.templates[server][i];
                 match state.as_deref_mut() {
                     Some(user) if !user.jar.is_empty() => {
                         let mut out = std::mem::take(&mut user.out);
@@ -404,7 +416,7 @@ async fn user(
                 let user = state.get_or_insert_with(|| {
                     Box::new(UserState::new(program.vars, number, local.shared.run_tag))
                 });
-                template.build(user, cursor.rng());
+                template.build(user, cursor.rng(), server);
                 let out = std::mem::take(&mut user.out);
                 let mut capture = std::mem::replace(&mut user.capture, Capture::new(0));
                 capture.clear();
@@ -467,6 +479,22 @@ async fn user(
         .record_user_finished(began.elapsed());
 }
 
+/// An index drawn by weight (weights finite, not negative, one positive).
+fn pick(weights: &[f64], rng: &mut SmallRng) -> usize {
+    if weights.len() < 2 {
+        return 0;
+    }
+    let total: f64 = weights.iter().sum();
+    let mut left = rng.gen::<f64>() * total;
+    weights
+        .iter()
+        .position(|w| {
+            left -= w;
+            left < 0.0
+        })
+        .unwrap_or(weights.len() - 1)
+}
+
 /// Moves the cookies the last answer set into the user's jar.
 fn take_cookies(slot: &mut Slot, state: &mut Option<Box<UserState>>, local: &Local) {
     if slot.cookies.is_empty() {
@@ -504,6 +532,8 @@ struct Slot {
     opened_before: bool,
     /// Whether the last attempt went over a connection that had answered before.
     reused: bool,
+    /// The server the slot's connection goes to (of `Shared::targets`).
+    server: usize,
     /// Set-Cookie values of the last answers (one per line), for the user's jar; in
     /// sessions only.
     cookies: Vec<u8>,
@@ -516,6 +546,7 @@ impl Slot {
             conn: None,
             opened_before: false,
             reused: false,
+            server: 0,
             cookies: Vec::new(),
         }
     }
@@ -590,7 +621,8 @@ fn latency_start(planned: Option<Instant>, sent_at: Instant) -> Instant {
 async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
     let shared = &local.shared;
     let source = shared.sources.for_connection(slot.number);
-    let (c, took) = Connection::open(&shared.targets, source, shared.connect_timeout)
+    let targets = &shared.targets[slot.server];
+    let (c, took) = Connection::open(targets, source, shared.connect_timeout)
         .await
         .map_err(|e| {
             if let Some(words) = e.detail {

@@ -137,6 +137,7 @@ fn sessions_run_users_times_loops() {
         }],
         max_users: None,
         arrival: Arrival::Uniform,
+        servers: Vec::new(),
     };
     let s = run(&scenario, 2);
     assert_eq!(s.digest.users_started, 13);
@@ -171,6 +172,7 @@ fn sessions_are_cut_at_the_deadline() {
         }],
         max_users: Some(3),
         arrival: Arrival::Uniform,
+        servers: Vec::new(),
     };
     let s = run(&scenario, 1);
     assert_eq!(s.digest.users_started, 3);
@@ -210,6 +212,7 @@ fn max_users_caps_users_at_once_not_in_total() {
         sessions: vec![session(4)],
         max_users: Some(2),
         arrival: Arrival::Uniform,
+        servers: Vec::new(),
     };
     let s = run(&scenario, 1);
     assert_eq!(s.digest.users_started, 20);
@@ -224,6 +227,7 @@ fn max_users_caps_users_at_once_not_in_total() {
         sessions: vec![session(1_000_000)],
         max_users: Some(2),
         arrival: Arrival::Uniform,
+        servers: Vec::new(),
     };
     scenario.duration = Some(Duration::from_secs(2));
     let s = run(&scenario, 1);
@@ -283,6 +287,7 @@ fn poisson_arrivals_start_exactly_the_capped_users() {
         }],
         max_users: None,
         arrival: Arrival::Poisson,
+        servers: Vec::new(),
     };
     let s = run(&scenario, 2);
     assert_eq!(s.digest.users_started, 12);

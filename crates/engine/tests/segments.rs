@@ -88,6 +88,7 @@ fn a_session_run_split_in_parts_starts_exactly_the_planned_users() {
         }],
         max_users: None,
         arrival: Arrival::Uniform,
+        servers: Vec::new(),
     };
     let planned = match &scenario.load {
         Load::Sessions { phases, .. } => phases[0].planned_users(),

@@ -218,7 +218,9 @@ pub fn builtin_callback(call: &str) -> Option<VarSource> {
 /// Whether a script holds anything that needs per-user variables.
 pub fn steps_are_dynamic(steps: &[Step]) -> bool {
     steps.iter().any(|s| match s {
-        Step::Request(_) | Step::Think { .. } | Step::ThinkBetween { .. } => false,
+        Step::Request(_) | Step::Think { .. } | Step::ThinkBetween { .. } | Step::Server(_) => {
+            false
+        }
         Step::Loop { steps, .. } | Step::Transaction { steps, .. } => steps_are_dynamic(steps),
         Step::Dynamic(_)
         | Step::SetVars(_)

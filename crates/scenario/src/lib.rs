@@ -140,7 +140,19 @@ pub enum Load {
         /// How users' arrivals are spaced: evenly (each phase then starts exactly
         /// rate x duration users), or with exponential gaps as Tsung does.
         arrival: Arrival,
+        /// Tsung's several `<server>`s: each user starts on one, drawn by weight.
+        /// Empty: every user talks to the scenario's `target` (which is otherwise
+        /// the first of these).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        servers: Vec<WeightedServer>,
     },
+}
+
+/// One of a session run's servers and its share of the users.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightedServer {
+    pub target: Target,
+    pub weight: f64,
 }
 
 /// How planned instants (open model) or users' arrivals (sessions) are spaced.
@@ -224,6 +236,9 @@ pub enum Step {
         end: dynamic::RepeatEnd,
         steps: Vec<Step>,
     },
+    /// From here on the user talks to server `k` of the run's `servers` (a Tsung
+    /// request whose absolute URL names that server; later relative URLs follow it).
+    Server(usize),
     /// A `<for>` whose counter the body reads as `%%_var%%`: `count` passes, the
     /// variable `from`, then `from + incr`, and so on.
     Counted {
@@ -475,7 +490,8 @@ impl Scenario {
                     Step::Request(_)
                     | Step::Think { .. }
                     | Step::ThinkBetween { .. }
-                    | Step::SetVars(_) => {}
+                    | Step::SetVars(_)
+                    | Step::Server(_) => {}
                 }
             }
         }
@@ -554,6 +570,7 @@ impl Scenario {
                 phases,
                 sessions,
                 max_users,
+                servers,
                 ..
             } => {
                 if phases.is_empty() {
@@ -604,6 +621,43 @@ impl Scenario {
                     check_steps(&session.steps).map_err(|m| {
                         ScenarioError::Invalid(format!("session {}: {m}", session.name))
                     })?;
+                    if let Some(k) = highest_server(&session.steps) {
+                        if k >= servers.len().max(1) {
+                            return invalid(format!(
+                                "session {}: it switches to server {} of {}",
+                                session.name,
+                                k + 1,
+                                servers.len().max(1)
+                            ));
+                        }
+                    }
+                }
+                let weights_ok = |w: &[f64]| {
+                    w.iter().all(|w| (0.0..=limits::MAX_WEIGHT).contains(w))
+                        && w.iter().any(|w| *w > 0.0)
+                };
+                for (i, p) in phases.iter().enumerate() {
+                    if let Some(w) = &p.session_weights {
+                        if w.len() != sessions.len() || !weights_ok(w) {
+                            return invalid(format!(
+                                "phase {}: one finite session weight per session ({}), at \
+                                 least one positive",
+                                i + 1,
+                                sessions.len()
+                            ));
+                        }
+                    }
+                }
+                if !servers.is_empty() {
+                    let w: Vec<f64> = servers.iter().map(|s| s.weight).collect();
+                    if !weights_ok(&w) {
+                        return invalid(
+                            "servers need finite weights, at least one positive".into(),
+                        );
+                    }
+                    if servers[0].target != self.target {
+                        return invalid("the first server must be the scenario's target".into());
+                    }
                 }
                 if self.duration.is_none() {
                     return invalid("a session run needs a deadline (duration)".into());
@@ -611,6 +665,18 @@ impl Scenario {
             }
         }
         Ok(())
+    }
+
+    /// Every server the run loads, with its share of the users: a session run's
+    /// `servers`, or the target alone.
+    pub fn servers(&self) -> Vec<WeightedServer> {
+        match &self.load {
+            Load::Sessions { servers, .. } if !servers.is_empty() => servers.clone(),
+            _ => vec![WeightedServer {
+                target: self.target.clone(),
+                weight: 1.0,
+            }],
+        }
     }
 
     /// The instant after which no new user arrives (the end of the last phase).
@@ -625,6 +691,22 @@ impl Scenario {
             _ => None,
         }
     }
+}
+
+/// The highest server a script switches to, if it switches at all.
+fn highest_server(steps: &[Step]) -> Option<usize> {
+    steps
+        .iter()
+        .filter_map(|s| match s {
+            Step::Server(k) => Some(*k),
+            Step::Loop { steps, .. }
+            | Step::Transaction { steps, .. }
+            | Step::Counted { steps, .. }
+            | Step::If { steps, .. }
+            | Step::Repeat { steps, .. } => highest_server(steps),
+            _ => None,
+        })
+        .max()
 }
 
 fn check<T>(what: &str, r: Result<T, limits::OutOfRange>) -> Result<(), ScenarioError> {
@@ -680,6 +762,8 @@ fn check_steps(steps: &[Step]) -> Result<(), String> {
             }
             Step::Transaction { steps, .. } | Step::If { steps, .. } => check_steps(steps)?,
             Step::Dynamic(d) => d.request.check_dynamic()?,
+            // Checked against the run's servers by `Scenario::validate`.
+            Step::Server(_) => {}
             Step::SetVars(set) => {
                 if set.vars.is_empty() {
                     return Err("setdynvars: at least one variable".into());
@@ -714,9 +798,11 @@ fn steps_send(steps: &[Step]) -> bool {
         | Step::Counted { steps, .. }
         | Step::Repeat { steps, .. } => steps_send(steps),
         // A branch that may not be taken does not make its parent send.
-        Step::If { .. } | Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => {
-            false
-        }
+        Step::If { .. }
+        | Step::Think { .. }
+        | Step::ThinkBetween { .. }
+        | Step::SetVars(_)
+        | Step::Server(_) => false,
     })
 }
 
@@ -736,7 +822,10 @@ impl Session {
                     } => n.saturating_mul(count(steps)),
                     Step::Repeat { end, steps } => end.max.saturating_mul(count(steps)),
                     Step::Transaction { steps, .. } | Step::If { steps, .. } => count(steps),
-                    Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => 0,
+                    Step::Think { .. }
+                    | Step::ThinkBetween { .. }
+                    | Step::SetVars(_)
+                    | Step::Server(_) => 0,
                 })
                 .fold(0u64, u64::saturating_add)
         }
@@ -757,7 +846,10 @@ impl Session {
                     | Step::Counted { steps, .. }
                     | Step::If { steps, .. }
                     | Step::Repeat { steps, .. } => walk(steps, request),
-                    Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => {}
+                    Step::Think { .. }
+                    | Step::ThinkBetween { .. }
+                    | Step::SetVars(_)
+                    | Step::Server(_) => {}
                 }
             }
         }
@@ -776,7 +868,10 @@ impl Session {
                     | Step::Counted { steps, .. }
                     | Step::If { steps, .. }
                     | Step::Repeat { steps, .. } => walk(steps, out),
-                    Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) => {}
+                    Step::Think { .. }
+                    | Step::ThinkBetween { .. }
+                    | Step::SetVars(_)
+                    | Step::Server(_) => {}
                 }
             }
         }
@@ -886,6 +981,7 @@ mod tests {
             }],
             max_users: None,
             arrival: Arrival::Uniform,
+            servers: Vec::new(),
         };
         s
     }

@@ -35,6 +35,7 @@ fn parts(i: &TsungImport) -> (&[scenario::Phase], &[Session], Option<u64>) {
             sessions,
             max_users,
             arrival,
+            ..
         } => {
             // Even arrivals unless the command line asks for Tsung's random ones.
             assert_eq!(*arrival, scenario::Arrival::Uniform);

@@ -364,6 +364,7 @@ impl SuiteFile {
                 // The suite's protocol is ours: even arrivals make every run start
                 // the same users, so runs compare.
                 arrival: Arrival::Uniform,
+                servers: Vec::new(),
             },
             duration: Some(self.duration),
             timeouts: self.timeouts,
@@ -392,6 +393,7 @@ mod tests {
             sessions,
             max_users,
             arrival,
+            ..
         } = &sc.load
         else {
             panic!("expected a session load")

@@ -42,6 +42,7 @@ mod misbehaving;
 mod real_tsung;
 mod real_tsung_dynamic;
 mod remote;
+mod several_servers;
 mod tsung;
 mod tsung_examples;
 mod util;

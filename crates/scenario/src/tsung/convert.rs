@@ -20,6 +20,7 @@ use crate::dynamic::{
 };
 use crate::{
     limits, Arrival, Load, Method, Phase, Request, Scenario, Session, Step, Target, Timeouts,
+    WeightedServer,
 };
 
 const TOP_LEVEL: &str =
@@ -70,6 +71,7 @@ struct GlobalThink {
 struct Server {
     host: String,
     port: u16,
+    tls: bool,
 }
 
 struct Ctx<'a> {
@@ -80,7 +82,8 @@ struct Ctx<'a> {
     user_agents: Vec<(f64, String)>,
     /// The agent the session being converted sends.
     user_agent: Option<String>,
-    server: Option<Server>,
+    /// The `<server>`s in file order, with their weights.
+    servers: Vec<(Server, f64)>,
     timeouts: Timeouts,
     /// Where relative `file_server` paths start: the Tsung file's directory.
     base_dir: Option<PathBuf>,
@@ -108,7 +111,7 @@ pub(crate) fn convert(
         },
         user_agents: Vec::new(),
         user_agent: None,
-        server: None,
+        servers: Vec::new(),
         timeouts: Timeouts::default(),
         base_dir: base_dir.map(Path::to_path_buf),
         files: Vec::new(),
@@ -193,6 +196,7 @@ pub(crate) fn convert(
             // Tsung draws exponential gaps; even ones make a file start the same
             // users every run. `wsgibench tsung --arrival poisson` restores Tsung's.
             arrival: Arrival::Uniform,
+            servers: cx.weighted_servers(),
         },
         duration: Some(duration),
         timeouts: cx.timeouts,
@@ -234,7 +238,9 @@ pub(crate) fn expected_think(steps: &[Step]) -> Duration {
     steps
         .iter()
         .map(|s| match s {
-            Step::Request(_) | Step::Dynamic(_) | Step::SetVars(_) => Duration::ZERO,
+            Step::Request(_) | Step::Dynamic(_) | Step::SetVars(_) | Step::Server(_) => {
+                Duration::ZERO
+            }
             Step::Think { mean, .. } => *mean,
             Step::ThinkBetween { min, max } => (*min + *max) / 2,
             Step::Loop { count, steps } | Step::Counted { count, steps, .. } => {
@@ -616,14 +622,6 @@ impl Ctx<'_> {
             if server.name != "server" {
                 return Err(self.unsupported(server, "inside <servers>: server"));
             }
-            if target.is_some() {
-                return Err(self.invalid(
-                    server,
-                    "only one <server> is supported: wsgibench loads one server per run, \
-                     where Tsung would spread users over all of them"
-                        .into(),
-                ));
-            }
             self.attrs(server, &["host", "port", "type", "weight"])?;
             self.leaf(server)?;
             let host = self.required(server, "host")?.to_string();
@@ -647,14 +645,60 @@ impl Ctx<'_> {
                 }
                 _ => return Err(self.bad(server, "type", "tcp, tcp6, ssl or ssl6")),
             };
-            self.number(server, "weight")?;
-            self.server = Some(Server {
-                host: host.clone(),
-                port,
-            });
-            target = Some(Target { host, port, tls });
+            // Tsung's default weight is 1; a user picks its server by weight.
+            let weight = match self.number(server, "weight")? {
+                None => 1.0,
+                Some(w) if (0.0..=limits::MAX_WEIGHT).contains(&w) => w,
+                Some(_) => {
+                    return Err(self.bad(
+                        server,
+                        "weight",
+                        &format!("a number from 0 to {}", limits::MAX_WEIGHT),
+                    ))
+                }
+            };
+            if self
+                .servers
+                .iter()
+                .any(|(s, _)| s.port == port && s.host.eq_ignore_ascii_case(&host))
+            {
+                return Err(self.invalid(server, format!("{host}:{port} is listed twice")));
+            }
+            self.servers.push((
+                Server {
+                    host: host.clone(),
+                    port,
+                    tls,
+                },
+                weight,
+            ));
+            target.get_or_insert(Target { host, port, tls });
+        }
+        if !self.servers.is_empty() && self.servers.iter().all(|(_, w)| *w <= 0.0) {
+            return Err(self.invalid(
+                servers,
+                "at least one <server> needs a positive weight".into(),
+            ));
         }
         target.ok_or_else(|| self.invalid(servers, "one <server> is required".into()))
+    }
+
+    /// The run's servers with their weights, when there are several.
+    fn weighted_servers(&self) -> Vec<WeightedServer> {
+        if self.servers.len() < 2 {
+            return Vec::new();
+        }
+        self.servers
+            .iter()
+            .map(|(s, w)| WeightedServer {
+                target: Target {
+                    host: s.host.clone(),
+                    port: s.port,
+                    tls: s.tls,
+                },
+                weight: *w,
+            })
+            .collect()
     }
 
     // ---- <monitoring> ----
@@ -1178,7 +1222,10 @@ impl Ctx<'_> {
         let mut steps = Vec::new();
         for node in &parent.children {
             let step = match node.name.as_str() {
-                "request" => self.request(node)?,
+                "request" => {
+                    steps.extend(self.request(node)?);
+                    continue;
+                }
                 "thinktime" => self.thinktime(node)?,
                 "transaction" => {
                     self.attrs(node, &["name"])?;
@@ -1626,7 +1673,9 @@ impl Ctx<'_> {
 
     // ---- <request> and <http> ----
 
-    fn request(&mut self, req: &Node) -> Result<Step, TsungError> {
+    /// The request, after a switch of server when its absolute URL names another of
+    /// the file's servers.
+    fn request(&mut self, req: &Node) -> Result<Vec<Step>, TsungError> {
         self.attrs(req, &["subst", "tag"])?;
         self.no_text(req)?;
         let subst_attr = self.choice(req, "subst", &["true", "false", "all_except_body"])?;
@@ -1659,9 +1708,10 @@ impl Ctx<'_> {
                 "%%...%% marks without subst=\"true\": sent as written, as Tsung does".into(),
             );
         }
-        let (request, auth) = self.http(http, subst && marked)?;
+        let (request, auth, server) = self.http(http, subst && marked)?;
+        let mut steps: Vec<Step> = server.map(Step::Server).into_iter().collect();
         if (subst && marked) || !extract.is_empty() || !matches.is_empty() || auth.is_some() {
-            return Ok(Step::Dynamic(Box::new(DynamicRequest {
+            steps.push(Step::Dynamic(Box::new(DynamicRequest {
                 request,
                 subst: subst && marked,
                 extract,
@@ -1669,6 +1719,7 @@ impl Ctx<'_> {
                 auth,
                 answer_cap: dynamic::DEFAULT_CAPTURE_CAP,
             })));
+            return Ok(steps);
         }
         if subst {
             self.note(
@@ -1676,7 +1727,8 @@ impl Ctx<'_> {
                 "subst=\"true\" but nothing to substitute: sent as written".into(),
             );
         }
-        Ok(Step::Request(request))
+        steps.push(Step::Request(request));
+        Ok(steps)
     }
 
     /// Every `%%...%%` of a substituted request is a variable, one of Tsung's two id
@@ -1943,7 +1995,7 @@ impl Ctx<'_> {
         &mut self,
         http: &Node,
         substituted: bool,
-    ) -> Result<(Request, Option<Auth>), TsungError> {
+    ) -> Result<(Request, Option<Auth>, Option<usize>), TsungError> {
         self.attrs(
             http,
             &[
@@ -1984,7 +2036,7 @@ impl Ctx<'_> {
             ));
         }
         let url = self.required(http, "url")?;
-        let (path, host_header) = self.url(http, url, substituted)?;
+        let (path, host_header, server) = self.url(http, url, substituted)?;
 
         let mut headers: Vec<(String, String)> = Vec::new();
         if let Some(h) = host_header {
@@ -2126,6 +2178,7 @@ impl Ctx<'_> {
                 body,
             },
             auth,
+            server,
         ))
     }
 
@@ -2140,19 +2193,23 @@ impl Ctx<'_> {
 
     /// Splits a Tsung URL into the origin-form path and, when the URL names this
     /// machine by another name than `<server>`, the Host header Tsung would send.
+    /// Splits a Tsung URL into the origin-form path, the Host header Tsung would send
+    /// when the URL names this machine by another name than its `<server>`, and, when
+    /// the file lists several servers, which one an absolute URL names.
+    #[allow(clippy::type_complexity)]
     fn url(
         &self,
         http: &Node,
         url: &str,
         substituted: bool,
-    ) -> Result<(String, Option<String>), TsungError> {
+    ) -> Result<(String, Option<String>, Option<usize>), TsungError> {
         if url.bytes().any(|b| b <= b' ' || b == 0x7f) {
             return Err(self.bad(http, "url", "a URL without spaces or control characters"));
         }
         if url.starts_with('/') || (substituted && url.starts_with("%%")) {
             // A URL that is a variable as a whole (taken from an answer) may be
             // absolute: the engine keeps its path, for the same server.
-            return Ok((url.to_string(), None));
+            return Ok((url.to_string(), None, None));
         }
         if url.contains("%%") && !substituted {
             return Err(self.bad(
@@ -2161,42 +2218,77 @@ impl Ctx<'_> {
                 "a URL without %%...%% marks, or subst=\"true\" on the <request>",
             ));
         }
-        if url.starts_with("https://") {
-            return Err(self.unsupported_attr(http, "url", "TLS is not supported; use http://"));
-        }
-        let Some(rest) = url.strip_prefix("http://") else {
-            return Err(self.bad(http, "url", "a path starting with / or an http:// URL"));
+        let (tls, rest) = match (url.strip_prefix("http://"), url.strip_prefix("https://")) {
+            (Some(rest), _) => (false, rest),
+            (_, Some(rest)) => (true, rest),
+            _ => {
+                return Err(self.bad(
+                    http,
+                    "url",
+                    "a path starting with / or an http:// or https:// URL",
+                ))
+            }
         };
         let (authority, path) = match rest.find(['/', '?']) {
             Some(i) if rest.as_bytes()[i] == b'/' => (&rest[..i], rest[i..].to_string()),
             Some(i) => (&rest[..i], format!("/{}", &rest[i..])),
             None => (rest, "/".to_string()),
         };
-        let (host, port) = split_authority(authority)
+        let (host, mut port) = split_authority(authority)
             .ok_or_else(|| self.bad(http, "url", "http://host[:port]/path"))?;
-        let server = self
-            .server
-            .as_ref()
-            .expect("servers are read before sessions");
-        if port == server.port && host.eq_ignore_ascii_case(&server.host) {
-            return Ok((path, None));
+        if tls
+            && !authority
+                .rsplit(']')
+                .next()
+                .unwrap_or(authority)
+                .contains(':')
+        {
+            port = 443;
         }
-        if port == server.port && is_loopback_name(host) && is_loopback_name(&server.host) {
-            // Same socket under another name: send what Tsung sends, Host as in the URL.
-            let host_header = if port == 80 {
-                host.to_string()
-            } else {
-                format!("{host}:{port}")
-            };
-            return Ok((path, Some(host_header)));
+        let several = self.servers.len() > 1;
+        let pick = |k: usize| several.then_some(k);
+        // The server the URL names, by name; then the same socket under another
+        // loopback name, which keeps the URL's name in the Host header.
+        for (k, (server, _)) in self.servers.iter().enumerate() {
+            if port == server.port && tls == server.tls && host.eq_ignore_ascii_case(&server.host) {
+                return Ok((path, None, pick(k)));
+            }
         }
+        for (k, (server, _)) in self.servers.iter().enumerate() {
+            if port == server.port
+                && tls == server.tls
+                && is_loopback_name(host)
+                && is_loopback_name(&server.host)
+            {
+                let default_port = if tls { 443 } else { 80 };
+                let host_header = if port == default_port {
+                    host.to_string()
+                } else {
+                    format!("{host}:{port}")
+                };
+                return Ok((path, Some(host_header), pick(k)));
+            }
+        }
+        let listed: Vec<String> = self
+            .servers
+            .iter()
+            .map(|(s, _)| {
+                format!(
+                    "{}://{}:{}",
+                    if s.tls { "https" } else { "http" },
+                    s.host,
+                    s.port
+                )
+            })
+            .collect();
         Err(self.unsupported_attr(
             http,
             "url",
             &format!(
-                "it names {host}:{port}, but wsgibench sends every request to the one <server> \
-                 ({}:{}) and only to this machine",
-                server.host, server.port
+                "it names {}://{host}:{port}, which is not one of the file's <server>s ({}); \
+                 wsgibench loads only the servers a file lists",
+                if tls { "https" } else { "http" },
+                listed.join(", ")
             ),
         ))
     }

@@ -34,8 +34,29 @@ pub fn describe(import: &TsungImport) -> String {
         sessions,
         max_users,
         arrival,
+        servers,
     } = &s.load
     {
+        if !servers.is_empty() {
+            let total: f64 = servers.iter().map(|s| s.weight).sum();
+            let list: Vec<String> = servers
+                .iter()
+                .map(|s| {
+                    format!(
+                        "{}:{}{} {}%",
+                        s.target.host,
+                        s.target.port,
+                        if s.target.tls { " (https)" } else { "" },
+                        num(100.0 * s.weight / total)
+                    )
+                })
+                .collect();
+            let _ = writeln!(
+                w,
+                "servers   each user starts on one, by weight: {}",
+                list.join(", ")
+            );
+        }
         let mut users_total = 0u64;
         let mut start = Duration::ZERO;
         for (i, p) in phases.iter().enumerate() {
@@ -45,9 +66,21 @@ pub fn describe(import: &TsungImport) -> String {
                 .max_users
                 .map(|m| format!(", at most {m}"))
                 .unwrap_or_default();
+            let setup = match &p.session_weights {
+                Some(weights) => {
+                    let total: f64 = weights.iter().sum();
+                    let shares: Vec<String> = sessions
+                        .iter()
+                        .zip(weights)
+                        .map(|(s, w)| format!("{} {}%", s.name, num(100.0 * w / total)))
+                        .collect();
+                    format!(" ({})", shares.join(", "))
+                }
+                None => String::new(),
+            };
             let _ = writeln!(
                 w,
-                "{:<10}#{} from {}: {} users/s for {}{cap} -> {users} users",
+                "{:<10}#{} from {}: {} users/s for {}{cap} -> {users} users{setup}",
                 if i == 0 { "phases" } else { "" },
                 i + 1,
                 secs(start),
@@ -158,6 +191,9 @@ fn steps(w: &mut String, list: &[Step], indent: usize) {
             }
             Step::Dynamic(d) => {
                 let _ = writeln!(w, "{pad}{}{}", request(&d.request), dynamic_parts(d));
+            }
+            Step::Server(k) => {
+                let _ = writeln!(w, "{pad}to server {} from here on", k + 1);
             }
             Step::SetVars(set) => {
                 let _ = writeln!(

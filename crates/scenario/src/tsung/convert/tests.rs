@@ -177,11 +177,15 @@ fn the_server_is_the_target() {
 
 #[test]
 fn server_errors() {
-    let two = "<tsung>\n<servers>\n  <server host=\"127.0.0.1\" port=\"1\" type=\"tcp\"/>\n  <server host=\"127.0.0.1\" port=\"2\" type=\"tcp\"/>\n</servers></tsung>";
+    let twice = "<tsung>\n<servers>\n  <server host=\"127.0.0.1\" port=\"1\" type=\"tcp\"/>\n  <server host=\"127.0.0.1\" port=\"1\" type=\"tcp\"/>\n</servers></tsung>";
     assert_eq!(
-        err(two),
-        "t.xml:4:3: <server>: only one <server> is supported: wsgibench loads one server per \
-         run, where Tsung would spread users over all of them"
+        err(twice),
+        "t.xml:4:3: <server>: 127.0.0.1:1 is listed twice"
+    );
+    let weightless = "<tsung>\n<servers>\n  <server host=\"127.0.0.1\" port=\"1\" type=\"tcp\" weight=\"0\"/>\n</servers></tsung>";
+    assert_eq!(
+        err(weightless),
+        "t.xml:2:1: <servers>: at least one <server> needs a positive weight"
     );
     let bosh = "<tsung>\n<servers><server host=\"127.0.0.1\" port=\"443\" type=\"bosh_ssl\"/></servers></tsung>";
     assert_eq!(
@@ -607,28 +611,30 @@ fn absolute_urls_must_name_the_server_or_this_machine() {
         err(&body(
             r#"<request><http url="http://linuxit02/"/></request>"#
         )),
-        "t.xml:7:10: <http url=\"http://linuxit02/\"> is not supported (it names linuxit02:80, \
-         but wsgibench sends every request to the one <server> (127.0.0.1:8000) and only to \
-         this machine)"
+        "t.xml:7:10: <http url=\"http://linuxit02/\"> is not supported (it names \
+         http://linuxit02:80, which is not one of the file's <server>s (http://127.0.0.1:8000); \
+         wsgibench loads only the servers a file lists)"
     );
     assert_eq!(
         err(&body(
             r#"<request><http url="http://127.0.0.1:9000/"/></request>"#
         )),
         "t.xml:7:10: <http url=\"http://127.0.0.1:9000/\"> is not supported (it names \
-         127.0.0.1:9000, but wsgibench sends every request to the one <server> (127.0.0.1:8000) \
-         and only to this machine)"
+         http://127.0.0.1:9000, which is not one of the file's <server>s \
+         (http://127.0.0.1:8000); wsgibench loads only the servers a file lists)"
     );
     assert_eq!(
         err(&body(
             r#"<request><http url="https://127.0.0.1:8000/"/></request>"#
         )),
-        "t.xml:7:10: <http url=\"https://127.0.0.1:8000/\"> is not supported (TLS is not \
-         supported; use http://)"
+        "t.xml:7:10: <http url=\"https://127.0.0.1:8000/\"> is not supported (it names \
+         https://127.0.0.1:8000, which is not one of the file's <server>s \
+         (http://127.0.0.1:8000); wsgibench loads only the servers a file lists)"
     );
     assert_eq!(
         err(&body(r#"<request><http url="index.html"/></request>"#)),
-        "t.xml:7:10: <http url=\"index.html\">: expected a path starting with / or an http:// URL"
+        "t.xml:7:10: <http url=\"index.html\">: expected a path starting with / or an http:// \
+         or https:// URL"
     );
 }
 
