@@ -122,6 +122,38 @@ fn three_agents_send_exactly_the_count_and_merge_losslessly() {
     assert_eq!(from_intervals, 5003);
 }
 
+/// https through agents: the extra root travels in the scenario (no file on the
+/// agents), and a refused certificate's words come back with the merged stats.
+#[test]
+fn https_trust_travels_with_the_scenario_and_a_refusal_comes_back_named() {
+    use testkit::tls::{Ca, Mode, TlsServer};
+    let ca = Ca::new("agents' test CA");
+    let server = TlsServer::start(&ca.issue(&["127.0.0.1"]), Mode::Serve);
+    let mut s = scenario(server.port, 2, 40);
+    s.target.tls = true;
+    s.trust.extra_roots_pem = vec![ca.pem()];
+    let addresses = vec![
+        agent_on("127.0.0.2", 1, TOKEN, None),
+        agent_on("127.0.0.3", 1, TOKEN, None),
+    ];
+    let run =
+        control(&s, agents(addresses, TOKEN), Duration::from_millis(500)).expect("the run starts");
+    assert_eq!(
+        run.summary.digest.requests, 40,
+        "{:?}",
+        run.summary.tls_failure
+    );
+    assert_eq!((server.handshakes(), server.requests()), (2, 40));
+
+    s.trust = Default::default();
+    let addresses = vec![agent_on("127.0.0.2", 1, TOKEN, None)];
+    let run =
+        control(&s, agents(addresses, TOKEN), Duration::from_millis(500)).expect("the run starts");
+    assert_eq!(run.summary.digest.errors.get("tls_certificate"), Some(&40));
+    let words = run.summary.tls_failure.expect("the words came back");
+    assert!(words.contains("UnknownIssuer"), "{words}");
+}
+
 #[test]
 fn a_wrong_token_stops_the_run_before_any_load() {
     let server = testserver::Server::start(0).unwrap();

@@ -653,7 +653,9 @@ async fn attempt(
 ) -> Result<Complete, ErrorKind> {
     let shared = &local.shared;
     if slot.conn.is_none() {
-        connect(local, slot).await?;
+        // Boxed: a connect is rare, and its states (a TLS handshake's among them)
+        // held inline would grow the future of every request.
+        Box::pin(connect(local, slot)).await?;
     }
     let c = slot.conn.as_mut().expect("opened above");
     slot.reused = c.answered > 0;
