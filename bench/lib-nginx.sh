@@ -12,9 +12,16 @@ free_port() {
 # default one; several share the port with reuseport, each under the open-files
 # limit), waits until it answers, and sets NGINX_PID (the master) and
 # NGINX_WORKER_PID (the first worker).
+# With NGINX_TLS_PORT set, the same server also listens there with TLS, using
+# DIR/server.pem and DIR/server.key (see tls_certificates).
 nginx_start() {
-    local dir=$1 port=$2 cpu=$3 wconns=$4 workers=${5:-1} reuse=
+    local dir=$1 port=$2 cpu=$3 wconns=$4 workers=${5:-1} reuse= tls_listen=
     [ "$workers" -gt 1 ] && reuse=" reuseport"
+    if [ -n "${NGINX_TLS_PORT:-}" ]; then
+        tls_listen="listen 127.0.0.1:$NGINX_TLS_PORT ssl backlog=16384$reuse;
+        ssl_certificate $dir/server.pem;
+        ssl_certificate_key $dir/server.key;"
+    fi
     local nginx_bin=${NGINX:-/usr/sbin/nginx}
     local nofile=$((wconns * 2 + 100)) hard
     hard=$(ulimit -Hn)
@@ -42,6 +49,7 @@ http {
     scgi_temp_path $dir/scgi;
     server {
         listen 127.0.0.1:$port backlog=16384$reuse;
+        $tls_listen
         location / {
             default_type text/plain;
             return 200 "Pong!";
@@ -72,6 +80,19 @@ EOF
         echo "nginx worker not found" >&2
         return 1
     fi
+}
+
+# tls_certificates DIR: a CA (DIR/ca.pem) and a server certificate it signs for
+# localhost and 127.0.0.1 (DIR/server.pem, DIR/server.key), P-256, valid two days.
+tls_certificates() {
+    local dir=$1
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+        -subj "/CN=wsgibench bench CA" -keyout "$dir/ca.key" -out "$dir/ca.pem" 2>/dev/null &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+        -subj "/CN=localhost" -keyout "$dir/server.key" -out "$dir/server.csr" 2>/dev/null &&
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' > "$dir/server.ext" &&
+    openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" \
+        -CAcreateserial -days 2 -extfile "$dir/server.ext" -out "$dir/server.pem" 2>/dev/null
 }
 
 # nginx_stop: stops the nginx master we started (by PID only) and waits for it.
