@@ -12,15 +12,17 @@ free_port() {
 # default one; several share the port with reuseport, each under the open-files
 # limit), waits until it answers, and sets NGINX_PID (the master) and
 # NGINX_WORKER_PID (the first worker).
-# With NGINX_TLS_PORT set, the same server also listens there with TLS, using
-# DIR/server.pem and DIR/server.key (see tls_certificates).
+# With NGINX_TLS_PORT set, the same server also listens there with TLS 1.2 and 1.3
+# (nginx 1.22's default stops at 1.2), using DIR/server.pem and DIR/server.key (see
+# tls_certificates).
 nginx_start() {
     local dir=$1 port=$2 cpu=$3 wconns=$4 workers=${5:-1} reuse= tls_listen=
     [ "$workers" -gt 1 ] && reuse=" reuseport"
     if [ -n "${NGINX_TLS_PORT:-}" ]; then
         tls_listen="listen 127.0.0.1:$NGINX_TLS_PORT ssl backlog=16384$reuse;
         ssl_certificate $dir/server.pem;
-        ssl_certificate_key $dir/server.key;"
+        ssl_certificate_key $dir/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;"
     fi
     local nginx_bin=${NGINX:-/usr/sbin/nginx}
     local nofile=$((wconns * 2 + 100)) hard
