@@ -221,6 +221,8 @@ fn an_ssl_server_is_an_https_target() {
         let i = ok(&xml);
         assert_eq!(i.scenario.target.tls, tls, "type={ty}");
         assert_eq!(i.scenario.target.port, 8000);
+        let plan = crate::tsung::describe(&i);
+        assert_eq!(plan.contains("HTTP/1.1 over TLS"), tls, "{plan}");
     }
 }
 
