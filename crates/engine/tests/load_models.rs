@@ -295,3 +295,119 @@ fn poisson_arrivals_start_exactly_the_capped_users() {
     assert_eq!(s.digest.requests, 12 * 25);
     assert_eq!(server.requests(), 12 * 25);
 }
+
+/// `<session_setup>`: a phase's own weights choose its users' sessions. Session "one"
+/// sends one request and "three" three: phase 1 starts only "one", phase 2 only
+/// "three", so the server sees exactly 10 x 1 + 5 x 3 requests (with the sessions'
+/// own equal weights it would be a random mix).
+#[test]
+fn each_phase_picks_sessions_by_its_own_weights() {
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::ZERO,
+    });
+    let mut scenario = closed(server.port, 1, None, Some(Duration::from_secs(20)));
+    let session = |name: &str, n: u64| Session {
+        name: name.into(),
+        weight: 1.0,
+        steps: vec![Step::Loop {
+            count: n,
+            steps: vec![Step::Request(Request::get("/"))],
+        }],
+    };
+    scenario.load = Load::Sessions {
+        phases: vec![
+            Phase {
+                duration: Duration::from_secs(1),
+                users_per_second: 10.0,
+                max_users: None,
+                session_weights: Some(vec![1.0, 0.0]),
+            },
+            Phase {
+                duration: Duration::from_millis(500),
+                users_per_second: 10.0,
+                max_users: None,
+                session_weights: Some(vec![0.0, 1.0]),
+            },
+        ],
+        sessions: vec![session("one", 1), session("three", 3)],
+        max_users: None,
+        arrival: Arrival::Uniform,
+        servers: Vec::new(),
+    };
+    let s = run(&scenario, 2);
+    assert_eq!(s.digest.users_finished, 15);
+    assert_eq!(server.requests(), 10 + 5 * 3);
+}
+
+/// `<match>`'s actions on a server that always answers `Pong!`, 5 users each:
+/// `abort` ends the user after its first request, `loop` sends it again `max_loop`
+/// times then goes on, `restart` starts the session over `max_restart` times then
+/// ends it. Every rule tested is counted as found.
+#[test]
+fn match_rules_abort_loop_and_restart_users() {
+    use scenario::dynamic::{DynamicRequest, Match, MatchAction, DEFAULT_CAPTURE_CAP};
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::ZERO,
+    });
+    let matching = |action: MatchAction| {
+        Step::Dynamic(Box::new(DynamicRequest {
+            request: Request::get("/"),
+            subst: false,
+            extract: Vec::new(),
+            matches: vec![Match {
+                pattern: "Pong".into(),
+                when_found: true,
+                action,
+                body_only: true,
+            }],
+            auth: None,
+            answer_cap: DEFAULT_CAPTURE_CAP,
+        }))
+    };
+    let plain = || Step::Request(Request::get("/"));
+    let cases = [
+        // (steps, requests per user, matches per user)
+        (vec![matching(MatchAction::Abort), plain(), plain()], 1, 1),
+        (
+            vec![
+                matching(MatchAction::Loop {
+                    max: 2,
+                    sleep: Duration::ZERO,
+                }),
+                plain(),
+            ],
+            4,
+            3,
+        ),
+        (
+            vec![plain(), matching(MatchAction::Restart { max: 1 }), plain()],
+            4,
+            2,
+        ),
+    ];
+    for (steps, per_user, matches) in cases {
+        let before = server.requests();
+        let mut scenario = closed(server.port, 1, None, Some(Duration::from_secs(20)));
+        scenario.load = Load::Sessions {
+            phases: vec![Phase {
+                duration: Duration::from_millis(500),
+                users_per_second: 10.0,
+                max_users: None,
+                session_weights: None,
+            }],
+            sessions: vec![Session {
+                name: "m".into(),
+                weight: 1.0,
+                steps,
+            }],
+            max_users: None,
+            arrival: Arrival::Uniform,
+            servers: Vec::new(),
+        };
+        let s = run(&scenario, 1);
+        assert_eq!(s.digest.users_finished, 5);
+        assert_eq!(server.requests() - before, 5 * per_user);
+        assert_eq!(s.total.matches, 5 * matches);
+        assert_eq!(s.total.nomatches, 0);
+    }
+}
