@@ -411,3 +411,50 @@ fn match_rules_abort_loop_and_restart_users() {
         assert_eq!(s.total.nomatches, 0);
     }
 }
+
+/// A loop whose `<if>` is never taken sends nothing, a trillion times over: the user
+/// yields as it walks, so the deadline still ends the run.
+#[test]
+fn a_loop_that_never_sends_is_cut_at_the_deadline() {
+    use scenario::dynamic::Test;
+    let server = TestServer::start(Behaviour::Pong {
+        delay: Duration::ZERO,
+    });
+    let mut scenario = closed(server.port, 1, None, Some(Duration::from_secs(2)));
+    scenario.load = Load::Sessions {
+        phases: vec![Phase {
+            duration: Duration::from_millis(100),
+            users_per_second: 10.0,
+            max_users: None,
+            session_weights: None,
+        }],
+        sessions: vec![Session {
+            name: "idle".into(),
+            weight: 1.0,
+            steps: vec![Step::Loop {
+                count: 1_000_000_000_000,
+                steps: vec![Step::If {
+                    test: Test {
+                        var: "never".into(),
+                        equal: true,
+                        value: "set".into(),
+                    },
+                    steps: vec![Step::Request(Request::get("/"))],
+                }],
+            }],
+        }],
+        max_users: None,
+        arrival: Arrival::Uniform,
+        servers: Vec::new(),
+    };
+    let began = std::time::Instant::now();
+    let s = run(&scenario, 1);
+    assert_eq!(s.digest.requests, 0);
+    assert_eq!(server.requests(), 0);
+    // The deadline is 2 s; a held worker would run for hours.
+    assert!(
+        began.elapsed() < Duration::from_secs(30),
+        "{:?}",
+        began.elapsed()
+    );
+}

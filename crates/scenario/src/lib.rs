@@ -797,12 +797,12 @@ fn steps_send(steps: &[Step]) -> bool {
         | Step::Transaction { steps, .. }
         | Step::Counted { steps, .. }
         | Step::Repeat { steps, .. } => steps_send(steps),
-        // A branch that may not be taken does not make its parent send.
-        Step::If { .. }
-        | Step::Think { .. }
-        | Step::ThinkBetween { .. }
-        | Step::SetVars(_)
-        | Step::Server(_) => false,
+        // A branch that may not be taken still counts: the engine yields in a loop
+        // that sends nothing, so it cannot hold its worker.
+        Step::If { steps, .. } => steps_send(steps),
+        Step::Think { .. } | Step::ThinkBetween { .. } | Step::SetVars(_) | Step::Server(_) => {
+            false
+        }
     })
 }
 
