@@ -349,7 +349,7 @@ impl Cursor {
             // A loop whose `<if>` is never taken sends nothing: let the worker's other
             // users and timers (the deadline among them) run now and then.
             steps_taken += 1;
-            if steps_taken % YIELD_EVERY == 0 {
+            if steps_taken.is_multiple_of(YIELD_EVERY) {
                 tokio::task::yield_now().await;
             }
             match *program.ops.get(self.pc)? {
