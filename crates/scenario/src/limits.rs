@@ -29,6 +29,9 @@ pub const MAX_THREADS: u64 = 1024;
 /// Passes of one loop (`<for>`, a suite's `loop`): a counter, whatever its size.
 pub const MAX_LOOP: u64 = 1_000_000_000_000;
 
+/// Loops or restarts one `<match>` allows (`max_loop`, `max_restart`): the engine
+/// counts them in a `u32`.
+pub const MAX_MATCH_REPEATS: u64 = u32::MAX as u64;
 /// The longest random string a `<setdynvars>` draws.
 pub const MAX_RANDOM_STRING: u64 = 1024 * 1024;
 /// Users of a phase or at once (`maxnumber`, `maxusers`, `max_users`).

@@ -186,7 +186,7 @@ const TSUNG: &str = r#"<?xml version="1.0"?>
 <clients><client host="localhost" maxusers="MAXUSERS" use_controller_vm="true"/></clients>
 <servers><server host="127.0.0.1" port="8000" type="tcp"/></servers>
 <load duration="LOADDURATION" unit="second" loop="LOOP">
-<arrivalphase phase="1" duration="PHASEDURATION" unit="second"><users RATEATTR="RATE" unit="second" maxnumber="MAXNUMBER"/></arrivalphase>
+<arrivalphase phase="1" duration="PHASEDURATION" unit="second"><users RATEATTR="RATE" unit="second" maxnumber="MAXNUMBER"/><session_setup name="s" probability="SETUPPROB"/></arrivalphase>
 </load>
 <options>
 <option name="thinktime" value="OPTTHINK" random="false" override="false"/>
@@ -197,12 +197,26 @@ const TSUNG: &str = r#"<?xml version="1.0"?>
 <for from="1" to="TO" var="i" incr="INCR"><request><http url="/" method="GET" version="1.1"/></request></for>
 <thinktime value="THINK" random="false"/>
 <thinktime min="THINKMIN" max="10"/>
+<setdynvars sourcetype="random_number" start="START" end="END"><var name="n"/></setdynvars>
+<setdynvars sourcetype="random_string" length="LENGTH"><var name="r"/></setdynvars>
+<repeat name="again" max_repeat="MAXREPEAT"><request><http url="/" method="GET" version="1.1"/></request><until var="n" eq="1"/></repeat>
+<request><match do="loop" when="nomatch" max_loop="MAXLOOP" sleep_loop="SLEEPLOOP">ok</match><http url="/" method="GET" version="1.1"/></request>
+<request><match do="restart" when="nomatch" max_restart="MAXRESTART">ok</match><http url="/" method="GET" version="1.1"/></request>
 </session></sessions>
 </tsung>
 "#;
 
-// Longer placeholders first: THINKMIN must be replaced before THINK.
-const TSUNG_GOOD: [(&str, &str); 14] = [
+// Longer placeholders first: THINKMIN must be replaced before THINK, MAXLOOP and
+// SLEEPLOOP before LOOP, MAXRESTART before START.
+const TSUNG_GOOD: [(&str, &str); 22] = [
+    ("MAXLOOP", "3"),
+    ("SLEEPLOOP", "1"),
+    ("MAXRESTART", "2"),
+    ("MAXREPEAT", "5"),
+    ("SETUPPROB", "100"),
+    ("START", "1"),
+    ("END", "100"),
+    ("LENGTH", "8"),
     ("MAXUSERS", "100"),
     ("LOADDURATION", "60"),
     ("LOOP", "0"),
@@ -262,14 +276,45 @@ fn every_numeric_tsung_attribute_is_range_checked_with_its_position() {
     );
 
     // Values Tsung gives a meaning, so accepted: 0 extra loops and a think time of 0;
-    // a `<for>` whose `to` is below `from` runs once, as in Tsung.
+    // a `<for>` whose `to` is below `from` runs once, as in Tsung. A random number may be drawn from -1 or 0 (`end` below `start` is refused); a
+    // random string of length 0 is the empty text (Tsung's `randomstr(0)`); a
+    // `max_repeat` of 0 still runs the body once, and `max_loop`/`max_restart` of 0
+    // still loop or restart once, as Tsung counts them (ts_client, ts_search); a
+    // `sleep_loop` of 0 loops at once.
     let accepted = [
+        ("START", "-1"),
+        ("START", "0"),
+        ("LENGTH", "0"),
+        ("MAXREPEAT", "0"),
+        ("MAXLOOP", "0"),
+        ("MAXRESTART", "0"),
+        ("SLEEPLOOP", "0"),
         ("LOOP", "0"),
         ("OPTTHINK", "0"),
         ("THINKMIN", "0"),
         ("TO", "0"),
         ("TO", "-1"),
     ];
+    // Those must really be accepted, not refused for another reason.
+    let refused: Vec<String> = accepted
+        .iter()
+        .filter_map(|(placeholder, value)| {
+            let path = dir
+                .path()
+                .join(format!("accepted-{placeholder}-{value}.xml"));
+            std::fs::write(&path, tsung_with(placeholder, value)).unwrap();
+            let out = run_bounded(
+                wsgibench().arg("tsung").arg(&path).arg("--dry-run"),
+                Duration::from_secs(20),
+            );
+            (!out.status.success()).then(|| text(&out.stderr))
+        })
+        .collect();
+    assert!(
+        refused.is_empty(),
+        "values Tsung gives a meaning were refused:\n{}",
+        refused.join("")
+    );
     let mut rows = Vec::new();
     for (placeholder, _) in TSUNG_GOOD {
         if placeholder == "RATEATTR" {

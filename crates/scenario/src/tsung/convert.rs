@@ -435,11 +435,13 @@ impl Ctx<'_> {
     fn integer(&self, node: &Node, attribute: &str) -> Result<Option<i64>, TsungError> {
         match node.attr(attribute) {
             None => Ok(None),
-            Some(v) => v
-                .trim()
-                .parse::<i64>()
-                .map(Some)
-                .map_err(|_| self.bad(node, attribute, "an integer")),
+            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
+                self.bad(
+                    node,
+                    attribute,
+                    &format!("an integer from {} to {}", i64::MIN, i64::MAX),
+                )
+            }),
         }
     }
 
@@ -1073,7 +1075,7 @@ impl Ctx<'_> {
         if agents.is_empty() || (sum - 100.0).abs() > 0.01 {
             return Err(self.invalid(
                 option,
-                format!("the user_agent probabilities must sum to 100, got {sum}"),
+                format!("expected the user_agent probabilities to sum to 100, got {sum}"),
             ));
         }
         agents.retain(|(p, _)| *p > 0.0);
@@ -1171,7 +1173,7 @@ impl Ctx<'_> {
             if (sum - 100.0).abs() > 0.01 {
                 return Err(self.invalid(
                     sessions,
-                    format!("the session probabilities must sum to 100, got {sum}"),
+                    format!("expected the session probabilities to sum to 100, got {sum}"),
                 ));
             }
         }
@@ -1340,9 +1342,10 @@ impl Ctx<'_> {
         self.attrs(node, &["name", "max_repeat"])?;
         self.no_text(node)?;
         self.required(node, "name")?;
+        // Tsung tests the count after the body, so max_repeat="0" still runs it once.
         let max = self
-            .bounded(node, "max_repeat", 1, limits::MAX_LOOP, "passes")?
-            .unwrap_or(TSUNG_MAX_REPEAT);
+            .bounded(node, "max_repeat", 0, limits::MAX_LOOP, "passes")?
+            .map_or(TSUNG_MAX_REPEAT, |n| n.max(1));
         let Some((last, body)) = node.children.split_last() else {
             return Err(self.invalid(
                 node,
@@ -1441,8 +1444,9 @@ impl Ctx<'_> {
             }
             "random_string" => {
                 self.required(node, "length")?;
+                // 0 is the empty text, as Tsung's `randomstr(0)` gives.
                 let length = self
-                    .bounded(node, "length", 1, limits::MAX_RANDOM_STRING, "characters")?
+                    .bounded(node, "length", 0, limits::MAX_RANDOM_STRING, "characters")?
                     .unwrap_or(1);
                 VarSource::RandomString {
                     length: length as usize,
@@ -1601,7 +1605,7 @@ impl Ctx<'_> {
                     at: setup[0].2.clone(),
                     element: "session_setup".into(),
                     message: format!(
-                        "a phase's session_setup probabilities must sum to 100, got {sum}"
+                        "expected a phase's session_setup probabilities to sum to 100, got {sum}"
                     ),
                 });
             }
@@ -1933,12 +1937,20 @@ impl Ctx<'_> {
         let pattern = node.text.clone();
         self.regex(node, "pattern", &pattern)?;
         let when_found = self.choice(node, "when", &["match", "nomatch"])? != Some("nomatch");
+        // Tsung loops (or restarts) once before it first compares its count with the
+        // maximum (ts_search:setcount), so 0 acts as 1 there, and here.
         let max_loop = self
-            .bounded(node, "max_loop", 0, u64::from(u32::MAX), "passes")?
-            .map_or(TSUNG_MAX_LOOP, |n| n as u32);
+            .bounded(node, "max_loop", 0, limits::MAX_MATCH_REPEATS, "passes")?
+            .map_or(TSUNG_MAX_LOOP, |n| n.max(1) as u32);
         let max_restart = self
-            .bounded(node, "max_restart", 0, u64::from(u32::MAX), "restarts")?
-            .map_or(TSUNG_MAX_RESTART, |n| n as u32);
+            .bounded(
+                node,
+                "max_restart",
+                0,
+                limits::MAX_MATCH_REPEATS,
+                "restarts",
+            )?
+            .map_or(TSUNG_MAX_RESTART, |n| n.max(1) as u32);
         let sleep = self
             .think_seconds(node, "sleep_loop")?
             .unwrap_or(TSUNG_SLEEP_LOOP_S);

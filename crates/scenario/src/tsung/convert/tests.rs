@@ -412,7 +412,7 @@ fn user_agent_probabilities_must_sum_to_100() {
     let opts = r#"<options><option type="ts_http" name="user_agent"><user_agent probability="20">A</user_agent></option></options>"#;
     assert_eq!(
         err(&file("", opts, GET)),
-        "t.xml:3:10: <option>: the user_agent probabilities must sum to 100, got 20"
+        "t.xml:3:10: <option>: expected the user_agent probabilities to sum to 100, got 20"
     );
 }
 
@@ -741,6 +741,37 @@ fn other_protocols_and_what_dynamic_sessions_cannot_do_are_refused() {
     assert!(e.contains("must be <while> or <until>"), "{e}");
 }
 
+/// Zeros Tsung gives a meaning: `randomstr(0)` is the empty text; `max_repeat`,
+/// `max_loop` and `max_restart` of 0 still run the body, loop or restart once, as
+/// Tsung counts them (ts_client:ctrl_struct_impl, ts_search:setcount).
+#[test]
+fn zeros_count_as_tsung_counts_them() {
+    use crate::dynamic::{MatchAction, VarSource};
+    let i = ok(&body(
+        r#"<setdynvars sourcetype="random_string" length="0"><var name="s"/></setdynvars>
+           <repeat name="r" max_repeat="0"><request><http url="/"/></request><until var="s" eq=""/></repeat>
+           <request><match do="loop" max_loop="0" sleep_loop="0">x</match><http url="/"/></request>
+           <request><match do="restart" max_restart="0">x</match><http url="/"/></request>"#,
+    ));
+    let steps = session_steps(&i);
+    assert!(
+        matches!(&steps[0], Step::SetVars(s) if s.source == VarSource::RandomString { length: 0 })
+    );
+    assert!(matches!(&steps[1], Step::Repeat { end, .. } if end.max == 1));
+    let action = |n: usize| match &steps[n] {
+        Step::Dynamic(d) => d.matches[0].action,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        action(2),
+        MatchAction::Loop {
+            max: 1,
+            sleep: Duration::ZERO
+        }
+    );
+    assert_eq!(action(3), MatchAction::Restart { max: 1 });
+}
+
 /// What each dynamic element becomes, as the engine will run it.
 #[test]
 fn dynamic_elements_become_dynamic_steps() {
@@ -836,7 +867,7 @@ fn for_errors() {
         err(&body(&format!(
             r#"<for from="1" to="x" var="i">{GET}</for>"#
         ))),
-        "t.xml:7:1: <for to=\"x\">: expected an integer"
+        "t.xml:7:1: <for to=\"x\">: expected an integer from -9223372036854775808 to 9223372036854775807"
     );
     assert_eq!(
         err(&body(&format!(
@@ -899,7 +930,7 @@ fn session_errors() {
             r#"<session name="a" probability="30" type="ts_http">{GET}</session>"#
         ))
         .unwrap_err(),
-        "t.xml:4:1: <sessions>: the session probabilities must sum to 100, got 30"
+        "t.xml:4:1: <sessions>: expected the session probabilities to sum to 100, got 30"
     );
     assert_eq!(
         sessions_of(&format!(
