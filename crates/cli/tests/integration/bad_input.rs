@@ -452,3 +452,278 @@ fn every_numeric_suite_key_is_range_checked_with_its_position() {
         "nothing may be written for refused input"
     );
 }
+
+/// A Tsung file with one session named `s`; OPTIONS, SETUP and BODY are filled per row.
+const DYNAMIC: &str = r#"<?xml version="1.0"?>
+<tsung loglevel="notice">
+<clients><client host="localhost" use_controller_vm="true"/></clients>
+<servers><server host="127.0.0.1" port="8000" type="tcp"/></servers>
+<load><arrivalphase phase="1" duration="10" unit="second"><users arrivalrate="1" unit="second"/>SETUP</arrivalphase></load>
+<options>OPTIONS</options>
+<sessions><session name="s" probability="100" type="ts_http">
+BODY
+</session></sessions>
+</tsung>
+"#;
+
+const GET: &str = r#"<http url="/" method="GET" version="1.1"/>"#;
+
+#[test]
+fn every_malformed_dynamic_element_is_refused_on_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("empty.csv"), "").unwrap();
+    std::fs::write(dir.path().join("blank.csv"), "\n  \n").unwrap();
+    std::fs::create_dir(dir.path().join("folder.csv")).unwrap();
+    std::fs::write(dir.path().join("users.csv"), "a;b\n").unwrap();
+    let request = |inner: &str| format!("<request>{inner}{GET}</request>");
+    let file_server = |file: &str| format!(r#"<option name="file_server" id="f" value="{file}"/>"#);
+    let read_file =
+        r#"<setdynvars sourcetype="file" fileid="f" order="iter"><var name="u"/></setdynvars>"#;
+    // (name, options, phase's session_setup, session body, line of the fault, words
+    // the one line must hold besides the position).
+    let cases: Vec<(&str, String, &str, String, u32, &str)> = vec![
+        (
+            "re-does-not-compile",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" re="id=(\d+"/>"#),
+            8,
+            "expected a regular expression",
+        ),
+        (
+            "re-look-around",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" re="(?&lt;=id=)\d+"/>"#),
+            8,
+            "expected a regular expression",
+        ),
+        (
+            "re-too-big",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" re="(a{1000}){1000}"/>"#),
+            8,
+            "expected a regular expression",
+        ),
+        (
+            "match-pattern-does-not-compile",
+            String::new(),
+            "",
+            request(r#"<match do="abort" when="match">[unclosed</match>"#),
+            8,
+            "<match pattern=\"[unclosed\">: expected a regular expression",
+        ),
+        (
+            "xpath-unsupported",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" xpath="count(//a)"/>"#),
+            8,
+            "<dyn_variable>: XPath `count(//a)` is relative: start it with / or //",
+        ),
+        (
+            "xpath-axis",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" xpath="//a/following-sibling::b"/>"#),
+            8,
+            "is not supported; wsgibench reads absolute paths",
+        ),
+        (
+            "jsonpath-malformed",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" jsonpath="$.a[?(@.b==1)].c"/>"#),
+            8,
+            "is not supported; Tsung's jsonpath reads dotted keys",
+        ),
+        (
+            "jsonpath-unclosed-bracket",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" jsonpath="$.a[0"/>"#),
+            8,
+            "jsonpath `$.a[0`: `[0` has no closing ]",
+        ),
+        (
+            "re-empty",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" re=""/>"#),
+            8,
+            "an empty one matches everywhere",
+        ),
+        (
+            "jsonpath-empty",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" jsonpath=""/>"#),
+            8,
+            "the jsonpath is empty",
+        ),
+        (
+            "jsonpath-deeper-than-any-document",
+            String::new(),
+            "",
+            request(&format!(
+                r#"<dyn_variable name="v" jsonpath="{}"/>"#,
+                vec!["*"; 5000].join(".")
+            )),
+            8,
+            "more than 128 keys",
+        ),
+        (
+            "header-empty",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="v" header=""/>"#),
+            8,
+            "expected a header name",
+        ),
+        (
+            "var-name-with-a-space",
+            String::new(),
+            "",
+            r#"<setdynvars sourcetype="value" value="x"><var name="a b"/></setdynvars>"#.into(),
+            8,
+            "expected a variable name",
+        ),
+        (
+            "dyn-variable-name-with-a-space",
+            String::new(),
+            "",
+            request(r#"<dyn_variable name="a b" re="(x)"/>"#),
+            8,
+            "expected a variable name",
+        ),
+        (
+            "fileid-undeclared",
+            String::new(),
+            "",
+            read_file.into(),
+            8,
+            "this file declares none",
+        ),
+        (
+            "fileid-not-this-one",
+            file_server("users.csv"),
+            "",
+            read_file.replace("fileid=\"f\"", "fileid=\"g\""),
+            8,
+            "expected the id of an <option name=\"file_server\"> (f)",
+        ),
+        (
+            "file-server-empty",
+            file_server("empty.csv"),
+            "",
+            read_file.into(),
+            6,
+            "expected lines of values, got none",
+        ),
+        (
+            "file-server-blank-lines-only",
+            file_server("blank.csv"),
+            "",
+            read_file.into(),
+            6,
+            "expected lines of values, got none",
+        ),
+        (
+            "file-server-directory",
+            file_server("folder.csv"),
+            "",
+            read_file.into(),
+            6,
+            "folder.csv: expected a file of lines, got a directory",
+        ),
+        (
+            "file-server-device",
+            file_server("/dev/zero"),
+            "",
+            read_file.into(),
+            6,
+            "/dev/zero: expected a regular file of lines",
+        ),
+        (
+            "if-eq-and-neq",
+            String::new(),
+            "",
+            format!(r#"<if var="v" eq="1" neq="2">{}</if>"#, request("")),
+            8,
+            "set eq or neq",
+        ),
+        (
+            "repeat-without-while-or-until",
+            String::new(),
+            "",
+            format!(
+                r#"<repeat name="r" max_repeat="3">{}</repeat>"#,
+                request("")
+            ),
+            8,
+            "<repeat>: expected <while> or <until> as its last element, got <request>",
+        ),
+        (
+            "repeat-empty",
+            String::new(),
+            "",
+            r#"<repeat name="r" max_repeat="3"/>"#.into(),
+            8,
+            "<while> or <until>",
+        ),
+        (
+            "session-setup-names-no-session",
+            String::new(),
+            r#"<session_setup name="nobody" probability="100"/>"#,
+            request(""),
+            5,
+            "no session has this name",
+        ),
+        (
+            "session-setup-not-100",
+            String::new(),
+            r#"<session_setup name="s" probability="50"/>"#,
+            request(""),
+            5,
+            "expected a phase's session_setup probabilities to sum to 100, got 50",
+        ),
+    ];
+    let mut failures = Vec::new();
+    for (name, options, setup, body, line, words) in &cases {
+        let xml = DYNAMIC
+            .replace("OPTIONS", options)
+            .replace("SETUP", setup)
+            .replace("BODY", body);
+        let path = dir.path().join(format!("{name}.xml"));
+        std::fs::write(&path, xml).unwrap();
+        let out = run_bounded(
+            wsgibench().arg("tsung").arg(&path).arg("--dry-run"),
+            Duration::from_secs(20),
+        );
+        let err = text(&out.stderr);
+        let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty()).collect();
+        let at = format!("{}:{line}:", path.display());
+        let problem = if out.status.code() != Some(2) {
+            format!("exit {:?}, expected 2", out.status.code())
+        } else if err.contains("panicked") {
+            "a panic".into()
+        } else if lines.len() != 1 {
+            format!("{} lines, expected one", lines.len())
+        } else if !lines[0].contains(&at) {
+            format!("the message does not name {at}")
+        } else if !lines[0].contains(words) {
+            format!("the message does not say {words:?}")
+        } else {
+            continue;
+        };
+        failures.push(format!("{name}: {problem}:\n{err}"));
+    }
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failures.len(),
+        cases.len(),
+        failures.join("\n")
+    );
+}

@@ -22,6 +22,11 @@
 
 use serde_json::Value;
 
+/// Segments of one path. serde_json reads no document nested deeper than 128, and
+/// the walk recurses once per segment (a `*` on a non-array is skipped without
+/// descending), so a longer path could only overflow the stack of a worker.
+const MAX_SEGMENTS: usize = 128;
+
 const SUBSET: &str = "Tsung's jsonpath reads dotted keys (a.b), an optional leading $., \
      indexes from 0 (a[2] or a.2), * and filters [?key=value]";
 
@@ -49,6 +54,11 @@ impl JsonPath {
     /// a message naming the part and the dialect.
     pub fn parse(expr: &str) -> Result<JsonPath, String> {
         let src = expr.trim();
+        if src.is_empty() {
+            return Err(format!(
+                "the jsonpath is empty (write $ for the whole document); {SUBSET}"
+            ));
+        }
         if src.starts_with("$..") {
             return Err(format!(
                 "jsonpath `{src}`: recursive descent `..` is not supported; {SUBSET}"
@@ -68,6 +78,12 @@ impl JsonPath {
         // After a bracket only `.`, `[` or the end may come: `a[1]b` is a typo.
         let mut after_bracket = false;
         while !rest.is_empty() {
+            if segments.len() == MAX_SEGMENTS {
+                return Err(format!(
+                    "jsonpath `{}...`: more than {MAX_SEGMENTS} keys, indexes and filters",
+                    src.chars().take(40).collect::<String>()
+                ));
+            }
             if let Some(inner) = rest.strip_prefix('[') {
                 let close = inner.find(']').ok_or_else(|| {
                     format!("jsonpath `{src}`: `{rest}` has no closing ]; {SUBSET}")
@@ -332,5 +348,26 @@ mod tests {
             let e = JsonPath::parse(expr).unwrap_err();
             assert!(e.contains(part), "{expr}: {e}");
         }
+    }
+
+    #[test]
+    fn an_empty_path_is_refused_and_dollar_is_the_whole_document() {
+        assert!(JsonPath::parse("").unwrap_err().contains("empty"));
+        assert!(JsonPath::parse("  ").is_err());
+        assert_eq!(first("$", r#"{"a":1}"#).as_deref(), Some(r#"{"a":1}"#));
+    }
+
+    /// Each `*` on a scalar is skipped without descending: 100 000 of them recursed
+    /// once each, deep enough to overflow a worker's stack.
+    #[test]
+    fn a_path_longer_than_any_document_is_deep_is_refused() {
+        let long = vec!["*"; 100_000].join(".");
+        let e = JsonPath::parse(&long).unwrap_err();
+        assert!(e.contains("more than 128"), "{e}");
+        let most = vec!["*"; MAX_SEGMENTS].join(".");
+        assert_eq!(
+            JsonPath::parse(&most).unwrap().first_in(b"7").as_deref(),
+            Some("7")
+        );
     }
 }

@@ -7,6 +7,7 @@
 //! (`ts_config.erl`, `ts_config_http.erl`); a comment marks each place where wsgibench
 //! differs and why.
 
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -1355,10 +1356,10 @@ impl Ctx<'_> {
         let until = match last.name.as_str() {
             "while" => false,
             "until" => true,
-            _ => {
+            other => {
                 return Err(self.invalid(
-                    last,
-                    "the last element of a <repeat> must be <while> or <until>".into(),
+                    node,
+                    format!("expected <while> or <until> as its last element, got <{other}>"),
                 ))
             }
         };
@@ -1543,6 +1544,26 @@ impl Ctx<'_> {
             Err(e) => {
                 return Err(self.invalid(option, format!("{}: {e}", path.display())));
             }
+            Ok(m) if m.is_dir() => {
+                return Err(self.invalid(
+                    option,
+                    format!(
+                        "{}: expected a file of lines, got a directory",
+                        path.display()
+                    ),
+                ));
+            }
+            // A device or FIFO has no length to check first (/dev/zero would be read
+            // until memory runs out, a FIFO would block the import).
+            Ok(m) if !m.is_file() => {
+                return Err(self.invalid(
+                    option,
+                    format!(
+                        "{}: expected a regular file of lines, not a device, FIFO or socket",
+                        path.display()
+                    ),
+                ));
+            }
             Ok(m) if m.len() > MAX_DATA_FILE => {
                 return Err(self.invalid(
                     option,
@@ -1554,8 +1575,18 @@ impl Ctx<'_> {
                 ));
             }
             Ok(_) => {
-                let text = std::fs::read(&path)
+                // Read no more than the bound, even if the file grew since its length
+                // was checked.
+                let mut text = Vec::new();
+                std::fs::File::open(&path)
+                    .and_then(|f| f.take(MAX_DATA_FILE + 1).read_to_end(&mut text))
                     .map_err(|e| self.invalid(option, format!("{}: {e}", path.display())))?;
+                if text.len() as u64 > MAX_DATA_FILE {
+                    return Err(self.invalid(
+                        option,
+                        format!("{}: at most {MAX_DATA_FILE} bytes are read", path.display()),
+                    ));
+                }
                 let text = String::from_utf8_lossy(&text);
                 let lines: Vec<String> = text
                     .lines()
@@ -1563,9 +1594,10 @@ impl Ctx<'_> {
                     .map(str::to_string)
                     .collect();
                 if lines.is_empty() {
-                    return Err(
-                        self.invalid(option, format!("{}: no lines to read", path.display()))
-                    );
+                    return Err(self.invalid(
+                        option,
+                        format!("{}: expected lines of values, got none", path.display()),
+                    ));
                 }
                 Some(lines)
             }
@@ -1843,12 +1875,14 @@ impl Ctx<'_> {
             }
             Some("jsonpath") => {
                 let path = node.attr("jsonpath").unwrap_or_default();
-                crate::query::JsonPath::parse(path).map_err(|e| self.bad(node, "jsonpath", &e))?;
+                // The query's own message names the expression, the part at fault and
+                // the dialect; "expected" in front of it would not read.
+                crate::query::JsonPath::parse(path).map_err(|e| self.invalid(node, e))?;
                 ExtractFrom::JsonPath(path.to_string())
             }
             Some("xpath") => {
                 let path = node.attr("xpath").unwrap_or_default();
-                crate::query::XPath::parse(path).map_err(|e| self.bad(node, "xpath", &e))?;
+                crate::query::XPath::parse(path).map_err(|e| self.invalid(node, e))?;
                 ExtractFrom::XPath(path.to_string())
             }
             Some("header") => {
@@ -1879,18 +1913,25 @@ impl Ctx<'_> {
         })
     }
 
+    /// `pattern` is the attribute's value, or the text of a `<match>` (shown as its
+    /// `pattern`).
     fn regex(&self, node: &Node, attribute: &str, pattern: &str) -> Result<(), TsungError> {
-        regex::bytes::Regex::new(pattern).map(drop).map_err(|e| {
-            self.bad(
-                node,
-                attribute,
-                &format!(
-                    "a regular expression wsgibench can run (Rust regex syntax: no \
-                     look-around or back-references): {}",
-                    e.to_string().lines().last().unwrap_or_default().trim()
-                ),
-            )
-        })
+        let refuse = |why: &str| TsungError::BadValue {
+            at: self.at(node),
+            element: node.name.clone(),
+            attribute: attribute.to_string(),
+            value: pattern.to_string(),
+            expected: format!(
+                "a regular expression wsgibench can run (Rust regex syntax: no look-around \
+                 or back-references): {why}"
+            ),
+        };
+        if pattern.is_empty() {
+            return Err(refuse("an empty one matches everywhere"));
+        }
+        regex::bytes::Regex::new(pattern)
+            .map(drop)
+            .map_err(|e| refuse(e.to_string().lines().last().unwrap_or_default().trim()))
     }
 
     /// `<match do when ...>PATTERN</match>`.
