@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use super::convert::expected_think;
 use super::TsungImport;
-use crate::dynamic::{Auth, DynamicRequest, ExtractFrom, FileOrder, Test, VarSource};
+use crate::dynamic::{Auth, DynamicRequest, ExtractFrom, FileOrder, MatchAction, Test, VarSource};
 use crate::{Arrival, Load, Request, Step};
 
 /// The human plan of an import; nothing is sent to compute it.
@@ -261,7 +261,16 @@ fn dynamic_parts(d: &DynamicRequest) -> String {
     }
     for m in &d.matches {
         let when = if m.when_found { "match" } else { "nomatch" };
-        parts.push(format!("{:?} on {when} {:?}", m.action, m.pattern));
+        let action = match m.action {
+            MatchAction::Continue => "count".to_string(),
+            MatchAction::Log => "log".to_string(),
+            MatchAction::Abort => "abort".to_string(),
+            MatchAction::Loop { max, sleep } => {
+                format!("send again (at most {max}x, {} apart)", secs(sleep))
+            }
+            MatchAction::Restart { max } => format!("restart (at most {max}x)"),
+        };
+        parts.push(format!("{action} on {when} {:?}", m.pattern));
     }
     match &d.auth {
         Some(Auth::Digest { .. }) => parts.push("digest auth".into()),
