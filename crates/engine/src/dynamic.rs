@@ -741,6 +741,7 @@ impl UserState {
         self.vars[var] = Some(value);
     }
 
+    #[cfg(test)]
     fn get(&self, var: VarId) -> &[u8] {
         self.vars
             .get(var)
@@ -748,8 +749,11 @@ impl UserState {
             .unwrap_or_default()
     }
 
-    pub fn test(&self, var: VarId, test: &CompiledTest) -> bool {
-        (self.get(var) == test.value.as_bytes()) == test.equal
+    /// The test's outcome, or `None` when its variable was never set: Tsung then
+    /// enters an `<if>` and ends a `<repeat>` (counting an error either way).
+    pub fn test(&self, test: &CompiledTest) -> Option<bool> {
+        let value = self.vars.get(test.var)?.as_deref()?;
+        Some((value == test.value.as_bytes()) == test.equal)
     }
 
     fn log_once(&mut self, regex: &regex::bytes::Regex) {

@@ -429,8 +429,11 @@ impl Cursor {
                     let r = &program.repeats[repeat];
                     let passes = self.loops.last_mut().expect("repeat end has its start");
                     *passes += 1;
-                    let holds = user.as_deref().is_some_and(|u| u.test(r.test.var, &r.test));
-                    let go_on = holds != r.until;
+                    // As Tsung: an unset variable ends the repeat.
+                    let go_on = user
+                        .as_deref()
+                        .and_then(|u| u.test(&r.test))
+                        .is_some_and(|holds| holds != r.until);
                     if go_on && *passes < r.max {
                         self.pc = start + 1;
                     } else {
@@ -440,8 +443,9 @@ impl Cursor {
                 }
                 Op::If { test, end } => {
                     let t = &program.tests[test];
-                    let holds = user.as_deref().is_some_and(|u| u.test(t.var, t));
-                    self.pc = if holds { self.pc + 1 } else { end };
+                    // As Tsung: an unset variable enters the branch.
+                    let enter = user.as_deref().is_none_or(|u| u.test(t) != Some(false));
+                    self.pc = if enter { self.pc + 1 } else { end };
                 }
                 Op::Server(k) => {
                     self.pc += 1;
@@ -599,6 +603,11 @@ mod tests {
                 test: test("i", false, "15"),
                 steps: vec![dynamic("/never")],
             },
+            // Tsung enters an <if> on a variable never set.
+            Step::If {
+                test: test("unset", true, "1"),
+                steps: vec![dynamic("/unset")],
+            },
             Step::Repeat {
                 end: RepeatEnd {
                     test: test("i", true, "15"),
@@ -631,8 +640,8 @@ mod tests {
         assert_eq!(
             seen,
             [
-                "/item/5", "/item/10", "/item/15", "/fifteen", "/while", "/while", "/while",
-                "/until"
+                "/item/5", "/item/10", "/item/15", "/fifteen", "/unset", "/while", "/while",
+                "/while", "/until"
             ]
         );
     }

@@ -416,7 +416,7 @@ fn match_rules_abort_loop_and_restart_users() {
 /// yields as it walks, so the deadline still ends the run.
 #[test]
 fn a_loop_that_never_sends_is_cut_at_the_deadline() {
-    use scenario::dynamic::Test;
+    use scenario::dynamic::{SetVars, Test, VarSource};
     let server = TestServer::start(Behaviour::Pong {
         delay: Duration::ZERO,
     });
@@ -431,17 +431,23 @@ fn a_loop_that_never_sends_is_cut_at_the_deadline() {
         sessions: vec![Session {
             name: "idle".into(),
             weight: 1.0,
-            steps: vec![Step::Loop {
-                count: 1_000_000_000_000,
-                steps: vec![Step::If {
-                    test: Test {
-                        var: "never".into(),
-                        equal: true,
-                        value: "set".into(),
-                    },
-                    steps: vec![Step::Request(Request::get("/"))],
-                }],
-            }],
+            steps: vec![
+                Step::SetVars(SetVars {
+                    vars: vec!["v".into()],
+                    source: VarSource::Value("other".into()),
+                }),
+                Step::Loop {
+                    count: 1_000_000_000_000,
+                    steps: vec![Step::If {
+                        test: Test {
+                            var: "v".into(),
+                            equal: true,
+                            value: "set".into(),
+                        },
+                        steps: vec![Step::Request(Request::get("/"))],
+                    }],
+                },
+            ],
         }],
         max_users: None,
         arrival: Arrival::Uniform,

@@ -1343,10 +1343,13 @@ impl Ctx<'_> {
         self.attrs(node, &["name", "max_repeat"])?;
         self.no_text(node)?;
         self.required(node, "name")?;
-        // Tsung tests the count after the body, so max_repeat="0" still runs it once.
-        let max = self
-            .bounded(node, "max_repeat", 0, limits::MAX_LOOP, "passes")?
-            .map_or(TSUNG_MAX_REPEAT, |n| n.max(1));
+        // Tsung counts passes after the body and stops once more than max_repeat are
+        // done (ts_client's ctrl_struct_impl): at most max_repeat + 1 passes, so
+        // max_repeat="0" runs the body once.
+        let max_repeat = self
+            .bounded(node, "max_repeat", 0, limits::MAX_LOOP - 1, "passes")?
+            .unwrap_or(TSUNG_MAX_REPEAT);
+        let max = max_repeat + 1;
         let Some((last, body)) = node.children.split_last() else {
             return Err(self.invalid(
                 node,

@@ -801,7 +801,8 @@ fn dynamic_elements_become_dynamic_steps() {
     assert_eq!(d.matches[0].action, crate::dynamic::MatchAction::Abort);
     assert!(!d.matches[0].when_found);
     assert!(matches!(&steps[2], Step::If { test, .. } if !test.equal && test.var == "t"));
-    assert!(matches!(&steps[3], Step::Repeat { end, .. } if end.until && end.max == 4));
+    // Tsung runs a repeat's body at most max_repeat + 1 times.
+    assert!(matches!(&steps[3], Step::Repeat { end, .. } if end.until && end.max == 5));
     assert!(matches!(&steps[4], Step::Counted { var, count: 3, .. } if var == "i"));
     // A loop whose body reads no variable stays a plain loop.
     assert!(matches!(&steps[5], Step::Loop { count: 3, .. }));
