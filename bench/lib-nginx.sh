@@ -1,6 +1,7 @@
 # Shared helpers for the bench/ scripts (sourced, not run).
 # Starts a private nginx (Debian nginx-light) on 127.0.0.1 that answers every
-# request with `200 Pong!`, and stops exactly the PID it started.
+# request with `200 Pong!` (or serves NGINX_LOCATIONS), and stops exactly the PID it
+# started.
 
 # free_port: prints a TCP port that was free on 127.0.0.1 a moment ago.
 free_port() {
@@ -11,7 +12,8 @@ free_port() {
 # Writes DIR/nginx.conf, starts nginx pinned to CPU (master and its WORKERS workers,
 # default one; several share the port with reuseport, each under the open-files
 # limit), waits until it answers, and sets NGINX_PID (the master) and
-# NGINX_WORKER_PID (the first worker).
+# NGINX_WORKER_PID (the first worker). NGINX_LOCATIONS, when set, is the server
+# block's locations instead of the one `location /` that answers `Pong!`.
 # With NGINX_TLS_PORT set, the same server also listens there with TLS 1.2 and 1.3
 # (nginx 1.22's default stops at 1.2), using DIR/server.pem and DIR/server.key (see
 # tls_certificates).
@@ -27,6 +29,10 @@ nginx_start() {
     local nginx_bin=${NGINX:-/usr/sbin/nginx}
     local nofile=$((wconns * 2 + 100)) hard
     hard=$(ulimit -Hn)
+    local locations=${NGINX_LOCATIONS:-'        location / {
+            default_type text/plain;
+            return 200 "Pong!";
+        }'}
     if [ "$hard" != unlimited ] && [ "$nofile" -gt "$hard" ]; then nofile=$hard; fi
     chmod 755 "$dir"   # the worker runs as nobody when we are root
     cat > "$dir/nginx.conf" <<EOF
@@ -52,10 +58,7 @@ http {
     server {
         listen 127.0.0.1:$port backlog=16384$reuse;
         $tls_listen
-        location / {
-            default_type text/plain;
-            return 200 "Pong!";
-        }
+$locations
     }
 }
 EOF
