@@ -475,13 +475,19 @@ impl Template {
         let (head, body) = answer.split();
         for (var, finder) in &self.extract {
             let found = match finder {
-                Finder::Regex(re) => re.captures(answer.whole()).map(|c| {
-                    c.get(1)
-                        .or_else(|| c.get(0))
-                        .map_or(Vec::new(), |m| m.as_bytes().to_vec())
-                }),
-                Finder::JsonPath(p) => p.first_in(&body).map(String::into_bytes),
-                Finder::XPath(p) => p.first(&body).map(String::into_bytes),
+                Finder::Regex(re) => {
+                    // Copied into the variable's own buffer: no new value per answer.
+                    if let Some(c) = re.captures(answer.whole()) {
+                        let value = c
+                            .get(1)
+                            .or_else(|| c.get(0))
+                            .map_or(&[][..], |m| m.as_bytes());
+                        user.set_from(*var, value);
+                    }
+                    continue;
+                }
+                Finder::JsonPath(p) => p.first_in(body).map(String::into_bytes),
+                Finder::XPath(p) => p.first(body).map(String::into_bytes),
                 Finder::Header { name, field } => {
                     header_value(head, name).and_then(|v| match field {
                         None => Some(v.into_bytes()),
@@ -495,7 +501,7 @@ impl Template {
         }
         for m in &self.matches {
             let found = if m.body_only {
-                m.regex.is_match(&body)
+                m.regex.is_match(body)
             } else {
                 m.regex.is_match(answer.whole())
             };
@@ -583,9 +589,13 @@ impl Capture {
             .extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 
-    /// Decodes a chunked body once the answer is whole.
+    /// Decodes a chunked body once the answer is whole. Most answers have no
+    /// Transfer-Encoding: a scan for the name comes before the parse that allocates.
     pub fn finish(&mut self) {
         let (head, body) = split_head(&self.bytes);
+        if !has_header_line(head, b"transfer-encoding") {
+            return;
+        }
         if header_value(head, "transfer-encoding").is_some_and(|v| v.contains("chunked")) {
             let mut out = head.to_vec();
             out.extend_from_slice(&dechunk(body));
@@ -597,10 +607,16 @@ impl Capture {
         self.decoded.as_deref().unwrap_or(&self.bytes)
     }
 
-    fn split(&self) -> (&[u8], Vec<u8>) {
-        let (head, body) = split_head(self.whole());
-        (head, body.to_vec())
+    fn split(&self) -> (&[u8], &[u8]) {
+        split_head(self.whole())
     }
+}
+
+/// Whether a header line of `head` starts with `name` (lowercase), ASCII case ignored.
+fn has_header_line(head: &[u8], name: &[u8]) -> bool {
+    head.split(|b| *b == b'\n')
+        .skip(1)
+        .any(|line| line.len() >= name.len() && line[..name.len()].eq_ignore_ascii_case(name))
 }
 
 fn split_head(bytes: &[u8]) -> (&[u8], &[u8]) {
@@ -739,6 +755,17 @@ impl UserState {
             self.vars.resize(var + 1, None);
         }
         self.vars[var] = Some(value);
+    }
+
+    /// [`UserState::set`] from borrowed bytes, into the buffer the variable already
+    /// has: a value that does not grow allocates nothing.
+    pub fn set_from(&mut self, var: VarId, value: &[u8]) {
+        if var >= self.vars.len() {
+            self.vars.resize(var + 1, None);
+        }
+        let slot = self.vars[var].get_or_insert_with(Vec::new);
+        slot.clear();
+        slot.extend_from_slice(value);
     }
 
     #[cfg(test)]
@@ -1028,6 +1055,27 @@ mod tests {
         assert_eq!(user.get(1), b"n1");
         assert_eq!(counts, vec![true, false]);
         assert_eq!(action, Some(MatchAction::Abort));
+    }
+
+    #[test]
+    fn only_a_transfer_encoding_line_sends_an_answer_to_the_chunk_decoder() {
+        let head =
+            b"HTTP/1.1 200 OK\r\nX-Note: transfer-encoding\r\ntransfer-Encoding: chunked\r\n\r\n";
+        assert!(has_header_line(head, b"transfer-encoding"));
+        let plain = b"HTTP/1.1 200 OK\r\nX-Note: transfer-encoding\r\nContent-Length: 2\r\n\r\n";
+        assert!(!has_header_line(plain, b"transfer-encoding"));
+    }
+
+    #[test]
+    fn a_value_set_again_reuses_its_buffer() {
+        let mut user = UserState::new(1, 0, 0);
+        user.set_from(0, b"abc123");
+        let at = user.get(0).as_ptr();
+        user.set_from(0, b"xyz");
+        assert_eq!(user.get(0), b"xyz");
+        assert_eq!(user.get(0).as_ptr(), at);
+        user.set_from(3, b"new");
+        assert_eq!(user.get(3), b"new");
     }
 
     #[test]
