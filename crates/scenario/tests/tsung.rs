@@ -341,3 +341,19 @@ fn entity_expansion_and_external_entities_are_refused() {
         }
     }
 }
+
+/// A dynamic scenario travels to load agents as JSON: every dynamic step, digest and
+/// OAuth, data-file lines and phase weights come back equal.
+#[test]
+fn dynamic_examples_survive_the_trip_to_an_agent() {
+    for name in ["http_setdynvars.xml", "http-digest.xml", "http-oauth.xml"] {
+        let Some(i) = example(name) else {
+            return;
+        };
+        let scenario = i.unwrap_or_else(|e| panic!("{name}: {e}")).scenario;
+        let json = serde_json::to_string(&scenario).unwrap();
+        let back: scenario::Scenario = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, scenario, "{name}");
+        back.validate().unwrap();
+    }
+}
