@@ -121,7 +121,7 @@ macro_rules! parse_or_make_room {
     }};
 }
 
-/// Why [`Connection::open`] failed: the kind counted, and for a failed TLS handshake
+/// Why `Connection::open` failed: the kind counted, and for a failed TLS handshake
 /// the words that say why (rustls's), for the user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OpenError {

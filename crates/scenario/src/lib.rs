@@ -9,7 +9,13 @@
 //! - [`Load`]: one of the three load models: [`Load::Closed`], [`Load::Open`],
 //!   [`Load::Sessions`].
 //! - [`Request`]: one HTTP request template, turned into bytes once by the engine.
-//! - [`Session`] and [`Step`]: Tsung's virtual-user script (requests, loops, think times).
+//! - [`Session`] and [`Step`]: Tsung's virtual-user script (requests, loops, think times,
+//!   and the dynamic steps of [`dynamic`]).
+//! - [`dynamic`]: requests built per user (variables, extraction, `<match>`, `<if>`,
+//!   `<repeat>`, data files, digest and OAuth), as data.
+//! - [`query`]: Tsung's jsonpath and an XPath subset, evaluated on an answer's body.
+//! - [`auth`]: HTTP Digest (RFC 2617) and OAuth 1.0 HMAC-SHA1 (RFC 5849) headers.
+//! - [`WeightedServer`]: a session run's several servers (Tsung's `<servers>`).
 //! - [`Target`]: where the load goes, with the loopback-only guard [`Target::check_local`].
 //! - [`Trust`]: which server certificates an https target may present.
 //! - [`limits`]: the ceiling on every number a user gives, checked by every front end.

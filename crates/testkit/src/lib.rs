@@ -12,7 +12,7 @@
 //! [`browser`] opens a page in headless Chromium, off the network, for its screenshot
 //! and console.
 //!
-//! [`tls`] (feature `tls`) makes certificates for a test and serves https on 127.0.0.1.
+//! `tls` (feature `tls`) makes certificates for a test and serves https on 127.0.0.1.
 
 pub mod browser;
 #[cfg(feature = "tls")]
