@@ -382,7 +382,7 @@ impl Server {
         self.exited
     }
 
-    /// Polls `GET /` until the app answers (see [`app_ran`]), the server exits, or
+    /// Polls `GET /` until the app answers (see `app_ran`), the server exits, or
     /// `timeout` passes.
     pub fn wait_ready(&mut self, timeout: Duration) -> Result<(), LaunchError> {
         let deadline = Instant::now() + timeout;
