@@ -47,7 +47,13 @@ fn users_are_spread_over_the_servers_by_weight_and_follow_an_absolute_url() {
     assert!(plan.contains("to server 2 from here on"), "{plan}");
 
     let out = run_bounded(
-        wsgibench().arg("tsung").arg(&xml).args(["-q", "-t", "2"]),
+        // In the temporary folder: the file's backend="json" writes its Tsung log to
+        // the working directory.
+        wsgibench()
+            .current_dir(dir.path())
+            .arg("tsung")
+            .arg(&xml)
+            .args(["-q", "-t", "2"]),
         Duration::from_secs(60),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
