@@ -280,7 +280,7 @@ impl Template {
             .iter()
             .map(|e| {
                 let finder = match &e.from {
-                    // Validated by the front end and by `Scenario::validate`.
+                    // Checked by `Scenario::validate` (`DynamicRequest::check`), which the engine runs first.
                     ExtractFrom::Regex(re) => {
                         Finder::Regex(regex::bytes::Regex::new(re).expect("validated regex"))
                     }

@@ -41,6 +41,34 @@ fn default_cap() -> usize {
 }
 
 impl DynamicRequest {
+    /// Every pattern and path compiles, and the kept answer is within bounds: the
+    /// engine compiles them per run and must not meet one that fails (a scenario may
+    /// come from an agent's controller, not from the Tsung reader).
+    pub fn check(&self) -> Result<(), String> {
+        for e in &self.extract {
+            match &e.from {
+                ExtractFrom::Regex(re) => check_regex(re)?,
+                ExtractFrom::JsonPath(p) => {
+                    crate::query::JsonPath::parse(p).map_err(|m| format!("jsonpath {p:?}: {m}"))?;
+                }
+                ExtractFrom::XPath(p) => {
+                    crate::query::XPath::parse(p).map_err(|m| format!("xpath {p:?}: {m}"))?;
+                }
+                ExtractFrom::Header { .. } => {}
+            }
+        }
+        for m in &self.matches {
+            check_regex(&m.pattern)?;
+        }
+        if self.answer_cap == 0 || self.answer_cap > MAX_CAPTURE_CAP {
+            return Err(format!(
+                "the kept answer must be 1 byte to {MAX_CAPTURE_CAP} bytes, got {}",
+                self.answer_cap
+            ));
+        }
+        Ok(())
+    }
+
     /// Whether the answer must be kept (up to the cap) for this request: only then is
     /// its body read into memory instead of skipped in place.
     pub fn reads_answer(&self) -> bool {
@@ -120,6 +148,41 @@ pub enum Auth {
         token: Option<String>,
         token_secret: Option<String>,
     },
+}
+
+fn check_regex(re: &str) -> Result<(), String> {
+    regex::bytes::Regex::new(re)
+        .map(drop)
+        .map_err(|e| format!("regular expression {re:?}: {e}"))
+}
+
+/// The most of one answer a scenario may ask to keep (`--keep-answer`'s ceiling).
+pub const MAX_CAPTURE_CAP: usize = 1024 * 1024 * 1024;
+
+impl SetVars {
+    /// Values the engine can draw: a range not upside down, a string within bounds.
+    pub fn check(&self) -> Result<(), String> {
+        if self.vars.is_empty() {
+            return Err("setdynvars: at least one variable".into());
+        }
+        match &self.source {
+            VarSource::RandomNumber { start, end } if end < start => Err(format!(
+                "setdynvars: random_number end {end} is below start {start}"
+            )),
+            VarSource::RandomString { length }
+                if *length as u64 > crate::limits::MAX_RANDOM_STRING =>
+            {
+                Err(format!(
+                    "setdynvars: random_string length {length}; at most {}",
+                    crate::limits::MAX_RANDOM_STRING
+                ))
+            }
+            VarSource::File { delimiter, .. } if delimiter.is_empty() => {
+                Err("setdynvars: a file's delimiter cannot be empty".into())
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 /// One `<setdynvars>`: gives values to `vars`.

@@ -767,14 +767,13 @@ fn check_steps(steps: &[Step]) -> Result<(), String> {
                 }
             }
             Step::Transaction { steps, .. } | Step::If { steps, .. } => check_steps(steps)?,
-            Step::Dynamic(d) => d.request.check_dynamic()?,
+            Step::Dynamic(d) => {
+                d.request.check_dynamic()?;
+                d.check()?;
+            }
             // Checked against the run's servers by `Scenario::validate`.
             Step::Server(_) => {}
-            Step::SetVars(set) => {
-                if set.vars.is_empty() {
-                    return Err("setdynvars: at least one variable".into());
-                }
-            }
+            Step::SetVars(set) => set.check()?,
             Step::Repeat { end, steps } => {
                 limits::count(end.max, 1, limits::MAX_LOOP, "passes")
                     .map_err(|e| format!("repeat: {e}"))?;

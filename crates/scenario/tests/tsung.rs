@@ -357,3 +357,31 @@ fn dynamic_examples_survive_the_trip_to_an_agent() {
         back.validate().unwrap();
     }
 }
+
+/// A scenario from elsewhere (an agent's controller, code) is held to what the engine
+/// compiles: a pattern that does not compile or a range upside down is refused by
+/// `validate`, before any engine work.
+#[test]
+fn a_dynamic_scenario_from_the_wire_is_checked_before_the_engine_sees_it() {
+    let Some(Ok(i)) = example("http_setdynvars.xml") else {
+        return;
+    };
+    let json = serde_json::to_string(&i.scenario).unwrap();
+    for (from, to, why) in [
+        (
+            r#""Regex":"<title>(.*)</title>""#,
+            r#""Regex":"(unclosed""#,
+            "regular expression",
+        ),
+        (
+            r#""RandomNumber":{"start":3,"end":32}"#,
+            r#""RandomNumber":{"start":32,"end":3}"#,
+            "below start",
+        ),
+    ] {
+        assert!(json.contains(from), "{from} not in {json}");
+        let bad: scenario::Scenario = serde_json::from_str(&json.replace(from, to)).unwrap();
+        let e = bad.validate().unwrap_err().to_string();
+        assert!(e.contains(why), "{e}");
+    }
+}
