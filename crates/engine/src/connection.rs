@@ -1,9 +1,8 @@
 //! One keep-alive connection: write a request, read its answer, report what happened.
 //!
-//! Each connection owns one read buffer for its whole life ([`READ_BUFFER`] bytes, as
-//! wrk's): bodies are skipped in place, so the buffer only ever holds a head or a chunk
-//! size line. 8 KiB keeps 10 000 idle connections under 100 MiB. A head that does not
-//! fit grows the buffer, up to [`MAX_HEAD`]; see [`Connection::grow_for_head`].
+//! A connection owns no read buffer: it reads into its worker's ([`crate::inbox`]) and
+//! keeps only its parser and, rarely, an unparsed tail, so an idle connection costs
+//! about 1 KiB. Bodies are skipped in place.
 //!
 //! Reads avoid tokio's speculative syscall: after a short read has drained the socket,
 //! the connection clears its read readiness itself (a `try_io` that does no syscall),
@@ -17,7 +16,7 @@
 //!
 //! An https connection runs the same loop with a `rustls::ClientConnection` between
 //! the socket and the buffer: records are read with `read_tls` (a `try_read`), the
-//! plaintext is copied into the same read buffer, and requests are encrypted by
+//! plaintext is copied into the worker's read buffer, and requests are encrypted by
 //! rustls and written with `write_tls` (a `try_write`). The choice is made once per
 //! request by one match, so the plain path is the code it was. The TLS handshake is
 //! part of [`Connection::open`], and of the connect time it reports. Unlike the plain
@@ -37,19 +36,12 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{sleep_until, timeout, Instant, Sleep};
 
 use crate::dynamic::Capture;
+use crate::inbox::{with_read_buffer, Inbox};
 use crate::recorder::ErrorKind;
 #[cfg(test)]
 use crate::request::RequestBytes;
-use crate::response::{Complete, ResponseParser};
+use crate::response::Complete;
 use crate::tls::{self, Tls};
-
-/// Bytes of the per-connection read buffer: what every connection holds, idle or busy.
-pub const READ_BUFFER: usize = 8 * 1024;
-
-/// The largest response head read (status line, headers, and any interim answers
-/// still in the buffer); a longer one is `malformed_response`. Only a connection in
-/// the middle of such a head holds a buffer this large.
-pub const MAX_HEAD: usize = 64 * 1024;
 
 /// Where a new connection's watchdog starts: later than any deadline, so the first
 /// wait moves it to that wait's deadline.
@@ -70,55 +62,6 @@ pub struct Connection {
     /// only grow, so a watchdog left at an older one at worst fires early and is
     /// moved then, once per timeout period instead of once per request.
     watchdog: Pin<Box<Sleep>>,
-}
-
-/// The read buffer and the parser reading it.
-struct Inbox {
-    buf: Box<[u8]>,
-    start: usize,
-    end: usize,
-    parser: ResponseParser,
-}
-
-/// Feeds what `$inbox`'s buffer holds to its parser (and keeps it in `$capture`, when
-/// asked), and returns from the enclosing
-/// function with the answer once it is complete; otherwise makes room after `end` for
-/// more bytes (compacting the buffer, or growing it for a long head). A macro, not a
-/// method: both read loops (plain and TLS) get the same code inline, and the plain
-/// one stays the code it was (as a method returning `Option<Complete>` it cost ~16
-/// instructions per answer more, by callgrind).
-macro_rules! parse_or_make_room {
-    ($inbox:expr, $capture:expr) => {{
-        let inbox = &mut $inbox;
-        let (used, complete) = inbox.parser.feed(&inbox.buf[inbox.start..inbox.end])?;
-        if let Some(c) = $capture.as_deref_mut() {
-            c.keep(&inbox.buf[inbox.start..inbox.start + used]);
-        }
-        inbox.start += used;
-        if inbox.start == inbox.end {
-            inbox.start = 0;
-            inbox.end = 0;
-        }
-        if let Some(done) = complete {
-            if inbox.buf.len() > READ_BUFFER {
-                inbox.shrink();
-            }
-            return Ok(done);
-        }
-        if inbox.end == inbox.buf.len() {
-            if inbox.start > 0 {
-                inbox.buf.copy_within(inbox.start..inbox.end, 0);
-                inbox.end -= inbox.start;
-                inbox.start = 0;
-            } else if inbox.parser.reading_head() && inbox.buf.len() < MAX_HEAD {
-                inbox.grow_for_head();
-            } else {
-                // A head over MAX_HEAD, or a chunk-size line over the buffer:
-                // not a sane response.
-                return Err(ErrorKind::Malformed);
-            }
-        }
-    }};
 }
 
 /// Why `Connection::open` failed: the kind counted, and for a failed TLS handshake
@@ -262,12 +205,7 @@ impl Connection {
                     let mut conn = Connection {
                         stream,
                         tls: None,
-                        inbox: Inbox {
-                            buf: vec![0u8; READ_BUFFER].into_boxed_slice(),
-                            start: 0,
-                            end: 0,
-                            parser: ResponseParser::default(),
-                        },
+                        inbox: Inbox::default(),
                         sent: 0,
                         received: 0,
                         answered: 0,
@@ -444,23 +382,28 @@ impl Connection {
         deadline: Instant,
         mut capture: Option<&mut Capture>,
     ) -> Result<Complete, ErrorKind> {
+        if let Some(done) = self.inbox.pending(&mut capture)? {
+            return Ok(done);
+        }
         let mut closed = false;
         loop {
-            parse_or_make_room!(self.inbox, capture);
             let inbox = &mut self.inbox;
-            match session.reader().read(&mut inbox.buf[inbox.end..]) {
+            let step = with_read_buffer(|buf| match session.reader().read(buf) {
                 // A close_notify, or a close without one (which many servers do).
-                Ok(0) => return inbox.eof(capture),
-                Ok(n) => {
-                    inbox.end += n;
-                    continue;
-                }
-                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return inbox.eof(capture),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock && closed => {
-                    return inbox.eof(capture)
-                }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(classify(&e)),
+                Ok(0) => Ok(Step::Closed),
+                Ok(n) => Ok(inbox
+                    .absorb(&buf[..n], &mut capture)?
+                    .map_or(Step::More, Step::Done)),
+                Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => Ok(Step::Closed),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock && closed => Ok(Step::Closed),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Step::Wait),
+                Err(e) => Err(classify(&e)),
+            })?;
+            match step {
+                Step::Done(done) => return Ok(done),
+                Step::More => continue,
+                Step::Closed => return self.inbox.eof(capture),
+                Step::Wait => {}
             }
             let mut socket = Socket::new(&self.stream);
             match session.read_tls(&mut socket) {
@@ -468,7 +411,7 @@ impl Connection {
                 Ok(n) => {
                     self.received += n;
                     if socket.drained {
-                        self.forget_read_readiness();
+                        forget_read_readiness(&self.stream);
                     }
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -506,23 +449,31 @@ impl Connection {
         deadline: Instant,
         mut capture: Option<&mut Capture>,
     ) -> Result<Complete, ErrorKind> {
+        if let Some(done) = self.inbox.pending(&mut capture)? {
+            return Ok(done);
+        }
         loop {
-            parse_or_make_room!(self.inbox, capture);
-            let inbox = &mut self.inbox;
-            let space = inbox.buf.len() - inbox.end;
-            match self.stream.try_read(&mut inbox.buf[inbox.end..]) {
-                Ok(0) => return inbox.eof(capture),
+            let (inbox, stream) = (&mut self.inbox, &self.stream);
+            let received = &mut self.received;
+            let step = with_read_buffer(|buf| match stream.try_read(buf) {
+                Ok(0) => Ok(Step::Closed),
                 Ok(n) => {
-                    inbox.end += n;
-                    self.received += n;
-                    if n < space {
-                        self.forget_read_readiness();
+                    *received += n;
+                    if n < buf.len() {
+                        forget_read_readiness(stream);
                     }
+                    Ok(inbox
+                        .absorb(&buf[..n], &mut capture)?
+                        .map_or(Step::More, Step::Done))
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    self.wait(Interest::READABLE, deadline).await?
-                }
-                Err(e) => return Err(classify(&e)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(Step::Wait),
+                Err(e) => Err(classify(&e)),
+            })?;
+            match step {
+                Step::Done(done) => return Ok(done),
+                Step::More => {}
+                Step::Closed => return self.inbox.eof(capture),
+                Step::Wait => self.wait(Interest::READABLE, deadline).await?,
             }
         }
     }
@@ -547,14 +498,26 @@ impl Connection {
             }
         }
     }
+}
 
-    /// A read shorter than the space offered means the socket is empty now; any later
-    /// byte or FIN raises a new epoll edge, so readiness can be dropped without a syscall.
-    fn forget_read_readiness(&self) {
-        let _ = self.stream.try_io(Interest::READABLE, || {
-            Err::<(), _>(io::ErrorKind::WouldBlock.into())
-        });
-    }
+/// A read shorter than the space offered means the socket is empty now; any later
+/// byte or FIN raises a new epoll edge, so readiness can be dropped without a syscall.
+fn forget_read_readiness(stream: &TcpStream) {
+    let _ = stream.try_io(Interest::READABLE, || {
+        Err::<(), _>(io::ErrorKind::WouldBlock.into())
+    });
+}
+
+/// What one read led to.
+enum Step {
+    /// The answer is whole.
+    Done(Complete),
+    /// More bytes may be waiting: read again.
+    More,
+    /// The server closed its side.
+    Closed,
+    /// Nothing to read yet.
+    Wait,
 }
 
 /// The socket as rustls reads and writes it: `try_read` and `try_write`, which answer
@@ -593,52 +556,6 @@ impl Write for Socket<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-impl Inbox {
-    /// The server closed: the answer ends here if its framing allows, and what is
-    /// left in the buffer belongs to it.
-    fn eof(&mut self, capture: Option<&mut Capture>) -> Result<Complete, ErrorKind> {
-        let done = self.parser.eof();
-        if let (Ok(_), Some(c)) = (&done, capture) {
-            c.keep(&self.buf[self.start..self.end]);
-        }
-        done
-    }
-
-    /// Doubles the buffer (8, 16, 32, then 64 KiB) for a head that does not fit.
-    ///
-    /// Memory: the buffer grows only while a head is incomplete and shrinks back to
-    /// [`READ_BUFFER`] once the answer is read ([`Inbox::shrink`]), so an idle
-    /// connection costs 8 KiB as before (docs/benchmarks.md: 9.6 KiB per idle
-    /// connection), and 10 000 connections to a server whose heads are 40 KiB hold
-    /// 64 KiB each only while they read one. Keeping the grown buffer would save the
-    /// allocations of each such answer (one to three to grow, one to shrink: little
-    /// next to parsing over 8 KiB of head) but would hold 640 MiB at 10 000
-    /// connections. Answers with heads under 8 KiB, the hot path, never come here.
-    #[cold]
-    fn grow_for_head(&mut self) {
-        let size = (self.buf.len() * 2).min(MAX_HEAD);
-        let mut grown = vec![0u8; size].into_boxed_slice();
-        grown[..self.end].copy_from_slice(&self.buf[..self.end]);
-        self.buf = grown;
-    }
-
-    /// Returns to a [`READ_BUFFER`] after a head that needed more, keeping any bytes
-    /// already read past the answer if they fit (they do: the client does not
-    /// pipeline, so nothing should follow an answer).
-    #[cold]
-    fn shrink(&mut self) {
-        let left = self.end - self.start;
-        if left > READ_BUFFER {
-            return;
-        }
-        let mut small = vec![0u8; READ_BUFFER].into_boxed_slice();
-        small[..left].copy_from_slice(&self.buf[self.start..self.end]);
-        self.buf = small;
-        self.start = 0;
-        self.end = left;
     }
 }
 
@@ -686,11 +603,11 @@ mod tests {
     }
 
     #[test]
-    fn a_head_up_to_64_kib_grows_the_buffer_which_then_shrinks_back() {
+    fn a_head_up_to_64_kib_is_read_and_what_it_held_is_given_back() {
         let addr = serve(vec![
             answer_with_head(60 * 1024),
             answer_with_head(100),
-            answer_with_head(MAX_HEAD + 2048),
+            answer_with_head(crate::MAX_HEAD + 2048),
         ]);
         let request = RequestBytes::build(
             &scenario::Request::get("/"),
@@ -718,9 +635,9 @@ mod tests {
                 200
             );
             assert_eq!(
-                c.inbox.buf.len(),
-                READ_BUFFER,
-                "shrunk once the answer was read"
+                c.inbox.tail_capacity(),
+                0,
+                "the cut head is given back once the answer is read"
             );
             assert_eq!(
                 c.exchange(&request.bytes, false, deadline(), None)
@@ -733,7 +650,6 @@ mod tests {
                 c.exchange(&request.bytes, false, deadline(), None).await,
                 Err(ErrorKind::Malformed)
             );
-            assert_eq!(c.inbox.buf.len(), MAX_HEAD);
         });
     }
 

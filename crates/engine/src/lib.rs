@@ -4,8 +4,10 @@
 //! Layout, in the order data flows:
 //! - `request`: request bytes, built once per template.
 //! - `response`: an incremental response parser that skips bodies in place.
-//! - `connection`: one keep-alive connection with its fixed read buffer; opened
-//!   address by address from the target's [`Targets`], through TLS for https.
+//! - `inbox`: what a connection keeps of an answer between reads (its parser, rarely
+//!   a tail); the bytes are read into a buffer the worker owns.
+//! - `connection`: one keep-alive connection; opened address by address from the
+//!   target's [`Targets`], through TLS for https.
 //! - `tls`: the run's rustls configuration ([`Tls`]) from the scenario's trust, and the
 //!   kinds a failed handshake counts as.
 //! - `resources`: what the machine allows (open files, source ports), checked before the
@@ -40,6 +42,7 @@
 mod collector;
 mod connection;
 mod dynamic;
+mod inbox;
 mod pacing;
 mod recorder;
 mod request;
@@ -63,7 +66,8 @@ use scenario::{Load, Scenario, ScenarioError};
 use serde::{Deserialize, Serialize};
 
 pub use collector::collect as merge;
-pub use connection::{OpenError, Targets, MAX_HEAD, READ_BUFFER};
+pub use connection::{OpenError, Targets};
+pub use inbox::{MAX_HEAD, READ_BUFFER};
 pub use recorder::{ErrorKind, Recorder, Stats, LATENCY_MAX_US};
 pub use resources::{fd_margin, raise_open_files, LimitError, OpenFiles, PortRange, SourceAddrs};
 pub use wire::{StatsWire, WireError};
