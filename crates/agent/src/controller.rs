@@ -76,6 +76,7 @@ struct Ready {
     stream: TcpStream,
     threads: usize,
     offset: Offset,
+    io: engine::IoPath,
 }
 
 /// Runs `scenario` on the agents and merges it; `interval` as the engine's. `live`
@@ -114,6 +115,11 @@ pub fn run(
         })?;
     }
     let threads: Vec<usize> = ready.iter().map(|a| a.threads).collect();
+    // io_uring only if every agent ran it.
+    let io = match ready.iter().all(|a| a.io == engine::IoPath::IoUring) {
+        true => engine::IoPath::IoUring,
+        false => engine::IoPath::Epoll,
+    };
     let total_slots = scenario_slots(&scenario.load, &threads);
     let plan = segments(&scenario.load, &threads);
     let worst_rtt = ready
@@ -205,6 +211,7 @@ pub fn run(
     }
     summary.interrupted = stop.load(Ordering::SeqCst);
     summary.generator_threads = total_slots.max(1);
+    summary.io = io;
     let mut agents_out = Arc::try_unwrap(shares)
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .unwrap_or_else(|arc| arc.lock().map(|v| v.clone()).unwrap_or_default());
@@ -244,7 +251,7 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
         .and_then(|()| stream.set_write_timeout(Some(CONNECT_TIMEOUT)))
         .map_err(|e| connect_error(e.to_string()))?;
     let ours = nonce();
-    let (theirs, threads) = match ask(
+    let (theirs, threads, io) = match ask(
         &mut stream,
         address,
         &Message::Hello {
@@ -257,6 +264,7 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
             nonce,
             threads,
             proof,
+            io,
         } => {
             if version != PROTOCOL_VERSION {
                 return Err(ControllerError::Protocol {
@@ -275,6 +283,7 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
             (
                 nonce,
                 threads.clamp(1, scenario::limits::MAX_THREADS as usize),
+                io,
             )
         }
         Message::Refused { reason } => {
@@ -317,6 +326,7 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
         stream,
         threads,
         offset,
+        io,
     })
 }
 

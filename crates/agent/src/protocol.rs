@@ -43,6 +43,9 @@ pub enum Message {
         /// The worker threads the agent runs.
         threads: usize,
         proof: String,
+        /// Its workers' I/O path (absent from older agents: epoll, all they had).
+        #[serde(default)]
+        io: engine::IoPath,
     },
     Proof {
         proof: String,

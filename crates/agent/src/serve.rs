@@ -48,6 +48,8 @@ pub struct AgentOptions {
     /// Keep each share's whole stats here (`share-<n>.json`, [`engine::StatsWire`]),
     /// to check the controller's merge against.
     pub save_shares: Option<std::path::PathBuf>,
+    /// The I/O path of its workers.
+    pub io: engine::IoChoice,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -160,6 +162,7 @@ fn converse(
             nonce: ours.clone(),
             threads: options.threads,
             proof: options.token.proof("agent", &theirs, &ours),
+            io: engine::resolve_io(options.io).map_or(engine::IoPath::Epoll, |(path, _)| path),
         },
     )?;
     match read(&mut stream)? {
@@ -214,6 +217,7 @@ fn converse(
                     live: None,
                     segment: Some(segment),
                     start_at: Some(Instant::now() + wait),
+                    io: options.io,
                 };
                 let save = self_save(options.save_shares.as_deref());
                 return run_share(stream, &s, run, save.as_deref()).map(Some);

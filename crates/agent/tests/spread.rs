@@ -25,6 +25,7 @@ fn agent_on(ip: &str, threads: usize, token: &str, save: Option<&Path>) -> Strin
         allow_remote: false,
         once: true,
         save_shares: save.map(Path::to_path_buf),
+        io: engine::IoChoice::Auto,
     };
     std::thread::spawn(move || agent::serve(listener, options, |_| {}));
     address

@@ -31,11 +31,19 @@ pub fn run(a: AgentArgs) -> Result<ExitCode> {
         }
     };
     let threads = drive::threads(a.threads);
+    let io = match drive::io_path(a.engine.io.into()) {
+        Ok(path) => path,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+        }
+    };
     println!(
-        "wsgibench agent on {} ({threads} threads{}); waiting for a controller",
+        "wsgibench agent on {} ({threads} threads, {}{}); waiting for a controller",
         listener
             .local_addr()
             .map_or(a.listen.clone(), |l| l.to_string()),
+        io.name(),
         if a.allow_remote {
             ", any target"
         } else {
@@ -51,6 +59,7 @@ pub fn run(a: AgentArgs) -> Result<ExitCode> {
             allow_remote: a.allow_remote,
             once: a.once,
             save_shares: a.save_shares,
+            io: io.into(),
         },
         // The agent outlives whoever reads its output: a closed stdout is no reason
         // to stop serving.

@@ -137,6 +137,9 @@ pub struct LoadArgs {
 
     #[command(flatten)]
     pub spread: SpreadArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Args, Debug)]
@@ -238,6 +241,9 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub spread: SpreadArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Args, Debug)]
@@ -300,6 +306,9 @@ pub struct TsungArgs {
 
     #[command(flatten)]
     pub spread: SpreadArgs,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 #[derive(Args, Debug)]
@@ -489,6 +498,36 @@ pub struct SpreadArgs {
     pub allow_remote: bool,
 }
 
+/// How this machine's workers make the load.
+#[derive(Args, Debug, Clone)]
+pub struct EngineArgs {
+    /// How connections send and receive: io_uring (requests batched, one syscall per
+    /// loop turn) or epoll. auto takes io_uring where the kernel allows it and falls
+    /// back to epoll, saying why, where it is disabled or blocked (Docker's default
+    /// seccomp profile blocks it); uring then refuses to run. https connections use
+    /// epoll either way.
+    #[arg(long, value_enum, default_value_t = IoArg::Auto)]
+    pub io: IoArg,
+}
+
+/// `--io`.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IoArg {
+    Auto,
+    Uring,
+    Epoll,
+}
+
+impl From<IoArg> for engine::IoChoice {
+    fn from(io: IoArg) -> engine::IoChoice {
+        match io {
+            IoArg::Auto => engine::IoChoice::Auto,
+            IoArg::Uring => engine::IoChoice::Uring,
+            IoArg::Epoll => engine::IoChoice::Epoll,
+        }
+    }
+}
+
 /// `wsgibench agent`: run shares of a load for a controller.
 #[derive(Args, Debug)]
 pub struct AgentArgs {
@@ -520,6 +559,9 @@ pub struct AgentArgs {
     /// Keep each share's whole stats in DIR (`share-<n>.json`), to check a merge.
     #[arg(long, value_name = "DIR")]
     pub save_shares: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub engine: EngineArgs,
 }
 
 /// `wsgibench sample`: a server's CPU and memory, from beside it.

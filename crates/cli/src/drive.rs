@@ -39,6 +39,8 @@ pub struct Drive<'a> {
     pub agents: Option<agent::Agents>,
     /// The user allowed a target off this machine.
     pub allow_remote: bool,
+    /// `--io`.
+    pub io: engine::IoChoice,
 }
 
 /// The files asked for; each is said on the console once written.
@@ -124,6 +126,16 @@ pub fn makers(threads: usize, agents: Option<&agent::Agents>) -> String {
     }
 }
 
+/// The I/O path `--io` gives here; with `auto` on a machine without io_uring, says
+/// so in one line. The error is the line to print (exit 2).
+pub fn io_path(asked: engine::IoChoice) -> Result<engine::IoPath, String> {
+    let (path, fallback) = engine::resolve_io(asked).map_err(|e| e.to_string())?;
+    if let Some(why) = fallback {
+        eprintln!("io_uring is not available here ({why}): running on epoll");
+    }
+    Ok(path)
+}
+
 /// Worker threads: as asked, or the CPUs this process may run on; at least one.
 pub fn threads(asked: Option<u32>) -> usize {
     asked
@@ -140,7 +152,7 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
     // Ctrl-C ends the run early; the engine still returns everything measured so far,
     // and every output below is still written.
     let stop = interrupt::stop_flag()?;
-    let options = RunOptions {
+    let mut options = RunOptions {
         threads: d.threads,
         interval: d.interval,
         cpus: d.cpus,
@@ -149,7 +161,17 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
         segment: None,
         start_at: None,
         allow_remote: d.allow_remote,
+        io: d.io,
     };
+    if d.agents.is_none() {
+        match io_path(d.io) {
+            Ok(path) => options.io = path.into(),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
+            }
+        }
+    }
     println!("{}", d.header);
 
     let mut series = match &outputs.json {

@@ -124,6 +124,7 @@ pub fn run(a: LoadArgs) -> Result<ExitCode> {
             what: format!("against {}", a.url.text),
             agents,
             allow_remote: a.spread.allow_remote,
+            io: a.engine.io.into(),
         },
         &outputs,
     )

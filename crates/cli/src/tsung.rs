@@ -110,6 +110,7 @@ pub fn run(a: TsungArgs) -> Result<ExitCode> {
             what: a.file.display().to_string(),
             agents,
             allow_remote: a.spread.allow_remote,
+            io: a.engine.io.into(),
         },
         &outputs,
     )

@@ -78,6 +78,8 @@ pub fn collect(
         interrupted: false,
         latency_distribution_us: crate::latency_distribution(&c.total.latency),
         tls_failure: c.total.tls_failure.clone(),
+        // The caller knows the path its workers took.
+        io: crate::IoPath::default(),
         total: c.total,
         intervals: c.intervals,
     }

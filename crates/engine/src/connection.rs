@@ -42,6 +42,7 @@ use crate::recorder::ErrorKind;
 use crate::request::RequestBytes;
 use crate::response::Complete;
 use crate::tls::{self, Tls};
+use crate::uring::UringConnection;
 
 /// Where a new connection's watchdog starts: later than any deadline, so the first
 /// wait moves it to that wait's deadline.
@@ -85,6 +86,11 @@ impl OpenError {
             detail: Some(e.to_string()),
         }
     }
+}
+
+/// The kind of a failed operation's errno (io_uring reports them as numbers).
+pub fn classify_errno(errno: i32) -> ErrorKind {
+    classify(&io::Error::from_raw_os_error(errno))
 }
 
 fn classify(e: &io::Error) -> ErrorKind {
@@ -288,6 +294,23 @@ impl Connection {
             }
         }
         Ok(())
+    }
+
+    /// The parts a plain connection keeps when it moves to io_uring: its socket, what
+    /// it read, its watchdog and its byte counts.
+    pub fn into_parts(self) -> (TcpStream, Inbox, Pin<Box<Sleep>>, usize, usize) {
+        (
+            self.stream,
+            self.inbox,
+            self.watchdog,
+            self.sent,
+            self.received,
+        )
+    }
+
+    /// Whether requests go through TLS.
+    pub fn is_tls(&self) -> bool {
+        self.tls.is_some()
     }
 
     /// Bytes sent and received since the last call.
@@ -518,6 +541,70 @@ enum Step {
     Closed,
     /// Nothing to read yet.
     Wait,
+}
+
+/// A connection on either I/O path: what a worker's slot holds.
+pub enum Link {
+    Epoll(Connection),
+    Uring(UringConnection),
+}
+
+impl Link {
+    /// Answers completed on this connection.
+    pub fn answered(&self) -> u64 {
+        match self {
+            Link::Epoll(c) => c.answered,
+            Link::Uring(c) => c.answered,
+        }
+    }
+
+    /// See [`Connection::exchange`].
+    pub async fn exchange(
+        &mut self,
+        request: &[u8],
+        expects_no_body: bool,
+        deadline: Instant,
+        capture: Option<&mut Capture>,
+    ) -> Result<Complete, ErrorKind> {
+        match self {
+            Link::Epoll(c) => {
+                c.exchange(request, expects_no_body, deadline, capture)
+                    .await
+            }
+            Link::Uring(c) => {
+                c.exchange(request, expects_no_body, deadline, capture)
+                    .await
+            }
+        }
+    }
+
+    pub fn take_traffic(&mut self) -> (usize, usize) {
+        match self {
+            Link::Epoll(c) => c.take_traffic(),
+            Link::Uring(c) => c.take_traffic(),
+        }
+    }
+
+    pub fn collect_cookies(&mut self) {
+        match self {
+            Link::Epoll(c) => c.collect_cookies(),
+            Link::Uring(c) => c.collect_cookies(),
+        }
+    }
+
+    pub fn set_cookies(&self) -> &[u8] {
+        match self {
+            Link::Epoll(c) => c.set_cookies(),
+            Link::Uring(c) => c.set_cookies(),
+        }
+    }
+
+    pub fn clear_set_cookies(&mut self) {
+        match self {
+            Link::Epoll(c) => c.clear_set_cookies(),
+            Link::Uring(c) => c.clear_set_cookies(),
+        }
+    }
 }
 
 /// The socket as rustls reads and writes it: `try_read` and `try_write`, which answer

@@ -14,6 +14,8 @@
 //!   run, and the run's [`SourceAddrs`] plan.
 //! - `pacing`: when the next request goes (closed budget, open schedule, session program).
 //! - `timer`: a timerfd for open-model send instants, finer than tokio's 1 ms tick.
+//! - `uring`: the io_uring I/O path: a worker's requests go in batches through one
+//!   ring, answers come into buffers the worker provides.
 //! - `worker`: a thread with its own current-thread tokio runtime and [`Recorder`].
 //! - `collector`: merges the workers' interval [`Stats`] exactly and feeds the [`Sink`]s.
 //!
@@ -52,6 +54,7 @@ mod sys;
 #[doc(hidden)]
 pub mod timer;
 mod tls;
+mod uring;
 pub mod wire;
 mod worker;
 
@@ -77,6 +80,7 @@ pub use request::RequestBytes;
 pub use response::{Complete, ResponseParser};
 pub use sys::allowed_cpus;
 pub use tls::{check_roots, Tls, TrustError};
+pub use uring::IoPath;
 
 use worker::{Arrivals, Mode, Share, Shared};
 
@@ -107,6 +111,46 @@ pub struct RunOptions {
     /// Load a target outside loopback. Off unless the user said so (`--allow-remote`,
     /// on the command line or on an agent): the engine refuses such a target itself.
     pub allow_remote: bool,
+    /// How the workers' connections send and receive.
+    pub io: IoChoice,
+}
+
+/// The I/O path asked for (`--io`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoChoice {
+    /// io_uring where this machine allows it, else epoll.
+    #[default]
+    Auto,
+    /// io_uring, or the run does not start.
+    Uring,
+    Epoll,
+}
+
+/// A path already chosen, as the choice that keeps it.
+impl From<IoPath> for IoChoice {
+    fn from(path: IoPath) -> IoChoice {
+        match path {
+            IoPath::IoUring => IoChoice::Uring,
+            IoPath::Epoll => IoChoice::Epoll,
+        }
+    }
+}
+
+/// The path `choice` gives on this machine; with `Auto`, also why io_uring was not
+/// used, if it was not (`kernel.io_uring_disabled`, a seccomp profile, an old kernel).
+pub fn resolve_io(choice: IoChoice) -> Result<(IoPath, Option<String>), EngineError> {
+    match choice {
+        IoChoice::Epoll => Ok((IoPath::Epoll, None)),
+        IoChoice::Uring => match uring::probe() {
+            Ok(()) => Ok((IoPath::IoUring, None)),
+            Err(e) => Err(EngineError::IoUring(e.to_string())),
+        },
+        IoChoice::Auto => match uring::probe() {
+            Ok(()) => Ok((IoPath::IoUring, None)),
+            Err(e) => Ok((IoPath::Epoll, Some(e.to_string()))),
+        },
+    }
 }
 
 /// Slots `first..first + threads` of a run planned for `total` workers.
@@ -127,6 +171,7 @@ impl Default for RunOptions {
             segment: None,
             start_at: None,
             allow_remote: false,
+            io: IoChoice::Auto,
         }
     }
 }
@@ -254,6 +299,8 @@ pub struct Summary {
     /// `tls_handshake`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_failure: Option<String>,
+    /// How the workers sent and received: `io_uring` or `epoll`.
+    pub io: IoPath,
     #[serde(skip)]
     pub total: Stats,
 }
@@ -375,6 +422,9 @@ pub enum EngineError {
     /// certificate, a host no certificate can name).
     #[error("TLS: {0}")]
     Trust(#[from] TrustError),
+    /// `--io uring` on a machine where a ring cannot be made.
+    #[error("io_uring is not available here ({0}); use --io auto or --io epoll")]
+    IoUring(String),
 }
 
 /// What a run needs from the machine, settled before its first connect.
@@ -475,6 +525,7 @@ pub fn run(
             });
         }
     }
+    let (io, _) = resolve_io(options.io)?;
     let preflight = preflight_part(
         scenario,
         options.threads,
@@ -594,6 +645,7 @@ pub fn run(
         mode,
         slots: segment.total,
         run_tag: dynamic::run_tag(),
+        io,
     });
     let (tx, rx) = mpsc::channel();
     let mut handles = Vec::with_capacity(threads);
@@ -611,6 +663,7 @@ pub fn run(
         let _ = h.join();
     }
     summary.interrupted = options.stop.load(Ordering::Relaxed);
+    summary.io = io;
     for sink in sinks.iter_mut() {
         sink.on_finish(&summary);
     }

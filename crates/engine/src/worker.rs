@@ -14,7 +14,7 @@ use rand::{Rng, SeedableRng};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
 
-use crate::connection::{Connection, Targets};
+use crate::connection::{Connection, Link, Targets};
 use crate::dynamic::{Capture, FileTurns, UserState};
 use crate::pacing::{exponential, Action, Cursor, Pacer, Program, Schedule};
 use crate::recorder::{ErrorKind, Recorder, Stats};
@@ -23,6 +23,7 @@ use crate::resources::SourceAddrs;
 use crate::response::Complete;
 use crate::sys;
 use crate::timer::PreciseClock;
+use crate::uring::{self, IoPath, Ring, UringConnection};
 use crate::{Live, StopFlag};
 use scenario::dynamic::MatchAction;
 
@@ -49,6 +50,8 @@ pub(crate) struct Shared {
     pub slots: usize,
     /// The run's start, for ids unique across runs (`get_really_unique_id`).
     pub run_tag: u64,
+    /// How connections send and receive (https ones always on epoll).
+    pub io: IoPath,
 }
 
 pub(crate) enum Mode {
@@ -136,6 +139,8 @@ struct Local {
     recorder: RefCell<Recorder>,
     users_active: Cell<u64>,
     connections_open: Cell<u64>,
+    /// The worker's ring, on the io_uring path.
+    ring: Option<Rc<Ring>>,
 }
 
 pub(crate) fn run(share: Share, shared: Arc<Shared>, reports: Sender<WorkerReport>) {
@@ -144,6 +149,12 @@ pub(crate) fn run(share: Share, shared: Arc<Shared>, reports: Sender<WorkerRepor
         // Failing to pin is not fatal: the run goes on where the OS puts it.
         sys::pin_current_thread(cpu);
     }
+    // Checked by the run before the workers start; a worker that still cannot make
+    // its ring runs on epoll rather than not at all.
+    let ring = match shared.io {
+        IoPath::IoUring => Ring::new().ok().map(Rc::new),
+        IoPath::Epoll => None,
+    };
     let local = Rc::new(Local {
         index,
         shared: shared.clone(),
@@ -151,13 +162,24 @@ pub(crate) fn run(share: Share, shared: Arc<Shared>, reports: Sender<WorkerRepor
         recorder: RefCell::new(Recorder::default()),
         users_active: Cell::new(0),
         connections_open: Cell::new(0),
+        ring: ring.clone(),
     });
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    if let Some(ring) = &ring {
+        ring.install();
+        // Every entry queued in a loop turn goes in one io_uring_enter, as the
+        // runtime is about to wait.
+        builder.on_thread_park(uring::submit_pending);
+    }
+    let runtime = builder
         .enable_all()
         .build()
         .expect("a current-thread runtime builds");
     let tasks = tokio::task::LocalSet::new();
     let last_end = tasks.block_on(&runtime, async {
+        let reaper = ring
+            .clone()
+            .map(|ring| tokio::task::spawn_local(ring.reap_forever()));
         let ticker = tokio::task::spawn_local(tick(local.clone(), reports.clone()));
         let deadline = async {
             match shared.deadline {
@@ -173,8 +195,17 @@ pub(crate) fn run(share: Share, shared: Arc<Shared>, reports: Sender<WorkerRepor
         ticker.abort();
         // Cancelled, by the line above: nothing to report.
         let _ = ticker.await;
+        if let Some(reaper) = reaper {
+            reaper.abort();
+        }
         shared.start.elapsed()
     });
+    // The connections go before the ring they use.
+    drop(tasks);
+    drop(runtime);
+    if ring.is_some() {
+        Ring::uninstall();
+    }
     let end = if let Some(d) = shared.deadline {
         last_end.min(d - shared.start)
     } else {
@@ -527,7 +558,7 @@ impl Outgoing<'_> {
 struct Slot {
     /// The connection's number in the run, which picks its source address.
     number: u64,
-    conn: Option<Connection>,
+    conn: Option<Link>,
     /// Whether this slot had a connection before: opening another is a reconnect.
     opened_before: bool,
     /// Whether the last attempt went over a connection that had answered before.
@@ -635,7 +666,19 @@ async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
         .borrow_mut()
         .record_connect(took, slot.opened_before);
     local.connections_open.set(local.connections_open.get() + 1);
-    let mut c = c;
+    let mut c = match &local.ring {
+        // https stays on epoll: rustls reads and writes through a socket.
+        Some(ring) if !c.is_tls() => match UringConnection::adopt(c, ring.clone()) {
+            Ok(c) => Link::Uring(c),
+            Err(e) => {
+                local.connections_open.set(local.connections_open.get() - 1);
+                return Err(crate::connection::classify_errno(
+                    e.raw_os_error().unwrap_or(0),
+                ));
+            }
+        },
+        _ => Link::Epoll(c),
+    };
     if matches!(shared.mode, Mode::Sessions { .. }) {
         c.collect_cookies();
     }
@@ -658,7 +701,7 @@ async fn attempt(
         Box::pin(connect(local, slot)).await?;
     }
     let c = slot.conn.as_mut().expect("opened above");
-    slot.reused = c.answered > 0;
+    slot.reused = c.answered() > 0;
     let outcome = c
         .exchange(
             request.bytes,

@@ -2,8 +2,8 @@ use std::time::Duration;
 
 use scenario::{Arrival, Load, Phase, Request, Session, Step};
 
-use crate::util::server::{Behaviour, TestServer};
-use crate::util::{closed, ms, open, run};
+use super::util::server::{Behaviour, TestServer};
+use super::util::{closed, ms, open, run};
 
 #[test]
 fn closed_run_with_a_count_sends_exactly_that_many() {
@@ -248,7 +248,7 @@ fn ctrl_c_ends_the_run_and_keeps_the_results() {
     let server = TestServer::start(Behaviour::Pong {
         delay: Duration::from_millis(1),
     });
-    let options = crate::util::options(1);
+    let options = super::util::options(1);
     let stop = options.stop.clone();
     std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1500));

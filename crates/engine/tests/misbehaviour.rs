@@ -1,7 +1,7 @@
 use std::time::Duration;
 
-use crate::util::server::{Behaviour, TestServer};
-use crate::util::{closed, run};
+use super::util::server::{Behaviour, TestServer};
+use super::util::{closed, run};
 
 /// Runs 20 requests over 2 connections against `behaviour` and returns the summary.
 fn against(behaviour: Behaviour) -> engine::Summary {

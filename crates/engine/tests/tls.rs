@@ -1,12 +1,12 @@
-//! https: the engine against a rustls server on 127.0.0.1 with certificates made by the
-//! test (testkit::tls). Each refused handshake is counted by kind and its words kept.
+// https: the engine against a rustls server on 127.0.0.1 with certificates made by the
+// test (testkit::tls). Each refused handshake is counted by kind and its words kept.
 
 use std::time::Duration;
 
 use scenario::{Scenario, Trust};
 use testkit::tls::{self_signed, Ca, Identity, Mode, TlsServer};
 
-use crate::util::{closed, run};
+use super::util::{closed, run};
 
 /// `requests` GETs over one connection to `https://HOST:port/`.
 fn https(host: &str, port: u16, requests: u64, trust: Trust) -> Scenario {
@@ -180,6 +180,6 @@ fn an_extra_root_that_is_not_a_certificate_stops_the_run_before_it_starts() {
     let mut s = https("localhost", 1, 1, Trust::default());
     s.trust.extra_roots_pem =
         vec!["-----BEGIN CERTIFICATE-----\n!!\n-----END CERTIFICATE-----\n".into()];
-    let e = engine::run(&s, &crate::util::options(1), &mut []).unwrap_err();
+    let e = engine::run(&s, &super::util::options(1), &mut []).unwrap_err();
     assert!(e.to_string().starts_with("TLS: extra root 1"), "{e}");
 }

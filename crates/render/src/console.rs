@@ -99,8 +99,10 @@ pub fn summary(s: &Summary) -> String {
     }
     let _ = writeln!(
         out,
-        "  Generator   {:.0}% CPU over {} worker thread(s)",
-        s.generator_cpu_percent, s.generator_threads
+        "  Generator   {:.0}% CPU over {} worker thread(s), {}",
+        s.generator_cpu_percent,
+        s.generator_threads,
+        s.io.name()
     );
     if s.generator_bound() {
         let _ = writeln!(

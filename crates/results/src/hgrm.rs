@@ -82,6 +82,7 @@ mod tests {
             latency_distribution_us: engine::latency_distribution(&stats.latency),
             tls_failure: None,
             total: stats,
+            io: Default::default(),
         }
     }
 

@@ -84,6 +84,9 @@ pub struct Measured {
     pub intervals: Vec<Interval>,
     /// Empty in summaries written before the engine wrote it.
     pub latency_distribution_us: Vec<QuantilePoint>,
+    /// How the generator's connections sent and received; epoll in summaries
+    /// written before io_uring (the only path then).
+    pub io: engine::IoPath,
 }
 
 impl From<&engine::Summary> for Measured {
@@ -96,6 +99,7 @@ impl From<&engine::Summary> for Measured {
             interrupted: s.interrupted,
             intervals: s.intervals.clone(),
             latency_distribution_us: s.latency_distribution_us.clone(),
+            io: s.io,
         }
     }
 }

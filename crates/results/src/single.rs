@@ -146,6 +146,7 @@ mod tests {
                 },
             ],
             total: Stats::default(),
+            io: Default::default(),
         }
     }
 

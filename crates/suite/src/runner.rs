@@ -74,6 +74,8 @@ pub struct SuiteRun<'a> {
     pub agents: Option<agent::Agents>,
     /// The command line, for run.json.
     pub command: String,
+    /// The workers' I/O path here (`--io`), already resolved.
+    pub io: engine::IoChoice,
 }
 
 impl SuiteRun<'_> {
@@ -323,6 +325,7 @@ impl SuiteRun<'_> {
             start_at: None,
             // A server elsewhere was allowed when the run was set up (--servers-at).
             allow_remote: matches!(self.servers, Servers::At { .. }),
+            io: self.io,
         };
         let mut series = IntervalLog::create(&dir.path(results::folder::INTERVALS))?;
         let mut tsung = match self.tsung_log {

@@ -5,7 +5,7 @@ pub mod server;
 
 use std::time::Duration;
 
-use engine::{RunOptions, Summary};
+use engine::RunOptions;
 use scenario::{Arrival, Load, Request, Scenario, Target, Timeouts};
 
 pub fn target(port: u16) -> Target {
@@ -62,10 +62,6 @@ pub fn options(threads: usize) -> RunOptions {
         interval: Duration::from_secs(1),
         ..RunOptions::default()
     }
-}
-
-pub fn run(scenario: &Scenario, threads: usize) -> Summary {
-    engine::run(scenario, &options(threads), &mut []).expect("run starts")
 }
 
 pub fn ms(us: u64) -> f64 {
