@@ -18,7 +18,7 @@
 # For reference, wrk's RSS at -c 10 and -c BIG is reported too; wrk keeps all
 # its connections busy (closed model), so its figure is per *busy* connection.
 #
-# Usage: bench/idle-memory.sh [-c BIG] [-d SECONDS] [--rate R] [--server-cpu N] [--gen-cpu N]
+# Usage: bench/idle-memory.sh [-c BIG] [-d SECONDS] [--rate R] [--io auto|uring|epoll] [--server-cpu N] [--gen-cpu N]
 #                             [--out DIR] [--no-build] [--no-wrk]
 set -u -o pipefail
 
@@ -35,6 +35,8 @@ OUT_DIR=${OUT_DIR:-}
 BUILD=1
 USE_WRK=1
 WSGIBENCH=${WSGIBENCH:-$ROOT/target/release/wsgibench}
+# wsgibench --io: auto, uring or epoll.
+IO=${IO:-auto}
 WRK=${WRK:-$(command -v wrk || true)}
 
 while [ $# -gt 0 ]; do
@@ -45,6 +47,7 @@ while [ $# -gt 0 ]; do
         --server-cpu) SERVER_CPU=$2; shift 2 ;;
         --gen-cpu) GEN_CPU=$2; shift 2 ;;
         --out) OUT_DIR=$2; shift 2 ;;
+        --io) IO=$2; shift 2 ;;
         --no-build) BUILD=0; shift ;;
         --no-wrk) USE_WRK=0; shift ;;
         -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
@@ -95,7 +98,7 @@ measure() {
     local tool=$1 n=$2 base="$WORK/$1.$2" i est=0 rss=0 hwm=0 fds=0 r
     local -a cmd
     case $tool in
-        wsgibench) cmd=("$WSGIBENCH" load "$URL" -c "$n" -t 1 --rate "$RATE" -d "${DURATION}s" -q
+        wsgibench) cmd=("$WSGIBENCH" load "$URL" -c "$n" -t 1 --io "$IO" --rate "$RATE" -d "${DURATION}s" -q
                         --timeout 30s --json "$base.json") ;;
         wrk)       cmd=("$WRK" -t1 -c"$n" -d"${DURATION}s" --timeout 30s "$URL") ;;
     esac

@@ -16,6 +16,7 @@
 #
 # Usage: bench/tsung/compare.sh [-r REPEATS] [--users N] [--arrival S] [--loop N]
 #                               [--cut S] [--server-cpu N] [--gen-cpu N] [--out DIR]
+#                               [--io auto|uring|epoll]
 # Env:   REPEATS USERS ARRIVAL LOOP CUT SERVER_CPU GEN_CPU OUT_DIR WSGIBENCH TSUNG NGINX
 set -u -o pipefail
 
@@ -32,6 +33,8 @@ SERVER_CPU=${SERVER_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 OUT_DIR=${OUT_DIR:-}
 WSGIBENCH=${WSGIBENCH:-$ROOT/target/release/wsgibench}
+# wsgibench --io: auto, uring or epoll.
+IO=${IO:-auto}
 TSUNG=${TSUNG:-$(command -v tsung || true)}
 
 while [ $# -gt 0 ]; do
@@ -44,6 +47,7 @@ while [ $# -gt 0 ]; do
         --server-cpu) SERVER_CPU=$2; shift 2 ;;
         --gen-cpu) GEN_CPU=$2; shift 2 ;;
         --out) OUT_DIR=$2; shift 2 ;;
+        --io) IO=$2; shift 2 ;;
         -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "compare.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
     esac
@@ -145,7 +149,7 @@ run_wsgibench() {
     local round=$1 dir=$OUT_DIR/wsgibench-$1
     mkdir -p "$dir"
     timeout $((CUT + 30)) /usr/bin/time -f '%U %S' -o "$dir/time" \
-        taskset -c "$GEN_CPU" "$WSGIBENCH" tsung "$XML" -q -t 1 --cpus "$GEN_CPU" \
+        taskset -c "$GEN_CPU" "$WSGIBENCH" tsung "$XML" -q -t 1 --cpus "$GEN_CPU" --io "$IO" \
         --tsung-log "$dir/tsung.json" --json "$dir/summary.json" \
         > "$dir/stdout" 2>&1 || { echo "wsgibench failed, see $dir/stdout" >&2; return 1; }
     local secs

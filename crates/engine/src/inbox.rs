@@ -72,7 +72,8 @@ impl Inbox {
         fresh: &[u8],
         capture: &mut Option<&mut Capture>,
     ) -> Result<Option<Complete>, ErrorKind> {
-        if !self.tail.is_empty() {
+        // Longer than a head may be: parsed in windows (never, from the buffers here).
+        if !self.tail.is_empty() || fresh.len() > MAX_HEAD {
             return self.absorb_after_tail(fresh, capture);
         }
         let (used, complete) = self.parser.feed(fresh)?;
@@ -103,17 +104,29 @@ impl Inbox {
         capture: &mut Option<&mut Capture>,
     ) -> Result<Option<Complete>, ErrorKind> {
         self.tail.extend_from_slice(fresh);
-        let (used, complete) = self.parser.feed(&self.tail)?;
-        if let Some(c) = capture.as_deref_mut() {
-            c.keep(&self.tail[..used]);
+        loop {
+            // A head must be whole within its first MAX_HEAD bytes, however many
+            // have come.
+            let window = match self.parser.reading_head() {
+                true => self.tail.len().min(MAX_HEAD),
+                false => self.tail.len(),
+            };
+            let (used, complete) = self.parser.feed(&self.tail[..window])?;
+            if let Some(c) = capture.as_deref_mut() {
+                c.keep(&self.tail[..used]);
+            }
+            self.tail.drain(..used);
+            if complete.is_some() {
+                if self.tail.is_empty() {
+                    self.release_tail();
+                }
+                return Ok(complete);
+            }
+            if used == 0 || self.tail.is_empty() {
+                self.check_tail()?;
+                return Ok(None);
+            }
         }
-        self.tail.drain(..used);
-        if complete.is_none() {
-            self.check_tail()?;
-        } else if self.tail.is_empty() {
-            self.release_tail();
-        }
-        Ok(complete)
     }
 
     #[cold]
@@ -129,12 +142,11 @@ impl Inbox {
     /// A head over [`MAX_HEAD`], or a chunk-size line over [`MAX_LINE`], is not a sane
     /// answer.
     fn check_tail(&self) -> Result<(), ErrorKind> {
-        let limit = if self.parser.reading_head() {
-            MAX_HEAD
-        } else {
-            MAX_LINE
+        let too_long = match self.parser.reading_head() {
+            true => self.tail.len() >= MAX_HEAD,
+            false => self.tail.len() > MAX_LINE,
         };
-        if self.tail.len() > limit {
+        if too_long {
             return Err(ErrorKind::Malformed);
         }
         Ok(())
@@ -206,12 +218,15 @@ mod tests {
         let small = answer_with_head(300);
         feed_in_pieces(&mut inbox, &small, 100).unwrap().unwrap();
         assert!(inbox.tail_capacity() <= TAIL_KEPT);
-        let mut inbox = Inbox::default();
         let too_big = answer_with_head(MAX_HEAD + 2048);
-        assert_eq!(
-            feed_in_pieces(&mut inbox, &too_big, 8192),
-            Err(ErrorKind::Malformed)
-        );
+        for piece in [8192, READ_BUFFER, too_big.len()] {
+            let mut inbox = Inbox::default();
+            assert_eq!(
+                feed_in_pieces(&mut inbox, &too_big, piece),
+                Err(ErrorKind::Malformed),
+                "reads of {piece} bytes"
+            );
+        }
     }
 
     #[test]

@@ -78,6 +78,10 @@ pub enum IoPath {
 }
 
 impl IoPath {
+    pub fn is_epoll(&self) -> bool {
+        *self == IoPath::Epoll
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             IoPath::Epoll => "epoll",

@@ -84,8 +84,10 @@ pub struct Measured {
     pub intervals: Vec<Interval>,
     /// Empty in summaries written before the engine wrote it.
     pub latency_distribution_us: Vec<QuantilePoint>,
-    /// How the generator's connections sent and received; epoll in summaries
-    /// written before io_uring (the only path then).
+    /// How the generator's connections sent and received. Written only when not
+    /// epoll: absent means epoll, in older summaries (the only path then) as in new
+    /// ones, so an older folder written again keeps its keys.
+    #[serde(skip_serializing_if = "engine::IoPath::is_epoll")]
     pub io: engine::IoPath,
 }
 

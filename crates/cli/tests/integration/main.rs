@@ -25,8 +25,11 @@
 //! - `https`: `wsgibench load https://...` against a rustls server with certificates
 //!   the test makes: --cacert, --insecure, each refusal counted and named once on
 //!   stderr and in --json, a bad --cacert file refused naming it; `tsung` with ssl.
-//! - `misbehaving`: `wsgibench load` against each misbehaving path of the test server
-//!   (crates/testserver): the outcome in its table, no hang, every request counted,
+//! - `io_paths`: `--io uring` runs on a ring (its fd in /proc, no `sendto` under
+//!   strace), `--io epoll` sends with `sendto`; under a seccomp filter denying
+//!   `io_uring_setup`, `auto` falls back in one line and `uring` refuses.
+//! - `misbehaving`: `wsgibench load`, on both I/O paths, against each misbehaving path
+//!   of the test server (crates/testserver): the outcome in its table, no hang, every request counted,
 //!   other connections carry on, the child's peak memory under a bound.
 //!
 //! Every run is bounded in requests and in time; load goes to 127.0.0.1 only.
@@ -35,6 +38,7 @@ mod agents;
 mod bad_input;
 mod connections;
 mod https;
+mod io_paths;
 mod k8s_render;
 mod load_args;
 mod load_outputs;

@@ -9,7 +9,9 @@
 //!   other two answer well, and the run still completes all of `-n` with at most two
 //!   errors: the other connections carry on.
 //!
-//! In both, the child's peak memory stays under [`PEAK_BOUND_KIB`]. The server runs in
+//! Every row runs on both I/O paths (`--io epoll`, `--io uring`), and the summary
+//! must name the path asked for. In both runs, the child's peak memory stays under
+//! [`PEAK_BOUND_KIB`]. The server runs in
 //! this test process, so the child's peak is the generator's alone. docs/reliability.md
 //! records the table and the figures.
 
@@ -162,6 +164,7 @@ fn load(
     connections: u32,
     timeout_s: u64,
     dir: &Path,
+    io: &str,
 ) -> Result<Run, String> {
     let json = dir.join("summary.json");
     let url = format!("http://127.0.0.1:{}{path}", server.port);
@@ -170,6 +173,7 @@ fn load(
         .args(["-n", &requests.to_string()])
         .args(["-c", &connections.to_string()])
         .args(["--timeout", &format!("{timeout_s}s")])
+        .args(["--io", io])
         .arg("--json")
         .arg(&json);
     let per_connection = requests.div_ceil(u64::from(connections));
@@ -183,6 +187,11 @@ fn load(
         ));
     }
     let summary = read_json(&json);
+    let path_taken = summary["io"].as_str().unwrap_or("none");
+    let path_asked = if io == "uring" { "io_uring" } else { io };
+    if path_taken != path_asked {
+        return Err(format!("--io {io} ran on {path_taken}"));
+    }
     let mut outcomes = BTreeMap::new();
     for (code, n) in summary["status"].as_object().expect("status") {
         let code = code.parse().expect("a status code");
@@ -279,7 +288,7 @@ fn vm_hwm_kib(pid: libc::pid_t) -> Option<u64> {
 }
 
 /// Checks both runs of one row; returns what is wrong, if anything.
-fn check(row: &Row) -> Vec<String> {
+fn check(row: &Row, io: &str) -> Vec<String> {
     let mut wrong = Vec::new();
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(0).expect("the test server starts");
@@ -290,6 +299,7 @@ fn check(row: &Row) -> Vec<String> {
         row.connections,
         row.timeout_s,
         dir.path(),
+        io,
     ) {
         Err(e) => wrong.push(e),
         Ok(run) => {
@@ -326,6 +336,7 @@ fn check(row: &Row) -> Vec<String> {
         MIXED_CONNECTIONS,
         row.timeout_s,
         dir.path(),
+        io,
     ) {
         Err(e) => wrong.push(format!("mixed: {e}")),
         Ok(run) => {
@@ -363,7 +374,7 @@ fn check(row: &Row) -> Vec<String> {
     }
     wrong
         .into_iter()
-        .map(|w| format!("{}: {w}", row.path))
+        .map(|w| format!("{} (--io {io}): {w}", row.path))
         .collect()
 }
 
@@ -387,8 +398,8 @@ fn every_misbehaviour_has_its_outcome_no_hang_and_bounded_memory() {
         for _ in 0..3 {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::SeqCst);
-                let Some(row) = TABLE.get(i) else { return };
-                let found = check(row);
+                let Some(row) = TABLE.get(i / 2) else { return };
+                let found = check(row, ["epoll", "uring"][i % 2]);
                 wrong.lock().unwrap().extend(found);
             });
         }
