@@ -76,7 +76,6 @@ struct Ready {
     stream: TcpStream,
     threads: usize,
     offset: Offset,
-    io: engine::IoPath,
 }
 
 /// Runs `scenario` on the agents and merges it; `interval` as the engine's. `live`
@@ -115,11 +114,6 @@ pub fn run(
         })?;
     }
     let threads: Vec<usize> = ready.iter().map(|a| a.threads).collect();
-    // io_uring only if every agent ran it.
-    let io = match ready.iter().all(|a| a.io == engine::IoPath::IoUring) {
-        true => engine::IoPath::IoUring,
-        false => engine::IoPath::Epoll,
-    };
     let total_slots = scenario_slots(&scenario.load, &threads);
     let plan = segments(&scenario.load, &threads);
     let worst_rtt = ready
@@ -141,6 +135,7 @@ pub fn run(
                 errors: 0,
                 generator_cpu_percent: 0.0,
                 clock_offset_us: a.offset.offset_ns / 1000,
+                io: engine::IoPath::Epoll,
             })
             .collect(),
     ));
@@ -211,10 +206,18 @@ pub fn run(
     }
     summary.interrupted = stop.load(Ordering::SeqCst);
     summary.generator_threads = total_slots.max(1);
-    summary.io = io;
     let mut agents_out = Arc::try_unwrap(shares)
         .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
         .unwrap_or_else(|arc| arc.lock().map(|v| v.clone()).unwrap_or_default());
+    // io_uring only if every agent that finished ran it.
+    summary.io = match agents_out
+        .iter()
+        .filter(|a| a.status == AgentStatus::Ok)
+        .all(|a| a.io == engine::IoPath::IoUring)
+    {
+        true => engine::IoPath::IoUring,
+        false => engine::IoPath::Epoll,
+    };
     let wall = summary.digest.duration_s;
     for a in &mut agents_out {
         if wall > 0.0 {
@@ -251,7 +254,7 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
         .and_then(|()| stream.set_write_timeout(Some(CONNECT_TIMEOUT)))
         .map_err(|e| connect_error(e.to_string()))?;
     let ours = nonce();
-    let (theirs, threads, io) = match ask(
+    let (theirs, threads) = match ask(
         &mut stream,
         address,
         &Message::Hello {
@@ -264,7 +267,6 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
             nonce,
             threads,
             proof,
-            io,
         } => {
             if version != PROTOCOL_VERSION {
                 return Err(ControllerError::Protocol {
@@ -283,7 +285,6 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
             (
                 nonce,
                 threads.clamp(1, scenario::limits::MAX_THREADS as usize),
-                io,
             )
         }
         Message::Refused { reason } => {
@@ -326,7 +327,6 @@ fn handshake(address: &str, token: &Token) -> Result<Ready, ControllerError> {
         stream,
         threads,
         offset,
-        io,
     })
 }
 
@@ -433,7 +433,14 @@ fn follow(
                     let _ = tx.send(previous);
                 }
             }
-            Ok(Message::Done { error: None, .. }) => break Ok(()),
+            Ok(Message::Done {
+                error: None, io, ..
+            }) => {
+                if let Ok(mut s) = shares.lock() {
+                    s[agent].io = io;
+                }
+                break Ok(());
+            }
             Ok(Message::Done { error: Some(e), .. }) => break Err(format!("its load failed: {e}")),
             Ok(other) => break Err(format!("sent {other:?} during the run")),
             Err(ProtocolError::Timeout(t)) => break Err(format!("sent nothing for {t:?}")),

@@ -43,9 +43,6 @@ pub enum Message {
         /// The worker threads the agent runs.
         threads: usize,
         proof: String,
-        /// Its workers' I/O path (absent from older agents: epoll, all they had).
-        #[serde(default)]
-        io: engine::IoPath,
     },
     Proof {
         proof: String,
@@ -88,6 +85,9 @@ pub enum Message {
         interrupted: bool,
         /// Why the load could not run, if it could not.
         error: Option<String>,
+        /// The I/O path its workers took (absent from older agents: epoll, all they had).
+        #[serde(default)]
+        io: engine::IoPath,
     },
     Stop,
 }

@@ -162,7 +162,6 @@ fn converse(
             nonce: ours.clone(),
             threads: options.threads,
             proof: options.token.proof("agent", &theirs, &ours),
-            io: engine::resolve_io(options.io).map_or(engine::IoPath::Epoll, |(path, _)| path),
         },
     )?;
     match read(&mut stream)? {
@@ -293,10 +292,12 @@ fn run_share(
         Ok(s) => Message::Done {
             interrupted: s.interrupted,
             error: None,
+            io: s.io,
         },
         Err(e) => Message::Done {
             interrupted: false,
             error: Some(e.to_string()),
+            io: engine::IoPath::Epoll,
         },
     };
     let sent = write_message(

@@ -31,19 +31,20 @@ pub fn run(a: AgentArgs) -> Result<ExitCode> {
         }
     };
     let threads = drive::threads(a.threads);
-    let io = match drive::io_path(a.engine.io.into()) {
-        Ok(path) => path,
+    let io: engine::IoChoice = a.engine.io.into();
+    match drive::check_io(io) {
+        Ok(()) => {}
         Err(e) => {
             eprintln!("error: {e}");
             return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
         }
-    };
+    }
     println!(
-        "wsgibench agent on {} ({threads} threads, {}{}); waiting for a controller",
+        "wsgibench agent on {} ({threads} threads, --io {:?}{}); waiting for a controller",
         listener
             .local_addr()
             .map_or(a.listen.clone(), |l| l.to_string()),
-        io.name(),
+        format!("{:?}", a.engine.io).to_lowercase(),
         if a.allow_remote {
             ", any target"
         } else {
@@ -59,7 +60,7 @@ pub fn run(a: AgentArgs) -> Result<ExitCode> {
             allow_remote: a.allow_remote,
             once: a.once,
             save_shares: a.save_shares,
-            io: io.into(),
+            io,
         },
         // The agent outlives whoever reads its output: a closed stdout is no reason
         // to stop serving.

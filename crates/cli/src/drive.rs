@@ -126,14 +126,22 @@ pub fn makers(threads: usize, agents: Option<&agent::Agents>) -> String {
     }
 }
 
-/// The I/O path `--io` gives here; with `auto` on a machine without io_uring, says
-/// so in one line. The error is the line to print (exit 2).
-pub fn io_path(asked: engine::IoChoice) -> Result<engine::IoPath, String> {
-    let (path, fallback) = engine::resolve_io(asked).map_err(|e| e.to_string())?;
-    if let Some(why) = fallback {
-        eprintln!("io_uring is not available here ({why}): running on epoll");
+/// Whether `--io` can be had here: `auto` on a machine without io_uring says so in one
+/// line and runs on epoll; `uring` there is an error, the line to print (exit 2).
+pub fn check_io(asked: engine::IoChoice) -> Result<(), String> {
+    if asked == engine::IoChoice::Epoll {
+        return Ok(());
     }
-    Ok(path)
+    match (engine::io_uring_available(), asked) {
+        (Ok(()), _) => Ok(()),
+        (Err(why), engine::IoChoice::Uring) => Err(format!(
+            "io_uring is not available here ({why}); use --io auto or --io epoll"
+        )),
+        (Err(why), _) => {
+            eprintln!("io_uring is not available here ({why}): running on epoll");
+            Ok(())
+        }
+    }
 }
 
 /// Worker threads: as asked, or the CPUs this process may run on; at least one.
@@ -152,7 +160,7 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
     // Ctrl-C ends the run early; the engine still returns everything measured so far,
     // and every output below is still written.
     let stop = interrupt::stop_flag()?;
-    let mut options = RunOptions {
+    let options = RunOptions {
         threads: d.threads,
         interval: d.interval,
         cpus: d.cpus,
@@ -164,12 +172,9 @@ pub fn run(d: Drive<'_>, outputs: &Outputs) -> Result<ExitCode> {
         io: d.io,
     };
     if d.agents.is_none() {
-        match io_path(d.io) {
-            Ok(path) => options.io = path.into(),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
-            }
+        if let Err(e) = check_io(d.io) {
+            eprintln!("error: {e}");
+            return Ok(ExitCode::from(crate::EXIT_BAD_INPUT));
         }
     }
     println!("{}", d.header);

@@ -158,10 +158,10 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
             }
         }
     };
-    let io = match crate::drive::io_path(a.engine.io.into()) {
-        Ok(path) => path,
-        Err(e) => return usage(e),
-    };
+    let io: engine::IoChoice = a.engine.io.into();
+    if let Err(e) = crate::drive::check_io(io) {
+        return usage(e);
+    }
     let suite_run = SuiteRun {
         cases,
         apps,
@@ -173,9 +173,9 @@ pub fn run(a: RunArgs) -> Result<ExitCode> {
         servers,
         agents,
         command: std::env::args().collect::<Vec<_>>().join(" "),
-        io: io.into(),
+        io,
     };
-    println!("  placing   {}, {}", suite_run.where_it_runs(), io.name());
+    println!("  placing   {}", suite_run.where_it_runs());
     let meta = suite_run.begin()?;
     // Servers that run elsewhere need no Python here.
     let env = match &suite_run.servers {

@@ -36,7 +36,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{sleep_until, timeout, Instant, Sleep};
 
 use crate::dynamic::Capture;
-use crate::inbox::{with_read_buffer, Inbox};
+use crate::inbox::{with_read_buffer, Inbox, Traffic};
 use crate::recorder::ErrorKind;
 #[cfg(test)]
 use crate::request::RequestBytes;
@@ -53,10 +53,7 @@ pub struct Connection {
     /// The TLS session of an https connection; `None` for plain HTTP.
     tls: Option<Box<ClientConnection>>,
     inbox: Inbox,
-    /// Bytes moved since the caller last asked, for the recorder: on the wire, so an
-    /// https connection counts its records and its handshake.
-    sent: usize,
-    received: usize,
+    pub traffic: Traffic,
     /// Answers completed on this connection.
     pub answered: u64,
     /// Fires at or before the current request's deadline, never after: deadlines
@@ -212,8 +209,7 @@ impl Connection {
                         stream,
                         tls: None,
                         inbox: Inbox::default(),
-                        sent: 0,
-                        received: 0,
+                        traffic: Traffic::default(),
                         answered: 0,
                         watchdog: Box::pin(sleep_until(began + FAR_FUTURE)),
                     };
@@ -255,7 +251,7 @@ impl Connection {
                         ),
                     })
                 }
-                Ok(n) => self.received += n,
+                Ok(n) => self.traffic.received += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.wait(Interest::READABLE, deadline)
                         .await
@@ -286,7 +282,7 @@ impl Connection {
     ) -> Result<(), ErrorKind> {
         while session.wants_write() {
             match session.write_tls(&mut Socket::new(&self.stream)) {
-                Ok(n) => self.sent += n,
+                Ok(n) => self.traffic.sent += n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.wait(Interest::WRITABLE, deadline).await?
                 }
@@ -298,27 +294,13 @@ impl Connection {
 
     /// The parts a plain connection keeps when it moves to io_uring: its socket, what
     /// it read, its watchdog and its byte counts.
-    pub fn into_parts(self) -> (TcpStream, Inbox, Pin<Box<Sleep>>, usize, usize) {
-        (
-            self.stream,
-            self.inbox,
-            self.watchdog,
-            self.sent,
-            self.received,
-        )
+    pub fn into_parts(self) -> (TcpStream, Inbox, Pin<Box<Sleep>>, Traffic) {
+        (self.stream, self.inbox, self.watchdog, self.traffic)
     }
 
     /// Whether requests go through TLS.
     pub fn is_tls(&self) -> bool {
         self.tls.is_some()
-    }
-
-    /// Bytes sent and received since the last call.
-    pub fn take_traffic(&mut self) -> (usize, usize) {
-        let out = (self.sent, self.received);
-        self.sent = 0;
-        self.received = 0;
-        out
     }
 
     /// Sends `request` and reads its whole answer, giving up at `deadline`.
@@ -364,20 +346,6 @@ impl Connection {
         self.tls = Some(session);
         self.answered += 1;
         Ok(done)
-    }
-
-    /// From now on, Set-Cookie values are kept for the user's jar (sessions).
-    pub fn collect_cookies(&mut self) {
-        self.inbox.parser.collect_cookies = true;
-    }
-
-    /// Set-Cookie values of the answers since the last clear, one per line.
-    pub fn set_cookies(&self) -> &[u8] {
-        &self.inbox.parser.cookies
-    }
-
-    pub fn clear_set_cookies(&mut self) {
-        self.inbox.parser.cookies.clear();
     }
 
     /// Hands `bytes` to rustls, which encrypts them into records, and writes those.
@@ -432,7 +400,7 @@ impl Connection {
             match session.read_tls(&mut socket) {
                 Ok(0) => closed = true,
                 Ok(n) => {
-                    self.received += n;
+                    self.traffic.received += n;
                     if socket.drained {
                         forget_read_readiness(&self.stream);
                     }
@@ -455,7 +423,7 @@ impl Connection {
         while !bytes.is_empty() {
             match self.stream.try_write(bytes) {
                 Ok(n) => {
-                    self.sent += n;
+                    self.traffic.sent += n;
                     bytes = &bytes[n..];
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
@@ -477,7 +445,7 @@ impl Connection {
         }
         loop {
             let (inbox, stream) = (&mut self.inbox, &self.stream);
-            let received = &mut self.received;
+            let received = &mut self.traffic.received;
             let step = with_read_buffer(|buf| match stream.try_read(buf) {
                 Ok(0) => Ok(Step::Closed),
                 Ok(n) => {
@@ -578,31 +546,19 @@ impl Link {
         }
     }
 
+    /// Bytes sent and received since the last call.
     pub fn take_traffic(&mut self) -> (usize, usize) {
         match self {
-            Link::Epoll(c) => c.take_traffic(),
-            Link::Uring(c) => c.take_traffic(),
+            Link::Epoll(c) => c.traffic.take(),
+            Link::Uring(c) => c.traffic.take(),
         }
     }
 
-    pub fn collect_cookies(&mut self) {
+    /// What the connection read: its parser and the cookies the server set.
+    pub fn inbox(&mut self) -> &mut Inbox {
         match self {
-            Link::Epoll(c) => c.collect_cookies(),
-            Link::Uring(c) => c.collect_cookies(),
-        }
-    }
-
-    pub fn set_cookies(&self) -> &[u8] {
-        match self {
-            Link::Epoll(c) => c.set_cookies(),
-            Link::Uring(c) => c.set_cookies(),
-        }
-    }
-
-    pub fn clear_set_cookies(&mut self) {
-        match self {
-            Link::Epoll(c) => c.clear_set_cookies(),
-            Link::Uring(c) => c.clear_set_cookies(),
+            Link::Epoll(c) => &mut c.inbox,
+            Link::Uring(c) => &mut c.inbox,
         }
     }
 }
@@ -652,6 +608,7 @@ mod tests {
     use std::net::{Ipv4Addr, TcpListener};
 
     use super::*;
+    use crate::inbox::answer_with_head;
 
     /// A server on 127.0.0.1:0 that reads one request head per reply and writes it.
     fn serve(replies: Vec<Vec<u8>>) -> SocketAddr {
@@ -675,18 +632,6 @@ mod tests {
             }
         });
         addr
-    }
-
-    /// An answer whose head is about `head_bytes` long.
-    fn answer_with_head(head_bytes: usize) -> Vec<u8> {
-        let mut r = b"HTTP/1.1 200 OK\r\n".to_vec();
-        while r.len() + 1000 < head_bytes {
-            r.extend_from_slice(b"X-Big: ");
-            r.resize(r.len() + 990, b'a');
-            r.extend_from_slice(b"\r\n");
-        }
-        r.extend_from_slice(b"Content-Length: 5\r\n\r\nPong!");
-        r
     }
 
     #[test]

@@ -51,7 +51,38 @@ pub struct Inbox {
     pub parser: ResponseParser,
 }
 
+/// Bytes moved since the worker last asked, for the recorder: on the wire, so an
+/// https connection counts its records and its handshake.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Traffic {
+    pub sent: usize,
+    pub received: usize,
+}
+
+impl Traffic {
+    /// The bytes since the last call, as (sent, received).
+    pub fn take(&mut self) -> (usize, usize) {
+        let out = (self.sent, self.received);
+        *self = Traffic::default();
+        out
+    }
+}
+
 impl Inbox {
+    /// From now on, Set-Cookie values are kept for the user's jar (sessions).
+    pub fn collect_cookies(&mut self) {
+        self.parser.collect_cookies = true;
+    }
+
+    /// Set-Cookie values of the answers since the last clear, one per line.
+    pub fn set_cookies(&self) -> &[u8] {
+        &self.parser.cookies
+    }
+
+    pub fn clear_set_cookies(&mut self) {
+        self.parser.cookies.clear();
+    }
+
     /// Whether bytes wait from an earlier read (a server that sent more than asked).
     #[cfg(test)]
     pub fn has_tail(&self) -> bool {
@@ -172,20 +203,23 @@ impl Inbox {
     }
 }
 
+/// An answer whose head is about `head_bytes` long, for the tests here and in
+/// `connection`.
+#[cfg(test)]
+pub(crate) fn answer_with_head(head_bytes: usize) -> Vec<u8> {
+    let mut r = b"HTTP/1.1 200 OK\r\n".to_vec();
+    while r.len() + 1000 < head_bytes {
+        r.extend_from_slice(b"X-Big: ");
+        r.resize(r.len() + 990, b'a');
+        r.extend_from_slice(b"\r\n");
+    }
+    r.extend_from_slice(b"Content-Length: 5\r\n\r\nPong!");
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn answer_with_head(head_bytes: usize) -> Vec<u8> {
-        let mut r = b"HTTP/1.1 200 OK\r\n".to_vec();
-        while r.len() + 1000 < head_bytes {
-            r.extend_from_slice(b"X-Big: ");
-            r.resize(r.len() + 990, b'a');
-            r.extend_from_slice(b"\r\n");
-        }
-        r.extend_from_slice(b"Content-Length: 5\r\n\r\nPong!");
-        r
-    }
 
     /// Feeds `bytes` cut into reads of `piece` bytes; the answer, if one completes.
     fn feed_in_pieces(

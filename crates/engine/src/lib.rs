@@ -115,11 +115,12 @@ pub struct RunOptions {
     pub io: IoChoice,
 }
 
-/// The I/O path asked for (`--io`).
+/// The I/O path asked for (`--io`); the summary's `io` says which ran.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IoChoice {
-    /// io_uring where this machine allows it, else epoll.
+    /// io_uring where it pays ([`URING_FROM_CONNECTIONS`]) and the machine allows it,
+    /// else epoll.
     #[default]
     Auto,
     /// io_uring, or the run does not start.
@@ -127,29 +128,40 @@ pub enum IoChoice {
     Epoll,
 }
 
-/// A path already chosen, as the choice that keeps it.
-impl From<IoPath> for IoChoice {
-    fn from(path: IoPath) -> IoChoice {
-        match path {
-            IoPath::IoUring => IoChoice::Uring,
-            IoPath::Epoll => IoChoice::Epoll,
-        }
-    }
+/// Whether this machine can run the io_uring path; the error says why not
+/// (`kernel.io_uring_disabled`, a seccomp profile, a kernel before 5.19).
+pub fn io_uring_available() -> Result<(), String> {
+    uring::probe().map_err(|e| e.to_string())
 }
 
-/// The path `choice` gives on this machine; with `Auto`, also why io_uring was not
-/// used, if it was not (`kernel.io_uring_disabled`, a seccomp profile, an old kernel).
-pub fn resolve_io(choice: IoChoice) -> Result<(IoPath, Option<String>), EngineError> {
+/// Connections per worker from which `auto` takes io_uring. Below, a request is mostly
+/// a wake-up of the worker, which io_uring makes dearer: users one at a time cost
+/// about 10 % more CPU per request on io_uring, and the original protocol's full run
+/// 8 % more; at 50 connections io_uring costs 4 % less (docs/benchmarks.md).
+pub const URING_FROM_CONNECTIONS: u64 = 32;
+
+/// The path a run takes: `auto` takes io_uring for closed and open runs with at least
+/// [`URING_FROM_CONNECTIONS`] connections per worker, where the machine allows it.
+fn choose_io(choice: IoChoice, load: &Load, slots: usize) -> Result<IoPath, EngineError> {
     match choice {
-        IoChoice::Epoll => Ok((IoPath::Epoll, None)),
+        IoChoice::Epoll => Ok(IoPath::Epoll),
         IoChoice::Uring => match uring::probe() {
-            Ok(()) => Ok((IoPath::IoUring, None)),
+            Ok(()) => Ok(IoPath::IoUring),
             Err(e) => Err(EngineError::IoUring(e.to_string())),
         },
-        IoChoice::Auto => match uring::probe() {
-            Ok(()) => Ok((IoPath::IoUring, None)),
-            Err(e) => Ok((IoPath::Epoll, Some(e.to_string()))),
-        },
+        IoChoice::Auto => {
+            let per_worker = match load {
+                Load::Closed { connections, .. } | Load::Open { connections, .. } => {
+                    u64::from(*connections) / slots.max(1) as u64
+                }
+                Load::Sessions { .. } => 0,
+            };
+            let pays = per_worker >= URING_FROM_CONNECTIONS;
+            Ok(match pays && uring::probe().is_ok() {
+                true => IoPath::IoUring,
+                false => IoPath::Epoll,
+            })
+        }
     }
 }
 
@@ -525,7 +537,6 @@ pub fn run(
             });
         }
     }
-    let (io, _) = resolve_io(options.io)?;
     let preflight = preflight_part(
         scenario,
         options.threads,
@@ -622,6 +633,7 @@ pub fn run(
     if let Some(at) = options.start_at {
         std::thread::sleep(at.saturating_duration_since(std::time::Instant::now()));
     }
+    let io = choose_io(options.io, &scenario.load, segment.total)?;
     let start = tokio::time::Instant::now();
     let shared = Arc::new(Shared {
         targets,

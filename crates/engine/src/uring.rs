@@ -47,7 +47,7 @@ use tokio::time::{Instant, Sleep};
 
 use crate::connection::{classify_errno, Connection};
 use crate::dynamic::Capture;
-use crate::inbox::Inbox;
+use crate::inbox::{Inbox, Traffic};
 use crate::recorder::ErrorKind;
 use crate::response::Complete;
 
@@ -121,9 +121,10 @@ pub struct Ring {
 }
 
 struct State {
-    // Declared first, so it is dropped first: see `Drop for Ring`.
-    buffers: ProvidedBuffers,
+    // Dropped in this order, after `Drop for Ring` has unregistered the buffers: the
+    // ring closes before the memory it read from is freed.
     ring: IoUring,
+    buffers: ProvidedBuffers,
     ops: Vec<Op>,
     free: Vec<u32>,
 }
@@ -171,8 +172,8 @@ impl Ring {
         let fd = ring.as_raw_fd();
         Ok(Ring {
             state: RefCell::new(State {
-                buffers,
                 ring,
+                buffers,
                 ops: Vec::new(),
                 free: Vec::new(),
             }),
@@ -468,11 +469,10 @@ impl Drop for ProvidedBuffers {
 pub struct UringConnection {
     socket: TcpStream,
     ring: Rc<Ring>,
-    inbox: Inbox,
+    pub inbox: Inbox,
     /// The operation in flight, if any: orphaned when the connection drops.
     in_flight: Option<u32>,
-    sent: usize,
-    received: usize,
+    pub traffic: Traffic,
     pub answered: u64,
     watchdog: Pin<Box<Sleep>>,
 }
@@ -480,7 +480,7 @@ pub struct UringConnection {
 impl UringConnection {
     /// Moves a freshly opened plain connection from epoll to `ring`.
     pub fn adopt(connection: Connection, ring: Rc<Ring>) -> io::Result<UringConnection> {
-        let (stream, inbox, watchdog, sent, received) = connection.into_parts();
+        let (stream, inbox, watchdog, traffic) = connection.into_parts();
         // Leaves tokio's epoll: its readiness would only wake the worker for nothing.
         let socket = stream.into_std()?;
         Ok(UringConnection {
@@ -488,30 +488,10 @@ impl UringConnection {
             ring,
             inbox,
             in_flight: None,
-            sent,
-            received,
+            traffic,
             answered: 0,
             watchdog,
         })
-    }
-
-    pub fn take_traffic(&mut self) -> (usize, usize) {
-        let out = (self.sent, self.received);
-        self.sent = 0;
-        self.received = 0;
-        out
-    }
-
-    pub fn collect_cookies(&mut self) {
-        self.inbox.parser.collect_cookies = true;
-    }
-
-    pub fn set_cookies(&self) -> &[u8] {
-        &self.inbox.parser.cookies
-    }
-
-    pub fn clear_set_cookies(&mut self) {
-        self.inbox.parser.cookies.clear();
     }
 
     /// [`Connection::exchange`] through the ring.
@@ -535,7 +515,7 @@ impl UringConnection {
             }
             if !sent {
                 sent = true;
-                self.sent += request.len();
+                self.traffic.sent += request.len();
             }
             match done.result {
                 n if n > 0 => {
@@ -546,7 +526,7 @@ impl UringConnection {
                     let step = self
                         .ring
                         .with_buffer(id, n as usize, |bytes| inbox.absorb(bytes, &mut capture));
-                    self.received += n as usize;
+                    self.traffic.received += n as usize;
                     if let Some(done) = step? {
                         self.answered += 1;
                         return Ok(done);

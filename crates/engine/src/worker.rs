@@ -620,9 +620,10 @@ async fn exchange(
                 .record_response(done.status, latency);
             // Cookies an answer set count even when the server then closes.
             if let Some(c) = slot.conn.as_mut() {
-                if !c.set_cookies().is_empty() {
-                    slot.cookies.extend_from_slice(c.set_cookies());
-                    c.clear_set_cookies();
+                let inbox = c.inbox();
+                if !inbox.set_cookies().is_empty() {
+                    slot.cookies.extend_from_slice(inbox.set_cookies());
+                    inbox.clear_set_cookies();
                 }
             }
             if done.close {
@@ -680,7 +681,7 @@ async fn connect(local: &Local, slot: &mut Slot) -> Result<(), ErrorKind> {
         _ => Link::Epoll(c),
     };
     if matches!(shared.mode, Mode::Sessions { .. }) {
-        c.collect_cookies();
+        c.inbox().collect_cookies();
     }
     slot.conn = Some(c);
     slot.opened_before = true;

@@ -682,6 +682,7 @@ mod tests {
             errors: 0,
             generator_cpu_percent: 12.5,
             clock_offset_us: -40,
+            io: engine::IoPath::Epoll,
         }]);
         let dir = folder.case_dir("a", None).unwrap();
         dir.write_case(&case).unwrap();

@@ -178,6 +178,9 @@ pub struct AgentShare {
     pub generator_cpu_percent: f64,
     /// The agent's clock minus the controller's, measured over the connection.
     pub clock_offset_us: i64,
+    /// Its workers' I/O path, as its last message said (absent: epoll).
+    #[serde(default, skip_serializing_if = "engine::IoPath::is_epoll")]
+    pub io: engine::IoPath,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

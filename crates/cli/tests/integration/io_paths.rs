@@ -1,4 +1,5 @@
-//! `--io`: forced io_uring really runs on a ring (an io_uring descriptor in
+//! `--io`: `auto` takes io_uring for many connections per worker and epoll for few;
+//! forced io_uring really runs on a ring (an io_uring descriptor in
 //! /proc/PID/fdinfo, not one `sendto`), forced epoll really sends with `sendto`, and
 //! where a seccomp filter denies `io_uring_setup` (as Docker's default profile does)
 //! `--io auto` falls back to epoll saying so in one line while `--io uring` refuses.
@@ -27,6 +28,10 @@ fn strace() -> Option<std::path::PathBuf> {
 }
 
 fn load_args(port: u16, io: &str, json: &Path) -> Vec<String> {
+    load_args_with(port, io, json, 4)
+}
+
+fn load_args_with(port: u16, io: &str, json: &Path, connections: u32) -> Vec<String> {
     [
         "load",
         &format!("http://127.0.0.1:{port}/"),
@@ -34,7 +39,7 @@ fn load_args(port: u16, io: &str, json: &Path) -> Vec<String> {
         "-t",
         "1",
         "-c",
-        "4",
+        &connections.to_string(),
         "-n",
         "2000",
         "--io",
@@ -78,6 +83,26 @@ fn sendto_calls(io: &str) -> Option<(usize, serde_json::Value)> {
         count("io_uring_enter(")
     );
     Some((count("sendto("), read_json(&json)))
+}
+
+/// Where io_uring is available (this machine), `auto` takes it from
+/// `engine::URING_FROM_CONNECTIONS` connections per worker, and epoll below: there a
+/// request is mostly a wake-up, which io_uring makes dearer (docs/benchmarks.md).
+#[test]
+fn auto_takes_io_uring_for_many_connections_per_worker_and_epoll_for_few() {
+    let server = Pong::start();
+    let dir = tempfile::tempdir().unwrap();
+    for (connections, path) in [(4, "epoll"), (64, "io_uring")] {
+        let json = dir.path().join(format!("{connections}.json"));
+        let out = run_bounded(
+            wsgibench().args(load_args_with(server.port, "auto", &json, connections)),
+            LIMIT,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let summary = read_json(&json);
+        assert_eq!(summary["io"], path, "-c {connections}");
+        assert_eq!(summary["requests"], 2000);
+    }
 }
 
 #[test]
