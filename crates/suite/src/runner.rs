@@ -74,7 +74,7 @@ pub struct SuiteRun<'a> {
     pub agents: Option<agent::Agents>,
     /// The command line, for run.json.
     pub command: String,
-    /// The workers' I/O path here (`--io`), already resolved.
+    /// The I/O path asked for here (`--io`); the engine chooses within it.
     pub io: engine::IoChoice,
 }
 
